@@ -1,0 +1,3 @@
+from zhili.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""The REST API under /api/v1/: every app's router is mounted here."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from zhili.core.errors import DomainError
+
+api = NinjaAPI(
+    title="zhili 智理 API",
+    version="1",
+    description="基层治理平台接口 / grassroots governance platform API",
+    urls_namespace="api",
+    auth=django_auth,
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, {"code": exc.code, "message": exc.message}, status=exc.status)
+
+
+def _mount() -> None:
+    from zhili.territory.api import router as territory_router
+
+    api.add_router("/territory/", territory_router)
+
+
+_mount()

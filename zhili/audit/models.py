@@ -1,0 +1,54 @@
+"""Append-only, hash-chained audit log.
+
+Each row's ``hash`` is SHA-256 over the previous row's hash and the canonical JSON of the row, so
+a changed, removed or inserted row breaks the chain at that point; database triggers refuse
+UPDATE and DELETE so that the application itself cannot rewrite history.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "auth.login", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Login failed")
+    LOGOUT = "auth.logout", _("Logged out")
+    USER_CREATED = "accounts.user_created", _("User created")
+    MEMBERSHIP_GRANTED = "accounts.membership_granted", _("Membership granted")
+    MEMBERSHIP_REVOKED = "accounts.membership_revoked", _("Membership revoked")
+    NODE_CREATED = "territory.node_created", _("Territory node created")
+    BOUNDARY_DRAWN = "territory.boundary_drawn", _("Grid boundary drawn")
+    TERRITORY_IMPORTED = "territory.imported", _("Territory imported")
+    TERRITORY_EXPORTED = "territory.exported", _("Territory exported")
+    BUILDING_CREATED = "territory.building_created", _("Building created")
+    HOUSEHOLD_CREATED = "territory.household_created", _("Household created")
+    DEMO_LOADED = "demo.loaded", _("Demo data loaded")
+    PERSON_CREATED = "residents.person_created", _("Person registered")
+    PERSON_UPDATED = "residents.person_updated", _("Person updated")
+    PII_REVEALED = "residents.pii_revealed", _("Personal data revealed")
+
+
+class AuditEvent(models.Model):
+    occurred_at = models.DateTimeField(_("Time"), db_index=True)
+    # Plain ids and labels rather than foreign keys: the log outlives what it talks about and must
+    # never be touched by an ON DELETE cascade.
+    actor_id = models.BigIntegerField(_("Actor id"), null=True, blank=True, db_index=True)
+    actor_label = models.CharField(_("Actor"), max_length=150, blank=True)
+    action = models.CharField(_("Action"), max_length=64, db_index=True)
+    target_type = models.CharField(_("Target type"), max_length=64, blank=True)
+    target_id = models.CharField(_("Target id"), max_length=64, blank=True)
+    node_id = models.BigIntegerField(_("Node id"), null=True, blank=True, db_index=True)
+    node_path = models.CharField(max_length=255, blank=True, db_index=True)
+    details = models.JSONField(_("Details"), default=dict)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("Audit event")
+        verbose_name_plural = _("Audit event")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action}"

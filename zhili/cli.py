@@ -1,0 +1,162 @@
+"""The ``zhili`` command (also ``python -m zhili``).
+
+    zhili demo                 set up a local demo (SQLite) and serve it with a worker
+    zhili serve [--bind …]     serve the web application (gunicorn)
+    zhili worker               run the background task worker
+    zhili manage …             any Django management command
+    zhili <group> …            a zhili command group, e.g. ``zhili audit verify``,
+                               ``zhili territory import FILE.geojson``
+
+A group is a management command of the same name, so that the same code runs from
+``zhili manage <group> …``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS = "zhili.settings.base"
+GROUPS = ("audit", "territory", "demo_data", "residents", "privacy", "keys", "classify", "bench", "election")
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", DEFAULT_SETTINGS)
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        import django
+
+        django.setup()
+    except ImproperlyConfigured as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _manage(argv: list[str]) -> int:
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["zhili manage", *argv])
+    return 0
+
+
+def _demo_environment() -> Path:
+    """Defaults for a local demo: SQLite under var/, generated secrets kept between runs, plain HTTP."""
+    var = Path(os.environ.get("ZHILI_VAR_DIR", PROJECT_DIR / "var"))
+    var.mkdir(parents=True, exist_ok=True)
+    secret_file = var / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
+        secret_file.chmod(0o600)
+    data_key_file = var / "data_key"
+    if not data_key_file.exists():
+        data_key_file.write_text("k1:" + base64.b64encode(secrets.token_bytes(32)).decode(), encoding="utf-8")
+        data_key_file.chmod(0o600)
+    os.environ.setdefault("ZHILI_VAR_DIR", str(var))
+    if "SECRET_KEY" not in os.environ:
+        os.environ.setdefault("SECRET_KEY_FILE", str(secret_file))
+    if "ZHILI_DATA_KEY" not in os.environ:
+        os.environ.setdefault("ZHILI_DATA_KEY_FILE", str(data_key_file))
+    os.environ.setdefault("ZHILI_HTTPS", "0")
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+    return var
+
+
+def _serve_command(bind: str, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "zhili.wsgi:application",
+        "--bind", bind, "--workers", str(workers), "--threads", "4",
+        "--access-logfile", "-", "--access-logformat", '%(h)s "%(m)s %(U)s" %(s)s %(M)sms',
+    ]  # fmt: skip
+
+
+def _worker_command() -> list[str]:
+    return [sys.executable, "-m", "zhili", "manage", "db_worker", "--interval", "1"]
+
+
+def _run_together(commands: list[list[str]]) -> int:
+    """Run processes side by side; Ctrl-C (or one exiting) stops them all."""
+    procs = [subprocess.Popen(cmd) for cmd in commands]
+    try:
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    codes = [p.returncode for p in procs]
+    return 0 if all(c in (0, -signal.SIGTERM, -signal.SIGINT) for c in codes) else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _demo_environment()
+    _setup_django()
+    from django.core.management import call_command
+
+    print("== 迁移数据库 / migrating the database")
+    call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    print("== 演示数据 / demo data")
+    call_command("demo_data", "load", "--if-empty", "--seed", str(args.seed))
+    if args.no_serve:
+        return 0
+    print(f"== 服务地址 / serving on http://{args.bind}  (Ctrl-C 停止 / to stop)")
+    return _run_together([_serve_command(args.bind, args.workers), _worker_command()])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _setup_django()  # fail early, with a clear message, on bad settings
+    os.execv(sys.executable, _serve_command(args.bind, args.workers))
+    return 0  # pragma: no cover
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    return _manage(["db_worker", "--interval", "1"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "manage":
+        return _manage(argv[1:])
+    if argv and argv[0] in GROUPS:
+        return _manage(argv)
+
+    parser = argparse.ArgumentParser(prog="zhili", description="智理 基层治理平台 / zhili")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="set up and serve the local demo")
+    demo.add_argument("--bind", default="127.0.0.1:8000")
+    demo.add_argument("--workers", type=int, default=2)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--no-serve", action="store_true", help="prepare the database and stop")
+    demo.set_defaults(func=cmd_demo)
+    serve = sub.add_parser("serve", help="serve the web application")
+    serve.add_argument("--bind", default="127.0.0.1:8000")
+    serve.add_argument("--workers", type=int, default=2)
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run the background task worker")
+    worker.set_defaults(func=cmd_worker)
+    sub.add_parser("manage", help="run a Django management command")
+    for group in GROUPS:
+        sub.add_parser(group, help=f"zhili {group} … (see zhili {group} --help)")
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

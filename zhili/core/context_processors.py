@@ -1,0 +1,34 @@
+"""The navigation bar: each entry shows only to the roles that can use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from zhili.accounts.roles import Role
+
+# (label, url name, roles that see it; empty = every logged-in staff user)
+NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
+    (_("Home"), "core:home", frozenset()),
+    (_("Grid map"), "territory:map", frozenset()),
+    (_("Audit log"), "audit:events", frozenset({Role.AUDITOR, Role.ADMIN})),
+    (_("Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_entries": []}
+    roles = {m.role for m in user.memberships.filter(active=True)}
+    entries = []
+    for label, url_name, allowed in NAV_ENTRIES:
+        if allowed and not (roles & allowed):
+            continue
+        entries.append(
+            {"label": label, "url": reverse(url_name), "active": request.path == reverse(url_name)}
+        )
+    return {"nav_entries": entries, "user_roles": sorted(roles)}

@@ -1,0 +1,136 @@
+"""The territory tree: district → street → community → grid, buildings and households below grids.
+
+Subtree queries use a materialised path of ids (``/1/5/23/``): ``path__startswith`` is one indexed
+range scan on SQLite and PostgreSQL, and every scope check in the product reduces to it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NodeKind(models.TextChoices):
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
+
+
+# Which kind of node may stand under which.
+CHILD_KIND = {
+    NodeKind.DISTRICT: NodeKind.STREET,
+    NodeKind.STREET: NodeKind.COMMUNITY,
+    NodeKind.COMMUNITY: NodeKind.GRID,
+}
+
+
+class Node(models.Model):
+    kind = models.CharField(_("Level"), max_length=16, choices=NodeKind.choices)
+    name = models.CharField(_("Name"), max_length=100)
+    code = models.CharField(_("Code"), max_length=32, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("Parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # "/<root id>/…/<own id>/", set by territory.actions when the node is created.
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Territory node")
+        verbose_name_plural = _("Territory node")
+        ordering = ["path"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="territory_node_unique_name_in_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_within(self, other: Node) -> bool:
+        """True when this node is ``other`` or lies below it."""
+        return self.path.startswith(other.path)
+
+    def ancestors(self) -> list[int]:
+        """Ids on the path from the root down to and including this node."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+class GridBoundary(models.Model):
+    """One version of a grid's boundary. Redrawing adds a version; old versions stay for history."""
+
+    grid = models.ForeignKey(
+        Node, on_delete=models.PROTECT, related_name="boundaries", verbose_name=_("Grid")
+    )
+    version = models.PositiveIntegerField(_("Version"))
+    geometry = models.JSONField(_("Boundary (GeoJSON)"))
+    valid_from = models.DateTimeField(_("Valid from"))
+    valid_to = models.DateTimeField(_("Valid to"), null=True, blank=True)
+    is_current = models.BooleanField(_("Current"), default=True)
+    note = models.CharField(_("Note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("Grid boundary")
+        verbose_name_plural = _("Grid boundary")
+        ordering = ["grid_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "version"], name="territory_boundary_unique_version"),
+            models.UniqueConstraint(
+                fields=["grid"], condition=models.Q(is_current=True), name="territory_boundary_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid} v{self.version}"
+
+
+class Building(models.Model):
+    grid = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("Grid"))
+    # The boundary version the building was placed under; a later redraw does not move it silently.
+    boundary = models.ForeignKey(
+        GridBoundary,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("Boundary version"),
+    )
+    name = models.CharField(_("Building"), max_length=100)
+    address = models.CharField(_("Address"), max_length=200, db_index=True)
+    lat = models.FloatField(_("Latitude"), null=True, blank=True)
+    lng = models.FloatField(_("Longitude"), null=True, blank=True)
+    floors = models.PositiveSmallIntegerField(_("Floors"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Building")
+        verbose_name_plural = _("Building")
+        ordering = ["address"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Household(models.Model):
+    building = models.ForeignKey(
+        Building, on_delete=models.PROTECT, related_name="households", verbose_name=_("Building")
+    )
+    number = models.CharField(_("Unit number"), max_length=50)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Household")
+        verbose_name_plural = _("Household")
+        ordering = ["building_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="territory_household_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building.address} {self.number}"

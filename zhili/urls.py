@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from zhili.api import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", include("zhili.core.urls")),
+    path("accounts/", include("zhili.accounts.urls")),
+    path("territory/", include("zhili.territory.urls")),
+    path("audit/", include("zhili.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
