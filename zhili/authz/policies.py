@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from typing import Any, Generic, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -116,7 +117,7 @@ class TerritoryPolicy(Generic[M]):
         """Same 404 for missing and invisible; 403 when visible but ``action`` is not allowed."""
         try:
             obj = self.visible(user).get(pk=pk)
-        except (self.model.DoesNotExist, ValueError, TypeError):
+        except (ObjectDoesNotExist, ValueError, TypeError):
             raise NotFound() from None
         if action is not Action.VIEW and not self.can(user, action, obj):
             raise Forbidden()
