@@ -25,3 +25,53 @@ def login(client, region):
 @pytest.fixture
 def password() -> str:
     return PASSWORD
+
+
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright. Missing chromium skips locally, fails in CI."""
+    import os
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("ZHILI_REQUIRE_BROWSER") or os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing but browser tests must run here")
+        pytest.skip(f"{CHROMIUM} not installed")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+    # body are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.base_url = live_server.url
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def browser_login(page, region):
+    """Log in through the real login form as a persona; returns the page."""
+
+    def _login(persona: str):
+        page.goto(page.base_url + "/accounts/login/")
+        page.fill("input[name=username]", persona)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("form.login-box button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    return _login

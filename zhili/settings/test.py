@@ -24,3 +24,7 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 WHITENOISE_AUTOREFRESH = True  # serve from the app directories; tests never run collectstatic
+
+# Parallel test runs (several developers or xdist workers on one PostgreSQL) need distinct names.
+if os.environ.get("ZHILI_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["ZHILI_TEST_DB_NAME"]}
