@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from zhili import cli
+
+
+def test_python_dash_m_zhili_lists_its_commands():
+    result = subprocess.run(
+        [sys.executable, "-m", "zhili", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for command in ("demo", "serve", "worker", "manage"):
+        assert command in result.stdout
+
+
+def test_unknown_command_is_refused_with_usage():
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["no-such-command"])
+    assert exc.value.code == 2
+
+
+def test_serve_and_worker_commands_run_gunicorn_and_the_task_worker():
+    assert cli._serve_command("127.0.0.1:8123", 3)[2:4] == ["gunicorn", "zhili.wsgi:application"]
+    assert "127.0.0.1:8123" in cli._serve_command("127.0.0.1:8123", 3)
+    assert cli._worker_command()[-3:] == ["db_worker", "--interval", "1"]
+
+
+def test_run_together_stops_the_others_when_one_ends():
+    code = cli._run_together(
+        [[sys.executable, "-c", "pass"], [sys.executable, "-c", "import time; time.sleep(60)"]]
+    )
+    assert code == 0
