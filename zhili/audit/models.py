@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     PERSON_CREATED = "residents.person_created", _("Person registered")
     PERSON_UPDATED = "residents.person_updated", _("Person updated")
     PII_REVEALED = "residents.pii_revealed", _("Personal data revealed")
+    # accounts
+    ADMIN_BOOTSTRAPPED = "accounts.admin_bootstrapped", _("Administrator created from the command line")
 
 
 class AuditEvent(models.Model):
