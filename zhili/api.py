@@ -26,6 +26,9 @@ def _mount() -> None:
     from zhili.territory.api import router as territory_router
 
     api.add_router("/territory/", territory_router)
+    from zhili.cases.api import router as cases_router
+
+    api.add_router("/cases/", cases_router)
 
 
 _mount()

@@ -25,7 +25,10 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = "zhili.settings.base"
-GROUPS = ("audit", "territory", "demo_data", "residents", "privacy", "keys", "classify", "bench", "election")
+GROUPS = (
+    "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
+    "cases", "classify", "hotspots", "bench", "election",
+)  # fmt: skip
 
 
 def _setup_django() -> None:

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("accounts/", include("zhili.accounts.urls")),
     path("territory/", include("zhili.territory.urls")),
     path("audit/", include("zhili.audit.urls")),
+    path("cases/", include("zhili.cases.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "zhili.audit",
     "zhili.territory",
     "zhili.residents",
+    "zhili.cases",
+    "zhili.intelligence",
+    "zhili.notify",
     "zhili.demo",
 ]
 

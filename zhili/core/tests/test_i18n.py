@@ -1,0 +1,44 @@
+"""Chinese is the default language and every catalogue is complete and compiled."""
+
+from __future__ import annotations
+
+import gettext
+from pathlib import Path
+
+import polib
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+CATALOGUES = sorted(ROOT.glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
+CATALOGUES = [p for p in CATALOGUES if ".venv" not in p.parts]
+
+
+def test_there_are_catalogues():
+    assert CATALOGUES, "no zh_Hans catalogue found"
+
+
+@pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_catalogue_is_fully_translated_and_its_mo_is_current(po_path):
+    po = polib.pofile(str(po_path))
+    untranslated = [entry.msgid for entry in po.untranslated_entries()]
+    fuzzy = [entry.msgid for entry in po.fuzzy_entries()]
+    assert not untranslated, f"untranslated in {po_path.name}: {untranslated[:10]}"
+    assert not fuzzy, f"fuzzy in {po_path.name}: {fuzzy[:10]}"
+    with (po_path.with_suffix(".mo")).open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = [
+        entry.msgid
+        for entry in po.translated_entries()
+        if not entry.msgid_plural and compiled.gettext(entry.msgid) != entry.msgstr
+    ]
+    assert not stale, f"{po_path.with_suffix('.mo')} is older than its .po: {stale[:5]}"
+
+
+@pytest.mark.django_db
+def test_pages_switch_to_english_on_request(client):
+    chinese = client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.get("/").content.decode()
+    assert "智理" in chinese
+    assert "Staff login" in english
+    assert "Staff login" not in chinese
