@@ -39,6 +39,13 @@ _raw_data_key = read_secret("ZHILI_DATA_KEY", required=not DEBUG, dev_default=""
 ZHILI_DATA_KEYS: dict[str, bytes] = (
     parse_data_keys("ZHILI_DATA_KEY", _raw_data_key) if _raw_data_key else {"dev": b"\0" * 32}
 )
+# Blind indexes (search by ID number or mobile) are keyed from this key, not from the current
+# one, so that rotating the encryption key does not change them. Pin it before rotating.
+ZHILI_INDEX_KEY_ID = env_str("ZHILI_INDEX_KEY_ID", "") or next(iter(ZHILI_DATA_KEYS))
+if ZHILI_INDEX_KEY_ID not in ZHILI_DATA_KEYS:
+    raise ImproperlyConfigured(
+        f"ZHILI_INDEX_KEY_ID: {ZHILI_INDEX_KEY_ID!r} is not one of the key ids in ZHILI_DATA_KEY"
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
