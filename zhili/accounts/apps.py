@@ -6,3 +6,6 @@ class AccountsConfig(AppConfig):
     name = "zhili.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from zhili.accounts import signals  # noqa: F401  (connects the sign-in audit receivers)

@@ -1,9 +1,14 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
+
+from zhili.accounts import views
 
 app_name = "accounts"
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("staff/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="staff_list"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("staff/<int:pk>/grant/", views.staff_grant, name="staff_grant"),
+    path("memberships/<int:pk>/revoke/", views.membership_revoke, name="membership_revoke"),
 ]

@@ -76,6 +76,11 @@ def has_role(user: Any, *roles: str) -> bool:
     return any(role in roles for role, _path in _memberships(user))
 
 
+def role_paths(user: Any, role: str) -> list[str]:
+    """Node paths of the user's active memberships in exactly this role (no folding)."""
+    return sorted(path for held, path in _memberships(user) if held == role)
+
+
 def path_q(paths: list[str], path_field: str) -> Q:
     """Rows whose ``path_field`` lies in any of ``paths`` (an empty list matches nothing)."""
     if not paths:
