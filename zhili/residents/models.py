@@ -78,11 +78,14 @@ class Person(models.Model):
         _("Relation to head of household"), max_length=16, choices=RelationToHead.choices
     )
     residence_status = models.CharField(
-        _("Residence status"), max_length=16, choices=ResidenceStatus.choices, default=ResidenceStatus.REGISTERED
+        _("Residence status"),
+        max_length=16,
+        choices=ResidenceStatus.choices,
+        default=ResidenceStatus.REGISTERED,
     )
     moved_in_on = models.DateField(_("Moved in on"), null=True, blank=True)
     moved_out_on = models.DateField(_("Moved out on"), null=True, blank=True)
-    tags = models.ManyToManyField(
+    tags: models.ManyToManyField[Tag, PersonTag] = models.ManyToManyField(
         Tag, through="PersonTag", related_name="persons", blank=True, verbose_name=_("Tags")
     )
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)

@@ -48,7 +48,8 @@ def test_id_number_and_mobile_are_stored_only_encrypted(household):
     person = make_person(household)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id_number_enc, id_number_bidx, mobile_enc, mobile_bidx FROM residents_person WHERE id = %s",
+            "SELECT id_number_enc, id_number_bidx, mobile_enc, mobile_bidx"
+            " FROM residents_person WHERE id = %s",
             [person.pk],
         )
         row = cursor.fetchone()
