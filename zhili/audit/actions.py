@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from zhili.audit.models import AuditAction, AuditEvent
+from zhili.audit.models import AuditAction, AuditEvent, ChainVerification
 
 GENESIS_HASH = "0" * 64
 # Any constant works; it names the one advisory lock that orders the chain on PostgreSQL.
@@ -65,6 +66,43 @@ def payload_of(event: AuditEvent) -> dict[str, Any]:
     )
 
 
+def _clean_text(text: str) -> str:
+    # PostgreSQL stores no NUL character and UTF-8 has no lone surrogates; replace both so that the
+    # same text is stored (and hashed) on either database instead of failing on one of them.
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)  # NaN and infinities are not JSON
+        # PostgreSQL's jsonb keeps numbers as decimals and gives 1e300 or -0.0 back as integers;
+        # storing whole floats as integers makes the value read back the one that was hashed.
+        return int(value) if value.is_integer() else value
+    if isinstance(value, list):
+        return [_clean_value(item) for item in value]
+    if isinstance(value, dict):
+        return {_clean_text(key): _clean_value(item) for key, item in value.items()}
+    return value
+
+
+def clean_json(details: dict[str, Any]) -> dict[str, Any]:
+    """The details as both databases store and give them back, so that what we hash is what we read.
+
+    A JSON round trip first (tuples become lists, keys strings, other objects their ``str``).
+    """
+    cleaned: dict[str, Any] = _clean_value(json.loads(canonical_json(details)))
+    return cleaned
+
+
+def _actor_label(actor: Any) -> str:
+    if actor is None:
+        return "system"
+    return _clean_text(getattr(actor, "username", "") or "")[:150]
+
+
 def _lock_chain() -> None:
     # Two writers must not both read the same head and fork the chain. On SQLite the write
     # transaction (BEGIN IMMEDIATE) already serialises writers; PostgreSQL needs a lock held to commit.
@@ -87,18 +125,77 @@ def record_audit(
     _lock_chain()
     head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
     prev_hash = head or GENESIS_HASH
-    # JSON round trip so that what we hash is exactly what the database gives back later.
-    clean_details = json.loads(canonical_json(details or {}))
-    fields = {
+    clean_details = clean_json(details or {})
+    fields: dict[str, Any] = {
         "occurred_at": timezone.now(),
         "actor_id": getattr(actor, "pk", None),
-        "actor_label": (getattr(actor, "username", "") or "")[:150] if actor is not None else "system",
+        "actor_label": _actor_label(actor),
         "action": str(action.value if isinstance(action, AuditAction) else action),
         "target_type": target._meta.label_lower if target is not None else "",
-        "target_id": str(target.pk) if target is not None else "",
+        "target_id": _clean_text(str(target.pk)) if target is not None else "",
         "node_id": getattr(node, "pk", None),
         "node_path": getattr(node, "path", "") or "",
         "details": clean_details,
     }
     digest = compute_hash(prev_hash, event_payload(**fields))
     return AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **fields)
+
+
+def do_export_events(
+    *, events: models.QuerySet[AuditEvent], filters: dict[str, Any], node: Any, actor: Any
+) -> bytes:
+    """The events as an .xlsx file; the export itself is audited (who took which slice of the log).
+
+    The workbook is built before the transaction: the chain lock is held until commit and must not
+    wait for a large file to be written.
+    """
+    from zhili.audit.export import events_workbook
+
+    content, count = events_workbook(events)
+    with transaction.atomic():
+        record_audit(
+            AuditAction.AUDIT_EXPORTED,
+            actor=actor,
+            node=node,
+            details={"filters": filters, "count": count, "format": "xlsx"},
+        )
+    return content
+
+
+def do_request_chain_verification(*, actor: Any) -> ChainVerification:
+    """Queue a verification of the whole chain; the worker fills in the result."""
+    from zhili.audit.tasks import verify_audit_chain
+
+    with transaction.atomic():
+        verification = ChainVerification.objects.create(requested_by=actor)
+        record_audit(AuditAction.AUDIT_VERIFY_REQUESTED, actor=actor, target=verification)
+        transaction.on_commit(lambda: verify_audit_chain.enqueue(verification.pk))
+    return verification
+
+
+def do_run_chain_verification(verification_id: int) -> ChainVerification | None:
+    """Run a queued verification. Safe to run twice: a finished run is left as it is."""
+    from zhili.audit.verify import verify_chain
+
+    claimed = ChainVerification.objects.filter(
+        pk=verification_id, status=ChainVerification.Status.QUEUED
+    ).update(status=ChainVerification.Status.RUNNING)
+    if not claimed:
+        return None
+    try:
+        result = verify_chain()
+    except Exception:
+        ChainVerification.objects.filter(pk=verification_id).update(
+            status=ChainVerification.Status.FAILED, finished_at=timezone.now()
+        )
+        raise
+    ChainVerification.objects.filter(pk=verification_id).update(
+        status=ChainVerification.Status.DONE,
+        finished_at=timezone.now(),
+        ok=result.ok,
+        count=result.count,
+        first_bad_id=result.first_bad_id,
+        reason=result.reason or "",
+        head_hash=result.head_hash,
+    )
+    return ChainVerification.objects.get(pk=verification_id)

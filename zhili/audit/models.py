@@ -7,6 +7,7 @@ UPDATE and DELETE so that the application itself cannot rewrite history.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +31,9 @@ class AuditAction(models.TextChoices):
     PII_REVEALED = "residents.pii_revealed", _("Personal data revealed")
     # accounts
     ADMIN_BOOTSTRAPPED = "accounts.admin_bootstrapped", _("Administrator created from the command line")
+    # audit
+    AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
+    AUDIT_VERIFY_REQUESTED = "audit.verify_requested", _("Audit chain verification requested")
 
 
 class AuditEvent(models.Model):
@@ -54,3 +58,42 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action}"
+
+
+class ChainVerification(models.Model):
+    """One run of the chain verification started from the auditor page; the page shows the last one.
+
+    A small table rather than the cache: the run happens in a worker process, and the cache is
+    per process unless Redis is configured.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Could not run")
+
+    requested_at = models.DateTimeField(_("Requested at"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Requested by"),
+    )
+    status = models.CharField(_("Status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    finished_at = models.DateTimeField(_("Finished at"), null=True, blank=True)
+    ok = models.BooleanField(_("Intact"), null=True)
+    count = models.BigIntegerField(_("Events checked"), default=0)
+    first_bad_id = models.BigIntegerField(_("First bad event"), null=True, blank=True)
+    reason = models.CharField(_("Reason"), max_length=32, blank=True)
+    head_hash = models.CharField(_("Last hash"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("Chain verification")
+        verbose_name_plural = _("Chain verification")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.status}"

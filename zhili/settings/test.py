@@ -28,3 +28,7 @@ WHITENOISE_AUTOREFRESH = True  # serve from the app directories; tests never run
 # Parallel test runs (several developers or xdist workers on one PostgreSQL) need distinct names.
 if os.environ.get("ZHILI_TEST_DB_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["ZHILI_TEST_DB_NAME"]}
+
+# Flushing the test database between transactional tests empties the append-only audit log through
+# the triggers' maintenance hatch (zhili/audit/management/commands/flush.py). Never set elsewhere.
+ZHILI_AUDIT_TEST_FLUSH = True
