@@ -26,7 +26,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 WHITENOISE_AUTOREFRESH = True  # serve from the app directories; tests never run collectstatic
 
 # Parallel test runs (several developers or xdist workers on one PostgreSQL) need distinct names.
-if os.environ.get("ZHILI_TEST_DB_NAME"):
+if os.environ.get("ZHILI_TEST_DB_NAME") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["TEST"] = {"NAME": os.environ["ZHILI_TEST_DB_NAME"]}
 
 # Flushing the test database between transactional tests empties the append-only audit log through
