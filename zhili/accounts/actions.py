@@ -36,8 +36,22 @@ def _check_new_user(*, username: str, display_name: str, password: str) -> str:
     try:
         validate_password(password, user=User(username=username, display_name=display_name))
     except ValidationError as exc:
-        raise DomainError("password_invalid", " ".join(exc.messages), field="password1") from None
+        raise DomainError("password_invalid", _password_messages(exc), field="password1") from None
     return username
+
+
+def _password_messages(exc: ValidationError) -> str:
+    messages = []
+    for error in exc.error_list:
+        if error.code == "password_too_short":
+            # Django 5.2's own Chinese catalogue misses this message (its msgid changed).
+            min_length = (error.params or {}).get("min_length", 0)
+            messages.append(
+                _("This password is too short: it needs at least %(n)d characters.") % {"n": min_length}
+            )
+        else:
+            messages.extend(error.messages)
+    return " ".join(messages)
 
 
 def do_create_user(
