@@ -44,12 +44,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     paginator = Paginator(selectors.manageable_users(scope, search=query), STAFF_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    nodes = list(selectors.nodes_in(scope))
-    return render(
-        request,
-        "accounts/staff_list.html",
-        {"page": page, "q": query, "node_labels": selectors.node_labels(nodes)},
-    )
+    return render(request, "accounts/staff_list.html", {"page": page, "q": query})
 
 
 @login_required
