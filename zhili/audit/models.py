@@ -31,6 +31,8 @@ class AuditAction(models.TextChoices):
     PII_REVEALED = "residents.pii_revealed", _("Personal data revealed")
     # accounts
     ADMIN_BOOTSTRAPPED = "accounts.admin_bootstrapped", _("Administrator created from the command line")
+    # territory
+    NODE_RENAMED = "territory.node_renamed", _("Territory node renamed")
     # audit
     AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
     AUDIT_VERIFY_REQUESTED = "audit.verify_requested", _("Audit chain verification requested")

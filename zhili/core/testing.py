@@ -17,7 +17,7 @@ from django.db import transaction
 
 from zhili.accounts.models import Department, Membership, User
 from zhili.accounts.roles import Role
-from zhili.territory.actions import do_create_node
+from zhili.territory.actions import do_create_node, do_draw_boundary
 from zhili.territory.models import Node, NodeKind
 
 PASSWORD = "correct-horse-battery-staple"
@@ -74,6 +74,9 @@ def make_region() -> Region:
     other = do_create_node(kind=NodeKind.STREET, name="Other street", code="T", parent=None, actor=None)
     d1 = do_create_node(kind=NodeKind.COMMUNITY, name="Community D1", code="T-D1", parent=other, actor=None)
     grid_d = do_create_node(kind=NodeKind.GRID, name="Grid D", code="T-D1-D", parent=d1, actor=None)
+    # territory: every grid gets its square as boundary version 1.
+    for letter, grid in (("A", grid_a), ("B", grid_b), ("C", grid_c), ("D", grid_d)):
+        do_draw_boundary(grid, GRID_SQUARES[letter], actor=None)
     department = Department.objects.create(name="Urban management", code="CG", node=street)
     region = Region(street, c1, c2, grid_a, grid_b, grid_c, other, d1, grid_d, department)
     personas: dict[str, tuple[Role | None, Node | None]] = {

@@ -90,6 +90,26 @@ class GridBoundary(models.Model):
         return f"{self.grid} v{self.version}"
 
 
+class BoundaryStamp(models.Model):
+    """One row whose token changes, in the same transaction, whenever any grid boundary changes.
+
+    Every web process keeps its own spatial index of the current boundaries (territory.locate) and
+    compares this token, one primary-key read per lookup, to know when to rebuild it. A random token
+    rather than a counter: a rolled-back transaction can restore an old counter value that some
+    process already saw with different boundaries, but never a token it generated afresh.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Boundary stamp")
+        verbose_name_plural = _("Boundary stamp")
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class Building(models.Model):
     grid = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("Grid"))
     # The boundary version the building was placed under; a later redraw does not move it silently.
@@ -103,6 +123,9 @@ class Building(models.Model):
     )
     name = models.CharField(_("Building"), max_length=100)
     address = models.CharField(_("Address"), max_length=200, db_index=True)
+    # The address folded by territory.addresses.normalise_address (no spaces, half-width, lower case):
+    # what people type rarely matches the registry character for character.
+    address_key = models.CharField(max_length=200, db_index=True, editable=False, default="")
     lat = models.FloatField(_("Latitude"), null=True, blank=True)
     lng = models.FloatField(_("Longitude"), null=True, blank=True)
     floors = models.PositiveSmallIntegerField(_("Floors"), null=True, blank=True)
