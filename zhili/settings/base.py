@@ -181,6 +181,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("ZHILI_STATIC_ROOT", str(VAR_DIR / "static")))
 # Project-wide assets (zhili.css, vendored htmx/Leaflet) live outside any app directory.
 STATICFILES_DIRS = [BASE_DIR / "static"]
