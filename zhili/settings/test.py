@@ -23,7 +23,8 @@ STORAGES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-WHITENOISE_AUTOREFRESH = True  # serve from the app directories; tests never run collectstatic
+WHITENOISE_AUTOREFRESH = True  # tests never run collectstatic: serve from the finders
+WHITENOISE_USE_FINDERS = True
 
 # Parallel test runs (several developers or xdist workers on one PostgreSQL) need distinct names.
 if os.environ.get("ZHILI_TEST_DB_NAME") and DATABASES["default"]["ENGINE"].endswith("postgresql"):
