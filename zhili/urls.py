@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("territory/", include("zhili.territory.urls")),
     path("audit/", include("zhili.audit.urls")),
     path("cases/", include("zhili.cases.urls")),
+    path("participation/", include("zhili.participation.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "zhili.cases",
     "zhili.intelligence",
     "zhili.notify",
+    "zhili.participation",
     "zhili.demo",
 ]
 
