@@ -31,7 +31,9 @@ def assert_tiles(parts: list[Polygon], whole: Polygon) -> None:
 
 
 def decimals(value: float) -> int:
-    return max(0, -Decimal(repr(value)).as_tuple().exponent)
+    exponent = Decimal(repr(value)).as_tuple().exponent
+    assert isinstance(exponent, int)
+    return max(0, -exponent)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 17, 2026])
