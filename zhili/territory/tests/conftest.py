@@ -27,3 +27,12 @@ def homes(region) -> Homes:
         do_create_household(building_a, "1-101", actor=None),
         do_create_household(building_b, "2-202", actor=None),
     )
+
+
+@pytest.fixture
+def english():
+    """Assert on the English msgids; Chinese (the default) is checked by its own tests."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -13,7 +13,7 @@ from zhili.territory.actions import (
 )
 from zhili.territory.models import BoundaryStamp, GridBoundary, Household
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 BOWTIE = {
     "type": "Polygon",
@@ -73,7 +73,10 @@ def test_non_polygons_and_unreadable_geometries_are_refused(region, geometry):
 
 
 def test_latitude_first_coordinates_are_refused_as_out_of_range(region):
-    swapped = {"type": "Polygon", "coordinates": [[[39.9, 116.3], [39.91, 116.3], [39.91, 116.31], [39.9, 116.3]]]}
+    swapped = {
+        "type": "Polygon",
+        "coordinates": [[[39.9, 116.3], [39.91, 116.3], [39.91, 116.31], [39.9, 116.3]]],
+    }
     with pytest.raises(DomainError, match="lng, lat"):
         do_draw_boundary(region.grid_a, swapped, actor=None)
 
@@ -102,7 +105,9 @@ def test_the_same_shape_again_is_refused_as_unchanged(region):
     # Same square, vertices starting elsewhere: topologically equal.
     rotated = {
         "type": "Polygon",
-        "coordinates": [[[116.31, 39.90], [116.31, 39.91], [116.30, 39.91], [116.30, 39.90], [116.31, 39.90]]],
+        "coordinates": [
+            [[116.31, 39.90], [116.31, 39.91], [116.30, 39.91], [116.30, 39.90], [116.31, 39.90]]
+        ],
     }
     with pytest.raises(DomainError) as info:
         do_draw_boundary(region.grid_a, rotated, actor=None)

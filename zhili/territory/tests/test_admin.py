@@ -41,5 +41,7 @@ def test_admin_boundary_page_shows_the_geometry(superuser_client, region):
     from zhili.territory.models import GridBoundary
 
     boundary = GridBoundary.objects.get(grid=region.grid_a)
-    html = superuser_client.get(f"/django-admin/territory/gridboundary/{boundary.pk}/change/").content.decode()
+    html = superuser_client.get(
+        f"/django-admin/territory/gridboundary/{boundary.pk}/change/"
+    ).content.decode()
     assert "116.3" in html and "Polygon" in html

@@ -161,3 +161,12 @@ def test_missing_and_invisible_grids_look_the_same(client, login, region):
     missing = client.get(f"{API}/grids/987654")
     assert invisible.status_code == missing.status_code == 404
     assert invisible.json() == missing.json()
+
+
+def test_openapi_schema_describes_the_territory_endpoints(client, login):
+    login("leader")
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    for path in ("/nodes", "/grids.geojson", "/locate", "/grids/{grid_id}"):
+        assert f"/api/v1/territory{path}" in paths
+    params = {p["name"] for p in paths["/api/v1/territory/locate"]["get"]["parameters"]}
+    assert params == {"lat", "lng"}

@@ -14,7 +14,7 @@ from zhili.territory.importing import TerritoryImportError, export_territory, im
 from zhili.territory.locate import locate
 from zhili.territory.models import BoundaryStamp, GridBoundary, Node
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def feature(path, kind, code, geometry=None, **extra):
@@ -29,9 +29,15 @@ def collection(*features):
 NEW_DISTRICT = collection(
     feature(["海淀区"], "district", "110108"),
     feature(["海淀区", "学院路街道"], "street", "110108001"),
-    feature(["海淀区", "学院路街道", "清华园社区"], "community", "110108001001", square(116.5, 40.0, 116.6, 40.1)),
-    feature(["海淀区", "学院路街道", "清华园社区", "一网格"], "grid", "G1", square(116.5, 40.0, 116.55, 40.1)),
-    feature(["海淀区", "学院路街道", "清华园社区", "二网格"], "grid", "G2", square(116.55, 40.0, 116.6, 40.1)),
+    feature(
+        ["海淀区", "学院路街道", "清华园社区"], "community", "110108001001", square(116.5, 40.0, 116.6, 40.1)
+    ),
+    feature(
+        ["海淀区", "学院路街道", "清华园社区", "一网格"], "grid", "G1", square(116.5, 40.0, 116.55, 40.1)
+    ),
+    feature(
+        ["海淀区", "学院路街道", "清华园社区", "二网格"], "grid", "G2", square(116.55, 40.0, 116.6, 40.1)
+    ),
 )
 
 
@@ -39,7 +45,9 @@ def snapshot():
     """Everything an import could touch, to prove that a refused file changed nothing."""
     return {
         "nodes": sorted(Node.objects.values_list("pk", "code", "name", "parent_id", "path")),
-        "boundaries": sorted(GridBoundary.objects.values_list("pk", "grid_id", "version", "is_current", "valid_to")),
+        "boundaries": sorted(
+            GridBoundary.objects.values_list("pk", "grid_id", "version", "is_current", "valid_to")
+        ),
         "audit": AuditEvent.objects.count(),
         "stamp": BoundaryStamp.objects.get(pk=1).token,
     }
@@ -87,12 +95,16 @@ def test_a_changed_geometry_adds_a_version_and_a_new_name_renames(db):
     # Move the G1|G2 edge west; rename G2 (its children keep following the new name).
     changed["features"][3]["geometry"] = square(116.5, 40.0, 116.54, 40.1)
     changed["features"][4]["geometry"] = square(116.54, 40.0, 116.6, 40.1)
-    changed["features"][4]["properties"].update(path=["海淀区", "学院路街道", "清华园社区", "第二网格"], name="第二网格")
+    changed["features"][4]["properties"].update(
+        path=["海淀区", "学院路街道", "清华园社区", "第二网格"], name="第二网格"
+    )
     result = import_territory(changed, actor=None)
     assert (result.nodes_created, result.nodes_renamed, result.boundaries_drawn) == (0, 1, 2)
     g2 = Node.objects.get(code="G2")
     assert g2.name == "第二网格"
-    assert list(GridBoundary.objects.filter(grid=g2).order_by("version").values_list("version", "is_current")) == [
+    assert list(
+        GridBoundary.objects.filter(grid=g2).order_by("version").values_list("version", "is_current")
+    ) == [
         (1, False),
         (2, True),
     ]
@@ -101,7 +113,12 @@ def test_a_changed_geometry_adds_a_version_and_a_new_name_renames(db):
 
 def test_import_attaches_to_existing_parents_by_name_path(region):
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.330, 39.900, 116.340, 39.910))
+        feature(
+            ["Test street", "Community 2", "Grid E"],
+            "grid",
+            "S-C2-E",
+            square(116.330, 39.900, 116.340, 39.910),
+        )
     )
     import_territory(data, actor=region.user("admin"))
     grid_e = Node.objects.get(code="S-C2-E")
@@ -112,7 +129,12 @@ def test_import_attaches_to_existing_parents_by_name_path(region):
 
 def test_command_imports_a_file_and_reports_json(region, tmp_path, capsys):
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.330, 39.900, 116.340, 39.910))
+        feature(
+            ["Test street", "Community 2", "Grid E"],
+            "grid",
+            "S-C2-E",
+            square(116.330, 39.900, 116.340, 39.910),
+        )
     )
     call_command("territory", "import", str(write(tmp_path, data)), "--actor", "admin", "--json")
     assert json.loads(capsys.readouterr().out)["nodes_created"] == 1
@@ -137,7 +159,9 @@ def refused(data):
 
 def test_invalid_geometry_is_refused_naming_the_feature(region):
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.33, 39.90, 116.34, 39.91)),
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.33, 39.90, 116.34, 39.91)
+        ),
         feature(["Test street", "Community 2", "Grid F"], "grid", "S-C2-F", BOWTIE),
     )
     errors = refused(data)
@@ -148,8 +172,12 @@ def test_invalid_geometry_is_refused_naming_the_feature(region):
 
 def test_grids_overlapping_each_other_in_the_file_are_refused(region):
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.33, 39.90, 116.34, 39.91)),
-        feature(["Test street", "Community 2", "Grid F"], "grid", "S-C2-F", square(116.335, 39.90, 116.35, 39.91)),
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.33, 39.90, 116.34, 39.91)
+        ),
+        feature(
+            ["Test street", "Community 2", "Grid F"], "grid", "S-C2-F", square(116.335, 39.90, 116.35, 39.91)
+        ),
     )
     errors = refused(data)
     assert len(errors) == 1
@@ -159,7 +187,9 @@ def test_grids_overlapping_each_other_in_the_file_are_refused(region):
 def test_a_grid_overlapping_an_existing_sibling_not_in_the_file_is_refused(region):
     # Community 2 holds Grid C (116.320–116.330) in the database; E reaches back into it.
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.325, 39.90, 116.34, 39.91))
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.325, 39.90, 116.34, 39.91)
+        )
     )
     errors = refused(data)
     assert len(errors) == 1
@@ -185,8 +215,12 @@ def test_a_grid_on_its_community_edge_is_within_it(db):
 def test_swapping_territory_between_siblings_in_one_file_is_accepted(region):
     # Checked against the final layout: drawn one by one, A's new square would overlap B's old one.
     data = collection(
-        feature(["Test street", "Community 1", "Grid A"], "grid", "S-C1-A", square(116.300, 39.90, 116.315, 39.91)),
-        feature(["Test street", "Community 1", "Grid B"], "grid", "S-C1-B", square(116.315, 39.90, 116.320, 39.91)),
+        feature(
+            ["Test street", "Community 1", "Grid A"], "grid", "S-C1-A", square(116.300, 39.90, 116.315, 39.91)
+        ),
+        feature(
+            ["Test street", "Community 1", "Grid B"], "grid", "S-C1-B", square(116.315, 39.90, 116.320, 39.91)
+        ),
     )
     assert import_territory(data, actor=None).boundaries_drawn == 2
     assert locate(39.905, 116.312) == region.grid_a
@@ -204,7 +238,15 @@ def test_swapping_territory_between_siblings_in_one_file_is_accepted(region):
         (feature(["Other street", "Community 1"], "community", "S-C1"), "another parent"),
         (feature(["Test street", "Community 1"], "community", "S-C2"), "node S-C1 already has that name"),
         (feature(["Test street", "Community 1", "Grid A"], "grid", "NEW-CODE"), "S-C1-A"),
-        (feature(["Test street", "Community 1", "Grid A"], "grid", "S-C1-A", {"type": "Point", "coordinates": [1, 2]}), "Polygon"),
+        (
+            feature(
+                ["Test street", "Community 1", "Grid A"],
+                "grid",
+                "S-C1-A",
+                {"type": "Point", "coordinates": [1, 2]},
+            ),
+            "Polygon",
+        ),
     ],
 )
 def test_malformed_features_are_refused(region, bad, needle):
@@ -219,7 +261,9 @@ def test_not_a_feature_collection_is_refused(db):
 
 def test_command_refusal_exits_with_an_error_and_writes_nothing(region, tmp_path):
     data = collection(
-        feature(["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.325, 39.90, 116.34, 39.91))
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.325, 39.90, 116.34, 39.91)
+        )
     )
     before = snapshot()
     with pytest.raises(CommandError) as info:
@@ -262,7 +306,10 @@ def tree_of():
 
 
 def geometries_of():
-    return {b.grid.code: shape(b.geometry) for b in GridBoundary.objects.filter(is_current=True).select_related("grid")}
+    return {
+        b.grid.code: shape(b.geometry)
+        for b in GridBoundary.objects.filter(is_current=True).select_related("grid")
+    }
 
 
 def wipe_territory():
@@ -323,3 +370,14 @@ def test_export_command_writes_to_stdout_and_refuses_unknown_nodes(region, capsy
     assert [f["properties"]["code"] for f in data["features"]] == ["T", "T-D1", "T-D1-D"]
     with pytest.raises(CommandError, match="no node"):
         call_command("territory", "export", "--node", "NOPE")
+
+
+def test_refusals_speak_chinese_by_default(db):
+    data = copy.deepcopy(NEW_DISTRICT)
+    data["features"][4]["geometry"] = square(116.55, 40.0, 116.61, 40.1)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        errors = refused(data)
+    assert errors[0].startswith("第 5 个要素 (G2 二网格)")
+    assert "不在所属社区" in errors[0]

@@ -22,7 +22,9 @@ BOXES = {
     "C": (116.320, 39.900, 116.330, 39.910),
     "D": (116.400, 39.900, 116.410, 39.910),
 }
-PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+PROPERTY = settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def grids_of(region):

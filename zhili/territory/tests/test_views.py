@@ -24,7 +24,8 @@ def test_map_url_name_is_kept():
 
 
 @pytest.mark.parametrize(
-    "url", ["/territory/map/", "/territory/grids/1/card/", "/territory/households/1/", "/territory/buildings/1/"]
+    "url",
+    ["/territory/map/", "/territory/grids/1/card/", "/territory/households/1/", "/territory/buildings/1/"],
 )
 def test_pages_send_anonymous_visitors_to_login(client, region, url):
     response = client.get(url)
@@ -112,7 +113,10 @@ def test_grid_card_query_count_does_not_grow_with_buildings_or_workers(client, l
 )
 def test_grid_card_scope(client, login, region, persona, grid, status):
     login(persona)
-    assert client.get(reverse("territory:grid_card", args=[getattr(region, grid).pk]), **HTMX).status_code == status
+    assert (
+        client.get(reverse("territory:grid_card", args=[getattr(region, grid).pk]), **HTMX).status_code
+        == status
+    )
 
 
 @pytest.mark.parametrize(
@@ -174,7 +178,9 @@ def test_grid_worker_registers_a_household_in_own_grid(client, login, homes):
 
 def test_duplicate_household_number_is_a_form_error(client, login, homes):
     login("grid_worker_a")
-    response = client.post(reverse("territory:household_new", args=[homes.building_a.pk]), {"number": "1-101"})
+    response = client.post(
+        reverse("territory:household_new", args=[homes.building_a.pk]), {"number": "1-101"}
+    )
     assert response.status_code == 200
     assert "errorlist" in response.content.decode()
     assert Household.objects.filter(building=homes.building_a).count() == 1
@@ -195,13 +201,17 @@ def test_household_form_refuses_readers_and_strangers(client, login, homes, pers
     login(persona)
     building = getattr(homes, which)
     count = Household.objects.count()
-    response = getattr(client, method)(reverse("territory:household_new", args=[building.pk]), {"number": "9-909"})
+    response = getattr(client, method)(
+        reverse("territory:household_new", args=[building.pk]), {"number": "9-909"}
+    )
     assert response.status_code == status
     assert Household.objects.count() == count
 
 
 def test_community_staff_registers_households_in_any_grid_of_the_community(client, login, homes):
     login("community_staff")
-    response = client.post(reverse("territory:household_new", args=[homes.building_b.pk]), {"number": "5-501"})
+    response = client.post(
+        reverse("territory:household_new", args=[homes.building_b.pk]), {"number": "5-501"}
+    )
     assert response.status_code == 302
     assert Household.objects.filter(building=homes.building_b, number="5-501").exists()
