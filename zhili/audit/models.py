@@ -36,6 +36,11 @@ class AuditAction(models.TextChoices):
     # audit
     AUDIT_EXPORTED = "audit.exported", _("Audit log exported")
     AUDIT_VERIFY_REQUESTED = "audit.verify_requested", _("Audit chain verification requested")
+    # cases
+    CASE_SUBMITTED = "cases.submitted", _("Case submitted")
+    CASE_TRANSITION = "cases.transition", _("Case status changed")
+    CASE_EVENT = "cases.event", _("Case event recorded")
+    CASE_CONFIG_CHANGED = "cases.config_changed", _("Case configuration changed")
 
 
 class AuditEvent(models.Model):

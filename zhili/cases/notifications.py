@@ -1,0 +1,180 @@
+"""Who hears about a case's progress, and what they are told.
+
+Messages are written to the outbox (zhili.notify) inside the action's transaction. Staff get
+in-app messages; the reporter gets an in-app message when they have an account and an SMS when they
+left a mobile number, at the milestones a resident cares about. Reporters of cases merged into this
+one hear about it too. Message texts carry the tracking code and the status, never personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from zhili.accounts.models import User
+from zhili.accounts.roles import Role
+from zhili.cases.contact import unseal
+from zhili.cases.models import Case
+from zhili.cases.states import CaseStatus
+from zhili.notify.actions import do_enqueue_notification
+from zhili.notify.models import NotifyChannel
+from zhili.territory.models import Node
+
+# Statuses whose arrival the reporter is told about.
+REPORTER_MILESTONES = frozenset(
+    {
+        CaseStatus.PENDING,
+        CaseStatus.DISPATCHED,
+        CaseStatus.REJECTED,
+        CaseStatus.RESOLVED,
+        CaseStatus.VERIFIED,
+        CaseStatus.CLOSED,
+    }
+)
+
+
+def staff_over(node: Node, role: str) -> QuerySet[User]:
+    """Active users holding ``role`` at this node or above it."""
+    return User.objects.filter(
+        is_active=True,
+        memberships__active=True,
+        memberships__role=role,
+        memberships__node_id__in=node.ancestors(),
+    ).distinct()
+
+
+def assignees(case: Case) -> QuerySet[User]:
+    if case.department_id:
+        return staff_over(case.node, Role.HANDLER).filter(department_id=case.department_id)
+    if case.assigned_grid_id and case.assigned_grid is not None:
+        return staff_over(case.assigned_grid, Role.GRID_WORKER)
+    return User.objects.none()
+
+
+def verifiers(case: Case) -> list[User]:
+    users = list(staff_over(case.node, Role.SUPERVISOR))
+    if case.grid is not None:
+        users += list(staff_over(case.grid, Role.GRID_WORKER))
+    return users
+
+
+def _url(case: Case) -> str:
+    try:
+        return reverse("cases:detail", args=[case.pk])
+    except Exception:  # the page may not be mounted (API-only deployments)
+        return ""
+
+
+def _send_in_app(users: Iterable[Any], case: Case, subject: str, body: str, skip: Any = None) -> None:
+    seen: set[int] = set()
+    for user in users:
+        if user is None or user.pk in seen or (skip is not None and user.pk == getattr(skip, "pk", None)):
+            continue
+        seen.add(user.pk)
+        do_enqueue_notification(
+            channel=NotifyChannel.IN_APP,
+            recipient=user,
+            subject=subject,
+            body=body,
+            topic=f"cases.case:{case.pk}",
+            url=_url(case),
+        )
+
+
+def _status_label(status: str) -> str:
+    return str(CaseStatus(status).label)
+
+
+def tell_reporters(case: Case, status: str) -> None:
+    """The reporter of this case and of every case merged into it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        cases = [case, *case.merged_cases.all()] if case.pk else [case]
+        for each in cases:
+            subject = _("Your request %(code)s: %(status)s") % {
+                "code": each.code,
+                "status": _status_label(status),
+            }
+            body = _(
+                "Your request %(code)s is now: %(status)s. Track it with the code and your phone number."
+            ) % {
+                "code": each.code,
+                "status": _status_label(status),
+            }
+            if each.reporter_id:
+                do_enqueue_notification(
+                    channel=NotifyChannel.IN_APP,
+                    recipient=each.reporter,
+                    subject=subject,
+                    body=body,
+                    topic=f"cases.case:{each.pk}",
+                )
+            if each.contact_mobile_enc:
+                do_enqueue_notification(
+                    channel=NotifyChannel.SMS,
+                    address=unseal(each.contact_mobile_enc),
+                    subject=subject,
+                    body=body,
+                    topic=f"cases.case:{each.pk}",
+                )
+
+
+def announce(case: Case, transition: str, source: str, target: str, *, actor: Any = None) -> None:
+    """Messages for one status change (called inside the action's transaction)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        code, title = case.code, case.title
+        status = _status_label(target)
+        if target == CaseStatus.DISPATCHED:
+            subject = _("New case to sign for: %(code)s") % {"code": code}
+            if source == CaseStatus.VERIFIED:
+                subject = _("Case reopened after an unsatisfied rating: %(code)s") % {"code": code}
+            _send_in_app(assignees(case), case, subject, title, skip=actor)
+        elif target == CaseStatus.RETURNED:
+            from zhili.cases.conf import max_returns
+
+            if case.return_count >= max_returns():
+                subject = _("Case needs arbitration after %(n)s returns: %(code)s") % {
+                    "n": case.return_count,
+                    "code": code,
+                }
+                _send_in_app(staff_over(case.node, Role.SUPERVISOR), case, subject, title, skip=actor)
+            else:
+                subject = _("Case returned, dispatch it again: %(code)s") % {"code": code}
+                _send_in_app(staff_over(case.node, Role.DISPATCHER), case, subject, title, skip=actor)
+        elif target == CaseStatus.EXTENSION_PENDING:
+            subject = _("Extension requested: %(code)s") % {"code": code}
+            users = [*staff_over(case.node, Role.DISPATCHER), *staff_over(case.node, Role.SUPERVISOR)]
+            _send_in_app(users, case, subject, title, skip=actor)
+        elif target == CaseStatus.RESOLVED:
+            subject = _("Case resolved, please verify: %(code)s") % {"code": code}
+            _send_in_app(verifiers(case), case, subject, title, skip=actor)
+        elif transition in ("approve_extension", "deny_extension", "send_back", "resume"):
+            subject = _("Case %(code)s: %(status)s") % {"code": code, "status": status}
+            _send_in_app(assignees(case), case, subject, title, skip=actor)
+        elif target == CaseStatus.RATED and case.needs_review:
+            subject = _("Resident unsatisfied again, supervisor review needed: %(code)s") % {"code": code}
+            _send_in_app(staff_over(case.node, Role.SUPERVISOR), case, subject, title, skip=actor)
+    if target in REPORTER_MILESTONES:
+        tell_reporters(case, target)
+
+
+def announce_escalation(case: Case) -> int:
+    """Overdue: every supervisor over the case's node, and the WeCom group when one is configured."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Overdue case escalated: %(code)s") % {"code": case.code}
+        body = _("%(title)s — the deadline to finish has passed.") % {"title": case.title}
+        supervisors = list(staff_over(case.node, Role.SUPERVISOR))
+        _send_in_app(supervisors, case, subject, body)
+        if getattr(settings, "ZHILI_WECOM_WEBHOOK_URL", ""):
+            # A group chat: no title (residents write names and addresses into titles).
+            group_body = _("Category: %(category)s; area: %(area)s.") % {
+                "category": case.category.name if case.category else "-",
+                "area": case.node.name,
+            }
+            do_enqueue_notification(channel=NotifyChannel.WECOM, subject=subject, body=group_body)
+    return len(supervisors)

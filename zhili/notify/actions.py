@@ -1,0 +1,173 @@
+"""Writing to the outbox and sending from it.
+
+``do_enqueue_notification`` writes a row in the caller's transaction and, once that commits,
+starts the sender task. ``send_due_notifications`` (run by the task, or ``zhili manage notify
+send``) claims due rows one by one with a conditional UPDATE, so two workers never send a message
+twice, and retries failures with exponential backoff.
+
+Queueing a message is not audited: it is the side effect of an action that already was.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from zhili.core import crypto
+from zhili.core.errors import DomainError
+from zhili.notify.channels import ADAPTERS, ChannelError
+from zhili.notify.models import Notification, NotificationStatus, NotifyChannel
+
+logger = logging.getLogger(__name__)
+
+# After this long a claimed row counts as abandoned (its worker died) and may be claimed again.
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE_SECONDS = 60
+BACKOFF_MAX_SECONDS = 3600
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "ZHILI_NOTIFY_MAX_ATTEMPTS", 6))
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes after the 1st, 2nd, 3rd … failure, at most an hour."""
+    return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
+
+
+def do_enqueue_notification(
+    *,
+    channel: str,
+    subject: str,
+    body: str,
+    recipient: Any = None,
+    address: str = "",
+    topic: str = "",
+    url: str = "",
+) -> Notification:
+    if channel not in NotifyChannel.values:
+        raise DomainError("unknown_channel", f"unknown channel {channel!r}")
+    if channel == NotifyChannel.IN_APP and recipient is None:
+        raise DomainError("recipient_required", "an in-app message needs a recipient user")
+    if channel == NotifyChannel.EMAIL and not address and recipient is not None:
+        address = getattr(recipient, "email", "") or ""
+    if channel in (NotifyChannel.EMAIL, NotifyChannel.SMS) and not address:
+        raise DomainError("address_required", "an e-mail or SMS needs an address")
+    with transaction.atomic():
+        notification = Notification.objects.create(
+            recipient=recipient,
+            address_enc=crypto.encrypt(address) if address else "",
+            channel=channel,
+            subject=str(subject)[:200],
+            body=str(body),
+            topic=topic[:64],
+            url=url[:200],
+            next_attempt_at=timezone.now(),
+        )
+        _kick_sender_on_commit()
+    return notification
+
+
+def _kick_sender() -> None:
+    from zhili.notify.tasks import send_notifications
+
+    try:
+        send_notifications.enqueue()
+    except Exception:  # the rows are safe in the outbox; the next run or the periodic sweep sends them
+        logger.exception("could not enqueue the notification sender")
+
+
+def _kick_sender_on_commit() -> None:
+    # One kick per transaction however many messages it queued.
+    pending = getattr(connection, "run_on_commit", [])
+    if any(entry[1] is _kick_sender for entry in pending):
+        return
+    transaction.on_commit(_kick_sender)
+
+
+def do_mark_read(notification: Notification, *, actor: Any) -> Notification:
+    if notification.recipient_id != getattr(actor, "pk", None):
+        from zhili.core.errors import NotFound
+
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def _claim(pk: int, now: datetime) -> bool:
+    due = Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=NotificationStatus.SENDING, claimed_until__lt=now
+    )
+    claimed = Notification.objects.filter(due, pk=pk).update(
+        status=NotificationStatus.SENDING,
+        claimed_until=now + LEASE,
+        attempts=F("attempts") + 1,
+    )
+    return claimed == 1
+
+
+def send_one(notification: Notification) -> bool:
+    """Deliver a claimed row; True when sent. Failures are recorded for a later retry."""
+    now = timezone.now()
+    try:
+        address = crypto.decrypt(notification.address_enc) if notification.address_enc else ""
+        ADAPTERS[notification.channel](address, notification.subject, notification.body)
+    except (ChannelError, crypto.CryptoError) as exc:
+        error = str(exc)[:300]
+        final = notification.attempts >= max_attempts()
+        Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+            status=NotificationStatus.FAILED if final else NotificationStatus.PENDING,
+            next_attempt_at=now + backoff(notification.attempts),
+            claimed_until=None,
+            last_error=error,
+        )
+        logger.warning(
+            "notification %s (%s) attempt %s failed: %s",
+            notification.pk,
+            notification.channel,
+            notification.attempts,
+            error,
+        )
+        return False
+    Notification.objects.filter(pk=notification.pk, status=NotificationStatus.SENDING).update(
+        status=NotificationStatus.SENT, sent_at=now, claimed_until=None, last_error=""
+    )
+    return True
+
+
+def send_due_notifications(*, limit: int = 200, now: datetime | None = None) -> dict[str, int]:
+    """Claim and send due messages. Safe to run in several workers at once."""
+    now = now or timezone.now()
+    due = Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now) | Q(
+        status=NotificationStatus.SENDING, claimed_until__lt=now
+    )
+    ids = list(
+        Notification.objects.filter(due)
+        .order_by("next_attempt_at", "id")
+        .values_list("id", flat=True)[:limit]
+    )
+    counts = {"sent": 0, "failed": 0, "skipped": 0}
+    for pk in ids:
+        if not _claim(pk, now):
+            counts["skipped"] += 1  # another worker has it
+            continue
+        notification = Notification.objects.get(pk=pk)
+        counts["sent" if send_one(notification) else "failed"] += 1
+    return counts
+
+
+def next_retry_at() -> datetime | None:
+    return (
+        Notification.objects.filter(status=NotificationStatus.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
