@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -42,7 +43,7 @@ def _submit_dispatched(w, rule_needed=True):
 
 
 # (transition, source, target) → how to take exactly that edge from a fresh case.
-RECIPES = {
+RECIPES: dict[Any, Any] = {
     (T.SUBMIT, NEW, S.PENDING): lambda w: w.new(),
     (T.SUBMIT, NEW, S.DISPATCHED): _submit_dispatched,
     (T.ACCEPT, S.PENDING, S.ACCEPTED): lambda w: a.do_accept(w.to(S.PENDING), actor=w.u("dispatcher")),

@@ -60,6 +60,7 @@ class Walker:
             return a.do_return(once, actor=h, reason="仍不属于本部门")
         if status == S.EXTENSION_PENDING:
             case = self.to(via or S.IN_PROGRESS)
+            assert case.finish_due_at is not None
             until = case.finish_due_at + timedelta(days=10)
             return a.do_request_extension(case, actor=h, until=until, reason="需要协调产权单位")
         if status == S.SUSPENDED:
