@@ -24,6 +24,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def _mount() -> None:
     api.add_router("/accounts/", "zhili.accounts.api.router")
+    api.add_router("/audit/", "zhili.audit.api.router")
     from zhili.territory.api import router as territory_router
 
     api.add_router("/territory/", territory_router)

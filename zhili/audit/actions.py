@@ -91,9 +91,10 @@ def _clean_value(value: Any) -> Any:
 def clean_json(details: dict[str, Any]) -> dict[str, Any]:
     """The details as both databases store and give them back, so that what we hash is what we read.
 
-    A JSON round trip first (tuples become lists, keys strings, other objects their ``str``).
+    A JSON round trip first (tuples become lists, keys strings, other objects their ``str``);
+    unsorted, since keys of mixed types (``{1: …, "a": …}``) cannot be sorted before they are strings.
     """
-    cleaned: dict[str, Any] = _clean_value(json.loads(canonical_json(details)))
+    cleaned: dict[str, Any] = _clean_value(json.loads(json.dumps(details, ensure_ascii=False, default=str)))
     return cleaned
 
 

@@ -52,17 +52,23 @@ def test_orm_queryset_delete_is_refused():
 
 def test_raw_sql_update_is_refused():
     event = record()
-    with pytest.raises(IntegrityError, match=APPEND_ONLY), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("UPDATE audit_auditevent SET details = %s WHERE id = %s", ['{"n": 99}', event.pk])
+    with (
+        pytest.raises(IntegrityError, match=APPEND_ONLY),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditevent SET details = %s WHERE id = %s", ['{"n": 99}', event.pk])
     assert AuditEvent.objects.get(pk=event.pk).details == {}
 
 
 def test_raw_sql_delete_is_refused():
     chain(2)
-    with pytest.raises(IntegrityError, match=APPEND_ONLY), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DELETE FROM audit_auditevent")
+    with (
+        pytest.raises(IntegrityError, match=APPEND_ONLY),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("DELETE FROM audit_auditevent")
     assert AuditEvent.objects.count() == 2
 
 
@@ -70,9 +76,12 @@ def test_truncate_is_refused_on_postgresql():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     chain(2)
-    with pytest.raises(IntegrityError, match=APPEND_ONLY), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE audit_auditevent")
+    with (
+        pytest.raises(IntegrityError, match=APPEND_ONLY),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("TRUNCATE audit_auditevent")
     assert AuditEvent.objects.count() == 2
 
 

@@ -121,7 +121,9 @@ def test_a_row_inserted_in_the_middle_is_named_as_inserted_even_with_a_consisten
             details={},
         )
         good_looking = compute_hash(first.hash, payload)
-        _insert(cursor, id=first.pk + 5, prev_hash=first.hash, hash=good_looking, occurred_at=first.occurred_at)
+        _insert(
+            cursor, id=first.pk + 5, prev_hash=first.hash, hash=good_looking, occurred_at=first.occurred_at
+        )
         # The next real event chained to `first`, not to the intruder (it was written before).
         later = payload_of(first) | {"details": {"n": 1}}
         later_hash = compute_hash(first.hash, later)
