@@ -114,9 +114,9 @@ def _claim(pk: int, now: datetime) -> bool:
     return claimed == 1
 
 
-def send_one(notification: Notification) -> bool:
+def send_one(notification: Notification, *, now: datetime | None = None) -> bool:
     """Deliver a claimed row; True when sent. Failures are recorded for a later retry."""
-    now = timezone.now()
+    now = now or timezone.now()
     try:
         address = crypto.decrypt(notification.address_enc) if notification.address_enc else ""
         ADAPTERS[notification.channel](address, notification.subject, notification.body)
@@ -160,7 +160,7 @@ def send_due_notifications(*, limit: int = 200, now: datetime | None = None) -> 
             counts["skipped"] += 1  # another worker has it
             continue
         notification = Notification.objects.get(pk=pk)
-        counts["sent" if send_one(notification) else "failed"] += 1
+        counts["sent" if send_one(notification, now=now) else "failed"] += 1
     return counts
 
 
