@@ -11,7 +11,8 @@ The format is a FeatureCollection. Every feature is one node::
 element. Nodes are matched by ``code``: a known code with another name is a rename, an unknown code is
 a new node. Every ancestor along a path must exist in the database or be a feature of the same file.
 Grid geometries become boundary versions (an unchanged shape adds no version); a community's
-geometry is only used to check that its grids lie within it (communities have no stored polygon).
+geometry is only used to check that its grids lie within it (communities have no stored polygon);
+district and street geometries are validated and otherwise ignored.
 
 Import validates the whole file against the final layout before writing anything, then writes in one
 transaction: a refused file changes nothing. Authorisation is the caller's business (the command

@@ -54,6 +54,24 @@ def test_map_page_lists_only_visible_grids(client, login, persona, shown, hidden
         assert name not in html
 
 
+def test_map_page_query_count_does_not_grow_with_grids(client, login, region):
+    from zhili.core.testing import square
+    from zhili.territory.actions import do_create_node, do_draw_boundary
+
+    login("leader")
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/territory/map/").status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(4):
+        grid = do_create_node(kind="grid", name=f"Extra {i}", code=f"S-C2-X{i}", parent=region.c2, actor=None)
+        do_draw_boundary(grid, square(116.33 + i * 0.01, 39.9, 116.34 + i * 0.01, 39.91), actor=None)
+    assert count() == before
+
+
 def test_map_page_speaks_chinese_by_default(client, login):
     login("community_staff")
     html = client.get("/territory/map/").content.decode()
