@@ -1,0 +1,655 @@
+"""Chinese short-text classification for citizens' requests (诉求分类), CPU only, offline.
+
+A message is a title and a body (either may be empty). Each field gets its own character n-gram
+TF-IDF space, so that a short title is not drowned by a long body; optional jieba word n-grams are
+a third space. A linear SVM (balanced class weights, because hotline categories are skewed)
+separates the classes; a softmax over its scores, with one temperature fitted on held-out scores,
+gives a confidence in 0..1 without changing the predicted class.
+
+A category catalogue (the 派单目录: second- and third-level category names under each
+first-level category) can be fed as *prior* texts: every catalogue row becomes a short weak
+training text of its top-level class. This is domain knowledge rather than data, it costs nothing
+at prediction time, and it helps most where history is thin (a fresh install, a rare class).
+
+Nothing here needs Django; the case loop, the management command and the periodic retraining all
+use the functions below.
+
+Model files are pickles behind a small JSON header (format version, library versions, checksum).
+Unpickling runs code: load only model files that this platform produced and that you keep in a
+place only administrators can write. ``load_model`` checks the header before it unpickles anything,
+so a file of another format version is refused with a clear message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import pickle
+import re
+import statistics
+import time
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import sklearn
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.svm import LinearSVC
+
+FORMAT = "zhili-textclf"
+FORMAT_VERSION = 1
+MAGIC = b"ZHILI-TEXTCLF\n"
+
+
+class Doc(NamedTuple):
+    title: str
+    body: str
+
+
+class ModelFormatError(Exception):
+    """A model file that this version of zhili cannot (or will not) read."""
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: str | None) -> str:
+    """NFKC (full-width letters and digits to half-width) and collapsed whitespace."""
+    if not text:
+        return ""
+    return _SPACE.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def make_doc(title: str | None, body: str | None) -> Doc:
+    return Doc(normalise(title), normalise(body))
+
+
+# -- word tokens -------------------------------------------------------------------------------
+
+_jieba_ready = False
+
+
+def _jieba() -> Any:
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        jieba.setLogLevel(logging.WARNING)
+        jieba.initialize()
+        _jieba_ready = True
+    return jieba
+
+
+def word_tokens(text: str) -> list[str]:
+    """jieba words without spaces and punctuation (module level so that models pickle)."""
+    return [w for w in _jieba().lcut(text) if w.strip() and not _is_punct(w)]
+
+
+def _is_han(term: str) -> bool:
+    """Chinese characters only: n-grams across punctuation, digits or spaces explain nothing."""
+    return bool(term) and all("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in term)
+
+
+def _is_punct(word: str) -> bool:
+    return all(unicodedata.category(ch)[0] in "PSZ" for ch in word)
+
+
+# -- the classifier ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Space:
+    name: str
+    weight: float
+    vectorizer: TfidfVectorizer
+    pick: Callable[[Doc], str]
+
+
+def _title(d: Doc) -> str:
+    return d.title
+
+
+def _body(d: Doc) -> str:
+    return d.body
+
+
+def _both(d: Doc) -> str:
+    return f"{d.title} {d.body}".strip()
+
+
+def _char_vectorizer(ngram: tuple[int, int], min_df: int) -> TfidfVectorizer:
+    return TfidfVectorizer(analyzer="char", ngram_range=ngram, min_df=min_df, dtype=np.float32)
+
+
+def _word_vectorizer(min_df: int) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        analyzer=word_tokens, min_df=min_df, sublinear_tf=True, dtype=np.float32
+    )  # word_tokens is a plain function so that the vectorizer pickles
+
+
+@dataclass
+class MessageClassifier:
+    """Title and body character n-grams (+ optional jieba words) → balanced linear SVM."""
+
+    ngram: tuple[int, int] = (1, 3)
+    min_df: int = 2
+    title_weight: float = 1.0
+    body_weight: float = 1.0
+    word_weight: float = 0.0
+    C: float = 1.0
+    calibrate: bool = True
+    random_state: int = 0
+    classes_: list[str] = field(default_factory=list)
+    temperature_: float = 1.0
+    _spaces: list[_Space] = field(default_factory=list, repr=False)
+    _svm: LinearSVC | None = field(default=None, repr=False)
+    _fast: _FastPath | None = field(default=None, repr=False)
+
+    name = "char n-gram TF-IDF per field + LinearSVC"
+
+    def describe(self) -> str:
+        parts = [f"char {self.ngram[0]}-{self.ngram[1]}-gram TF-IDF on title and body"]
+        if self.word_weight:
+            parts.append("jieba words")
+        return " + ".join(parts) + f", LinearSVC(C={self.C}, balanced)"
+
+    # fitting
+
+    def fit(
+        self, docs: Sequence[Doc], labels: Sequence[str], *, prior: Sequence[tuple[str, str]] = ()
+    ) -> MessageClassifier:
+        docs, labels = self._with_prior(docs, labels, prior)
+        self._fit_core(docs, labels)
+        self.temperature_ = self._fit_temperature(docs, labels) if self.calibrate else 1.0
+        return self
+
+    @staticmethod
+    def _with_prior(
+        docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]
+    ) -> tuple[list[Doc], list[str]]:
+        known = set(labels)
+        extra = [(Doc(text, ""), label) for text, label in prior if label in known]
+        return [*docs, *(d for d, _ in extra)], [*labels, *(lab for _, lab in extra)]
+
+    def _fit_core(self, docs: Sequence[Doc], labels: Sequence[str]) -> None:
+        spaces = [
+            _Space("title", self.title_weight, _char_vectorizer(self.ngram, self.min_df), _title),
+            _Space("body", self.body_weight, _char_vectorizer(self.ngram, self.min_df), _body),
+        ]
+        if self.word_weight:
+            spaces.append(_Space("word", self.word_weight, _word_vectorizer(self.min_df), _both))
+        fitted, blocks = [], []
+        for space in spaces:
+            texts = [space.pick(d) for d in docs]
+            if not any(texts):
+                continue  # e.g. a single text column: no titles at all
+            try:
+                block = space.vectorizer.fit_transform(texts)
+            except ValueError:  # min_df left nothing (tiny data): keep every n-gram
+                space.vectorizer.set_params(min_df=1)
+                block = space.vectorizer.fit_transform(texts)
+            fitted.append(space)
+            blocks.append(block * space.weight)
+        if not fitted:
+            raise ValueError("no text to learn from")
+        self._spaces = fitted
+        self._fast = None
+        X = sp.hstack(blocks, format="csr")
+        self._svm = LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
+        self._svm.fit(X, list(labels))
+        self.classes_ = [str(c) for c in self._svm.classes_]
+
+    def _fit_temperature(self, docs: Sequence[Doc], labels: Sequence[str]) -> float:
+        """One softmax temperature from 3-fold held-out SVM scores (minimum log-loss)."""
+        counts = {c: list(labels).count(c) for c in set(labels)}
+        k = min(3, *counts.values())
+        if k < 2 or len(counts) < 2:
+            return 1.0
+        y = np.array(labels)
+        scores = np.zeros((len(docs), len(self.classes_)), dtype=np.float64)
+        inner = MessageClassifier(
+            ngram=self.ngram,
+            min_df=self.min_df,
+            title_weight=self.title_weight,
+            body_weight=self.body_weight,
+            word_weight=self.word_weight,
+            C=self.C,
+            calibrate=False,
+        )
+        for tr, te in StratifiedKFold(k, shuffle=True, random_state=self.random_state).split(docs, y):
+            inner._fit_core([docs[i] for i in tr], list(y[tr]))
+            s = inner.decision_function([docs[i] for i in te])
+            cols = [self.classes_.index(c) for c in inner.classes_]
+            scores[np.ix_(te, cols)] = s
+        target = np.array([self.classes_.index(lab) for lab in labels])
+        best, best_loss = 1.0, math.inf
+        for t in np.geomspace(0.25, 64, 49):
+            z = scores * t
+            z -= z.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            loss = -float(logp[np.arange(len(target)), target].mean())
+            if loss < best_loss:
+                best, best_loss = float(t), loss
+        return best
+
+    # predicting
+
+    def transform(self, docs: Sequence[Doc]) -> sp.csr_matrix:
+        blocks = [s.vectorizer.transform([s.pick(d) for d in docs]) * s.weight for s in self._spaces]
+        return sp.hstack(blocks, format="csr")
+
+    def decision_function(self, docs: Sequence[Doc]) -> np.ndarray:
+        assert self._svm is not None, "fit first"
+        scores = self._svm.decision_function(self.transform(docs))
+        if scores.ndim == 1:  # two classes: sklearn gives one column
+            scores = np.column_stack([-scores, scores])
+        return np.asarray(scores, dtype=np.float64)
+
+    def predict_proba(self, docs: Sequence[Doc]) -> np.ndarray:
+        z = self.decision_function(docs) * self.temperature_
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def predict(self, docs: Sequence[Doc]) -> list[str]:
+        scores = self.decision_function(docs)
+        return [self.classes_[i] for i in scores.argmax(axis=1)]
+
+    def explain(self, doc: Doc, label: str, k: int = 5) -> list[tuple[str, float]]:
+        """The terms that pushed this message towards ``label`` most."""
+        return self._fast_path().explain(doc, self.classes_.index(label), k=k)
+
+    def _fast_path(self) -> _FastPath:
+        if self._fast is None:
+            self._fast = _FastPath.build(self)
+        return self._fast
+
+    def predict_one(self, title: str, body: str, *, k: int = 5) -> tuple[str, float, list[tuple[str, float]]]:
+        """One message, as intake classifies it: label, confidence, top terms.
+
+        sklearn's per-call input validation costs milliseconds, more than the arithmetic; this
+        path redoes the vectorisers' arithmetic over the fitted vocabularies directly (a test holds
+        it equal to the sklearn path).
+        """
+        return self._fast_path().predict_one(make_doc(title, body), k=k)
+
+
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+def _char_grams(text: str, lo: int, hi: int) -> list[str]:
+    """What sklearn's char analyzer yields (lowercase, runs of whitespace folded)."""
+    text = _WHITE_SPACES.sub(" ", text.lower())
+    n_text = len(text)
+    grams = list(text) if lo == 1 else []
+    for n in range(max(lo, 2), min(hi, n_text) + 1):
+        grams += [text[i : i + n] for i in range(n_text - n + 1)]
+    return grams
+
+
+@dataclass
+class _FastSpace:
+    pick: Callable[[Doc], str]
+    analyzer: Callable[[str], list[str]] | None  # None: character n-grams
+    ngram: tuple[int, int]
+    vocab: dict[str, int]
+    idf: np.ndarray
+    sublinear: bool
+    weight: float
+    offset: int
+
+    def vectorise(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        text = self.pick(doc)
+        grams = self.analyzer(text) if self.analyzer else _char_grams(text, *self.ngram)
+        counts: dict[int, int] = {}
+        vocab = self.vocab
+        for g in grams:
+            j = vocab.get(g)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        idx = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        if self.sublinear:
+            tf = 1.0 + np.log(tf)
+        vals = tf * self.idf[idx]
+        vals *= self.weight / np.sqrt(vals @ vals)
+        return idx + self.offset, vals
+
+
+@dataclass
+class _FastPath:
+    spaces: list[_FastSpace]
+    coef: np.ndarray  # features × classes
+    intercept: np.ndarray
+    temperature: float
+    classes: list[str]
+    names: list[str]
+
+    @classmethod
+    def build(cls, model: MessageClassifier) -> _FastPath:
+        assert model._svm is not None, "fit first"
+        spaces, names, offset = [], [], 0
+        for s in model._spaces:
+            v = s.vectorizer
+            spaces.append(
+                _FastSpace(
+                    pick=s.pick,
+                    analyzer=v.analyzer if callable(v.analyzer) else None,
+                    ngram=v.ngram_range,
+                    vocab=v.vocabulary_,
+                    idf=np.asarray(v.idf_, dtype=np.float64),
+                    sublinear=bool(v.sublinear_tf),
+                    weight=s.weight,
+                    offset=offset,
+                )
+            )
+            names += [str(n).strip() for n in v.get_feature_names_out()]
+            offset += len(v.vocabulary_)
+        coef = np.asarray(model._svm.coef_, dtype=np.float64)
+        intercept = np.asarray(model._svm.intercept_, dtype=np.float64)
+        if len(model.classes_) == 2:
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        return cls(spaces, np.ascontiguousarray(coef.T), intercept, model.temperature_, model.classes_, names)
+
+    def _vectorise(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
+        parts = [s.vectorise(doc) for s in self.spaces]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def predict_one(self, doc: Doc, *, k: int = 5) -> tuple[str, float, list[tuple[str, float]]]:
+        idx, vals = self._vectorise(doc)
+        rows = self.coef[idx]
+        scores = vals @ rows + self.intercept
+        z = (scores - scores.max()) * self.temperature
+        proba = np.exp(z)
+        proba /= proba.sum()
+        c = int(scores.argmax())
+        return self.classes[c], float(proba[c]), self._terms(idx, vals * rows[:, c], k)
+
+    def explain(self, doc: Doc, c: int, *, k: int = 5) -> list[tuple[str, float]]:
+        idx, vals = self._vectorise(doc)
+        return self._terms(idx, vals * self.coef[idx, c], k)
+
+    def _terms(self, idx: np.ndarray, contrib: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Readable evidence: the same n-gram in title and body summed, Chinese characters only,
+        and no term that overlaps (contains or is part of) one already shown."""
+        if k <= 0 or not len(idx):
+            return []
+        keep = np.argsort(-contrib)[: 8 * k]
+        summed: dict[str, float] = {}
+        for i in keep:
+            name = self.names[idx[i]]
+            if contrib[i] > 0 and _is_han(name):
+                summed[name] = summed.get(name, 0.0) + float(contrib[i])
+        chosen: list[tuple[str, float]] = []
+        for name, w in sorted(summed.items(), key=lambda t: -t[1]):
+            if not any(name in c or c in name for c, _ in chosen):
+                chosen.append((name, round(w, 4)))
+                if len(chosen) == k:
+                    break
+        return chosen
+
+
+@dataclass
+class BaselineClassifier:
+    """The reference point: character 1-3-gram TF-IDF over title+body, plain LinearSVC."""
+
+    name = "baseline: char 1-3-gram TF-IDF + LinearSVC"
+    _vec: TfidfVectorizer | None = None
+    _svm: LinearSVC | None = None
+
+    def fit(
+        self, docs: Sequence[Doc], labels: Sequence[str], *, prior: Sequence[tuple[str, str]] = ()
+    ) -> BaselineClassifier:
+        self._vec = TfidfVectorizer(analyzer="char", ngram_range=(1, 3))
+        self._svm = LinearSVC(random_state=0)
+        self._svm.fit(self._vec.fit_transform([_both(d) for d in docs]), list(labels))
+        return self
+
+    def predict(self, docs: Sequence[Doc]) -> list[str]:
+        assert self._vec is not None and self._svm is not None, "fit first"
+        return [str(x) for x in self._svm.predict(self._vec.transform([_both(d) for d in docs]))]
+
+
+def default_classifier() -> MessageClassifier:
+    return MessageClassifier()
+
+
+# -- category catalogue as prior text ------------------------------------------------------------
+
+
+def prior_from_catalogue(rows: Iterable[Sequence[str]]) -> list[tuple[str, str]]:
+    """Rows of (label, name, name, …) → short weak texts "name name …" of that label."""
+    out: list[tuple[str, str]] = []
+    for row in rows:
+        label, *names = (normalise(c) for c in row)
+        text = " ".join(n for n in names if n)
+        if label and text:
+            out.append((text, label))
+    return out
+
+
+# -- evaluation --------------------------------------------------------------------------------
+
+
+@contextmanager
+def one_core() -> Any:
+    """Pin this process to one CPU and BLAS/OpenMP to one thread, for honest latency figures."""
+    from threadpoolctl import threadpool_limits
+
+    saved = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        if saved:
+            os.sched_setaffinity(0, {min(saved)})
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        if saved:
+            os.sched_setaffinity(0, saved)
+
+
+def measure_latency(model: MessageClassifier, docs: Sequence[Doc], *, limit: int = 1000) -> dict[str, float]:
+    """Classify messages one at a time, as intake does; milliseconds per message."""
+    sample = list(docs[:limit]) or [Doc("", "")]
+    times: list[float] = []
+    with one_core():
+        model.predict_one(sample[0].title, sample[0].body)  # warm-up (jieba dictionary, caches)
+        for d in sample:
+            t0 = time.perf_counter()
+            model.predict_one(d.title, d.body)
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    return {
+        "ms_per_doc_p50": round(statistics.median(times), 3),
+        "ms_per_doc_p99": round(times[min(len(times) - 1, math.ceil(0.99 * len(times)) - 1)], 3),
+        "latency_sample": len(times),
+    }
+
+
+def _scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, Any]:
+    labels = sorted(set(y_true) | set(y_pred))
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    return {
+        "macro_f1": round(float(f1_score(y_true, y_pred, labels=sorted(set(y_true)), average="macro")), 4),
+        "accuracy": round(float(accuracy_score(y_true, y_pred)), 4),
+        "per_class": {
+            lab: {
+                "precision": round(float(p[i]), 4),
+                "recall": round(float(r[i]), 4),
+                "f1": round(float(f[i]), 4),
+                "support": int(s[i]),
+            }
+            for i, lab in enumerate(labels)
+        },
+    }
+
+
+Factory = Callable[[], Any]
+
+
+def evaluate_split(
+    train_docs: Sequence[Doc],
+    train_labels: Sequence[str],
+    test_docs: Sequence[Doc],
+    test_labels: Sequence[str],
+    *,
+    prior: Sequence[tuple[str, str]] = (),
+    make: Factory = default_classifier,
+    latency: bool = True,
+) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    model = make().fit(train_docs, train_labels, prior=prior)
+    train_seconds = time.perf_counter() - t0
+    report: dict[str, Any] = {
+        "mode": "train/test",
+        "model": model.describe(),
+        "n_train": len(train_docs),
+        "n_test": len(test_docs),
+        "n_prior": sum(1 for _, lab in prior if lab in set(train_labels)),
+        "classes": model.classes_,
+        **_scores(test_labels, model.predict(test_docs)),
+        "train_seconds": round(train_seconds, 3),
+    }
+    base = BaselineClassifier().fit(train_docs, train_labels)
+    report["baseline"] = {"model": base.name, **_scores(test_labels, base.predict(test_docs))}
+    report["baseline"].pop("per_class")
+    if latency:
+        report.update(measure_latency(model, test_docs))
+    return report
+
+
+def evaluate_cv(
+    docs: Sequence[Doc],
+    labels: Sequence[str],
+    *,
+    folds: int = 5,
+    repeats: int = 1,
+    seed: int = 0,
+    prior: Sequence[tuple[str, str]] = (),
+    make: Factory = default_classifier,
+    latency: bool = True,
+) -> dict[str, Any]:
+    """Stratified k-fold cross-validation (optionally repeated), the baseline on the same folds.
+
+    ``macro_f1`` is the mean over folds (``macro_f1_std`` its spread); per-class figures and
+    ``accuracy`` pool the out-of-fold predictions of all folds and repeats.
+    """
+    y = np.array(labels)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    fold_f1, base_f1, base_acc, train_secs, n_train = [], [], [], [], []
+    pooled_true: list[str] = []
+    pooled_pred: list[str] = []
+    last_model = None
+    last_test: list[Doc] = []
+    for tr, te in splitter.split(np.zeros(len(y)), y):
+        tr_docs, te_docs = [docs[i] for i in tr], [docs[i] for i in te]
+        t0 = time.perf_counter()
+        model = make().fit(tr_docs, list(y[tr]), prior=prior)
+        train_secs.append(time.perf_counter() - t0)
+        pred = model.predict(te_docs)
+        fold_f1.append(f1_score(y[te], pred, labels=sorted(set(y[te])), average="macro"))
+        pooled_true += list(y[te])
+        pooled_pred += pred
+        base = BaselineClassifier().fit(tr_docs, list(y[tr]))
+        bpred = base.predict(te_docs)
+        base_f1.append(f1_score(y[te], bpred, labels=sorted(set(y[te])), average="macro"))
+        base_acc.append(accuracy_score(y[te], bpred))
+        n_train.append(len(tr))
+        last_model, last_test = model, te_docs
+    pooled = _scores(pooled_true, pooled_pred)
+    report: dict[str, Any] = {
+        "mode": "cross-validation",
+        "model": last_model.describe() if last_model else "",
+        "folds": folds,
+        "repeats": repeats,
+        "n_train": round(statistics.mean(n_train)),
+        "n_test": len(pooled_true),
+        "n_prior": sum(1 for _, lab in prior if lab in set(labels)),
+        "classes": sorted(set(labels)),
+        "macro_f1": round(float(np.mean(fold_f1)), 4),
+        "macro_f1_std": round(float(np.std(fold_f1)), 4),
+        "macro_f1_pooled": pooled["macro_f1"],
+        "accuracy": pooled["accuracy"],
+        "per_class": pooled["per_class"],
+        "train_seconds": round(float(np.mean(train_secs)), 3),
+        "baseline": {
+            "model": BaselineClassifier.name,
+            "macro_f1": round(float(np.mean(base_f1)), 4),
+            "macro_f1_std": round(float(np.std(base_f1)), 4),
+            "accuracy": round(float(np.mean(base_acc)), 4),
+        },
+    }
+    if latency and last_model is not None:
+        report.update(measure_latency(last_model, last_test))
+    return report
+
+
+# -- model files -------------------------------------------------------------------------------
+
+
+def dump_model(model: MessageClassifier, *, metrics: dict[str, Any] | None = None) -> bytes:
+    payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sklearn": sklearn.__version__,
+        "classes": model.classes_,
+        "description": model.describe(),
+        "metrics": metrics or {},
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    return MAGIC + json.dumps(header, ensure_ascii=False).encode() + b"\n" + payload
+
+
+def read_header(data: bytes) -> tuple[dict[str, Any], bytes]:
+    if not data.startswith(MAGIC):
+        raise ModelFormatError("not a zhili classifier model file")
+    stream = io.BytesIO(data[len(MAGIC) :])
+    try:
+        header = json.loads(stream.readline())
+    except ValueError:
+        raise ModelFormatError("damaged model file: unreadable header") from None
+    return header, stream.read()
+
+
+def load_model_bytes(data: bytes) -> tuple[MessageClassifier, dict[str, Any]]:
+    """Check the header, then unpickle. Trusted sources only (see the module docstring)."""
+    header, payload = read_header(data)
+    version = header.get("format_version")
+    if header.get("format") != FORMAT or version != FORMAT_VERSION:
+        raise ModelFormatError(
+            f"model file format version {version}; this version of zhili reads version "
+            f"{FORMAT_VERSION}: train the model again"
+        )
+    if hashlib.sha256(payload).hexdigest() != header.get("sha256"):
+        raise ModelFormatError("damaged model file: checksum mismatch")
+    model = pickle.loads(payload)  # noqa: S301 - trusted by contract, header checked first
+    if not isinstance(model, MessageClassifier):
+        raise ModelFormatError("the model file does not hold a zhili classifier")
+    return model, header
+
+
+def save_model(path: str | os.PathLike[str], model: MessageClassifier, **kw: Any) -> None:
+    data = dump_model(model, **kw)
+    tmp = f"{os.fspath(path)}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+
+
+def load_model(path: str | os.PathLike[str]) -> tuple[MessageClassifier, dict[str, Any]]:
+    with open(path, "rb") as fh:
+        return load_model_bytes(fh.read())
