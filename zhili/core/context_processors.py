@@ -14,7 +14,8 @@ from zhili.accounts.roles import Role
 NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (_("Home"), "core:home", frozenset()),
     (_("Grid map"), "territory:map", frozenset()),
-    (_("Audit log"), "audit:events", frozenset({Role.AUDITOR, Role.ADMIN})),
+    (_("Residents"), "residents:search", frozenset(Role) - {Role.AUDITOR, Role.ADMIN}),
+    (_("Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (_("Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
 ]
 

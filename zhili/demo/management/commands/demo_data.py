@@ -56,6 +56,9 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"loaded": False, "reason": "territory_not_empty"}))
             else:
                 self.stdout.write(_("The database already holds a territory; the data is kept."))
+                self.stdout.write("")
+                self.stdout.write(_("Demo logins (every account has the same password):"))
+                self.stdout.write(logins_table(demo_logins()))
             return
         started = time.perf_counter()
         try:

@@ -1,0 +1,88 @@
+"""`make demo` in miniature: the real `zhili demo` command on a fresh var directory."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from zhili.demo.logins import DEMO_PASSWORD, demo_logins
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_readme_lists_every_demo_login_and_the_password():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- demo-logins:start -->")[1].split("<!-- demo-logins:end -->")[0]
+    listed = set(re.findall(r"`([a-z_0-9]+)`", block))
+    assert listed == {login.username for login in demo_logins()}
+    assert f"`{DEMO_PASSWORD}`" in readme
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> int:
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (loopback only)
+        return int(response.status)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+    reason="the demo runs on SQLite; once per suite is enough",
+)
+def test_zhili_demo_serves_home_and_api_docs_then_stops_on_ctrl_c(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZHILI_", "DJANGO_"))}
+    for name in ("DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS"):
+        env.pop(name, None)
+    env["ZHILI_VAR_DIR"] = str(tmp_path / "var")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zhili", "demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 280
+        codes: dict[str, int] = {}
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                codes = {path: _get(f"http://127.0.0.1:{port}{path}") for path in ("/", "/api/v1/docs")}
+                break
+            except OSError:
+                time.sleep(1)
+        assert codes == {"/": 200, "/api/v1/docs": 200}
+        assert (tmp_path / "var" / "zhili.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output[-3000:]
+    assert "paidan" in output  # the demo logins are printed
+    # Run again: the data is kept, not loaded twice.
+    again = subprocess.run(
+        [sys.executable, "-m", "zhili", "demo", "--no-serve"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "paidan" in again.stdout
