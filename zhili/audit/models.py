@@ -41,6 +41,17 @@ class AuditAction(models.TextChoices):
     CASE_TRANSITION = "cases.transition", _("Case status changed")
     CASE_EVENT = "cases.event", _("Case event recorded")
     CASE_CONFIG_CHANGED = "cases.config_changed", _("Case configuration changed")
+    # participation (elections)
+    ELECTION_CREATED = "participation.election_created", _("Election created")
+    ELECTION_CHANGED = "participation.election_changed", _("Election set-up changed")
+    ELECTION_TRANSITION = "participation.election_transition", _("Election status changed")
+    OBJECTION_SUBMITTED = "participation.objection_submitted", _("Objection to the voter roll submitted")
+    OBJECTION_DECIDED = "participation.objection_decided", _("Objection to the voter roll decided")
+    ELECTION_VOTED = "participation.voted", _("Voted")
+    BALLOT_REPLACED = "participation.ballot_replaced", _("Ballot replaced")
+    BOOTH_COUNT_ENTERED = "participation.booth_count_entered", _("Polling station count entered")
+    RESIDENT_ACCOUNT_LINKED = "participation.resident_account_linked", _("Resident account linked")
+    RUNOFF_STARTED = "participation.runoff_started", _("Run-off election started")
 
 
 class AuditEvent(models.Model):

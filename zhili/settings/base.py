@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from datetime import timedelta
 from pathlib import Path
 
@@ -46,6 +48,16 @@ if ZHILI_INDEX_KEY_ID not in ZHILI_DATA_KEYS:
     raise ImproperlyConfigured(
         f"ZHILI_INDEX_KEY_ID: {ZHILI_INDEX_KEY_ID!r} is not one of the key ids in ZHILI_DATA_KEY"
     )
+
+# Election bulletin boards are signed with this Ed25519 key (32 bytes, base64). Unset: a key derived
+# from SECRET_KEY (zhili.participation.elections.signing says so in a warning).
+_raw_signing_key = read_secret("ZHILI_SIGNING_KEY", required=False)
+try:
+    ZHILI_SIGNING_KEY = base64.b64decode(_raw_signing_key, validate=True) if _raw_signing_key else b""
+except (binascii.Error, ValueError):
+    raise ImproperlyConfigured("ZHILI_SIGNING_KEY: not valid base64") from None
+if ZHILI_SIGNING_KEY and len(ZHILI_SIGNING_KEY) != 32:
+    raise ImproperlyConfigured(f"ZHILI_SIGNING_KEY: must decode to 32 bytes, got {len(ZHILI_SIGNING_KEY)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
