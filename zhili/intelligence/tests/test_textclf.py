@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from zhili.intelligence import textclf
+from zhili.intelligence.tests.synthetic import corpus
+
+
+def _split(rows):
+    docs = [textclf.make_doc(t, b) for t, b, _ in rows]
+    return docs, [lab for *_, lab in rows]
+
+
+@pytest.fixture(scope="module")
+def data():
+    train_docs, train_labels = _split(corpus(30, seed=1))
+    test_docs, test_labels = _split(corpus(12, seed=2))
+    model = textclf.MessageClassifier().fit(train_docs, train_labels)
+    return model, test_docs, test_labels
+
+
+def test_learns_the_synthetic_categories(data):
+    model, docs, labels = data
+    pred = model.predict(docs)
+    assert np.mean([p == y for p, y in zip(pred, labels, strict=True)]) >= 0.9
+    assert sorted(model.classes_) == sorted(set(labels))
+
+
+def test_single_message_path_matches_the_sklearn_path(data):
+    model, docs, _ = data
+    proba = model.predict_proba(docs)
+    for doc, row in zip(docs, proba, strict=True):
+        label, confidence, _ = model.predict_one(doc.title, doc.body)
+        assert label == model.classes_[int(row.argmax())]
+        assert confidence == pytest.approx(float(row.max()), abs=1e-6)
+
+
+def test_confidence_is_a_probability_and_terms_come_from_the_message(data):
+    model, *_ = data
+    label, confidence, terms = model.predict_one("关于东风路公交线路的问题", "公交车班次太少，等车要一个小时")
+    assert label == "交通运输"
+    assert 0.5 < confidence <= 1.0
+    assert terms and all(t in "关于东风路公交线路的问题公交车班次太少，等车要一个小时" for t, _ in terms)
+    assert all(w > 0 for _, w in terms)
+    assert [w for _, w in terms] == sorted((w for _, w in terms), reverse=True)
+
+
+def test_unknown_text_gets_a_lower_confidence_than_clear_text(data):
+    model, *_ = data
+    _, clear, _ = model.predict_one("拖欠工资", "公司拖欠工资三个月，老板不见人")
+    _, vague, _ = model.predict_one("", "请问一下")
+    assert vague < clear
+
+
+def test_catalogue_prior_teaches_words_the_history_never_used():
+    docs, labels = _split(corpus(8, seed=3))
+    prior = textclf.prior_from_catalogue(
+        [["环境保护", "大气污染", "秸秆焚烧"], ["交通运输", "水路运输", "渡口轮渡"], ["未知类", "不在数据里"]]
+    )
+    with_prior = textclf.MessageClassifier().fit(docs, labels, prior=prior)
+    without = textclf.MessageClassifier().fit(docs, labels)
+    msg = textclf.make_doc("渡口轮渡", "渡口轮渡停开")
+    assert with_prior.predict([msg]) == ["交通运输"]
+    assert without.predict_proba([msg]).max() < with_prior.predict_proba([msg]).max()
+    assert "未知类" not in with_prior.classes_  # catalogue rows of classes without data are left out
+
+
+def test_one_text_field_and_two_classes_work():
+    rows = corpus(15, seed=4, categories=["教育文体", "劳动和社会保障"])
+    docs = [textclf.make_doc("", f"{t} {b}") for t, b, _ in rows]
+    labels = [lab for *_, lab in rows]
+    model = textclf.MessageClassifier().fit(docs, labels)
+    label, confidence, _ = model.predict_one("", "公司拖欠工资三个月")
+    assert label == "劳动和社会保障" and confidence > 0.5
+    assert model.predict(docs) == [model.predict_one(d.title, d.body)[0] for d in docs]
+
+
+def test_normalise_folds_full_width_and_whitespace():
+    assert textclf.normalise("\n\t\t　ＡＢＣ１２３  公交\n\t") == "ABC123 公交"
+
+
+def test_model_bytes_roundtrip_and_header(data):
+    model, docs, _ = data
+    blob = textclf.dump_model(model, metrics={"macro_f1": 0.9})
+    loaded, header = textclf.load_model_bytes(blob)
+    assert header["format_version"] == textclf.FORMAT_VERSION
+    assert header["metrics"] == {"macro_f1": 0.9}
+    assert loaded.predict(docs) == model.predict(docs)
+
+
+def test_model_of_another_format_version_is_refused_before_unpickling(data):
+    model, *_ = data
+    header, _ = textclf.read_header(textclf.dump_model(model))
+    header["format_version"] = textclf.FORMAT_VERSION + 1
+    blob = textclf.MAGIC + json.dumps(header).encode() + b"\n" + b"not a pickle"
+    with pytest.raises(textclf.ModelFormatError, match="format version"):
+        textclf.load_model_bytes(blob)
+
+
+def test_damaged_or_foreign_model_files_are_refused(data):
+    model, *_ = data
+    blob = textclf.dump_model(model)
+    with pytest.raises(textclf.ModelFormatError, match="checksum"):
+        textclf.load_model_bytes(blob[:-10] + b"0123456789")
+    with pytest.raises(textclf.ModelFormatError, match="not a zhili"):
+        textclf.load_model_bytes(b"\x80\x04K\x01.")
+
+
+def test_cross_validation_report_holds_model_and_baseline_figures():
+    docs, labels = _split(corpus(20, seed=5))
+    r = textclf.evaluate_cv(docs, labels, folds=3)
+    assert r["n_test"] == len(docs) and 60 <= r["n_train"] <= 70
+    assert 0.8 <= r["macro_f1"] <= 1.0 and 0.0 <= r["baseline"]["macro_f1"] <= 1.0
+    assert set(r["per_class"]) == set(labels)
+    assert sum(m["support"] for m in r["per_class"].values()) == len(docs)
+    assert 0 < r["ms_per_doc_p50"] <= r["ms_per_doc_p99"]
+
+
+def test_split_report_counts_and_latency():
+    train_docs, train_labels = _split(corpus(20, seed=6))
+    test_docs, test_labels = _split(corpus(6, seed=7))
+    r = textclf.evaluate_split(train_docs, train_labels, test_docs, test_labels, latency=False)
+    assert (r["n_train"], r["n_test"]) == (len(train_docs), len(test_docs))
+    assert "ms_per_doc_p99" not in r and r["train_seconds"] > 0
+    assert r["macro_f1"] >= 0.8
