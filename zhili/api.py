@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.security import django_auth
 
 from zhili.core.errors import DomainError
@@ -20,6 +21,13 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, {"code": exc.code, "message": exc.message}, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    # A stable code next to ninja's field-by-field "detail", like every other refusal.
+    body = {"code": "validation_error", "message": "invalid request", "detail": exc.errors}
+    return api.create_response(request, body, status=422)
 
 
 def _mount() -> None:

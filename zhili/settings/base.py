@@ -235,3 +235,11 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# cases and notify: the signed-webhook secret, gateways for SMS and the WeCom group robot (unset:
+# messages are printed to the console, demo mode), and how often a case may be returned (退单).
+ZHILI_WEBHOOK_SECRET = read_secret("ZHILI_WEBHOOK_SECRET", required=False)
+ZHILI_SMS_GATEWAY_URL = env_str("ZHILI_SMS_GATEWAY_URL", "")
+ZHILI_SMS_GATEWAY_TOKEN = read_secret("ZHILI_SMS_GATEWAY_TOKEN", required=False)
+ZHILI_WECOM_WEBHOOK_URL = read_secret("ZHILI_WECOM_WEBHOOK_URL", required=False)  # the URL holds the key
+ZHILI_MAX_RETURNS = env_int("ZHILI_MAX_RETURNS", 2, minimum=0, maximum=10)

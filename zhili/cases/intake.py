@@ -1,0 +1,101 @@
+"""Helpers of the intake endpoints: Idempotency-Key handling, webhook signatures, client addresses.
+
+Idempotency: the first request with a key inserts the key row (the unique constraint is the lock)
+in the same transaction as the case, and stores the response in it. A retry with the same key and
+the same body gets the stored response; with a different body, 409 ``idempotency_key_reused``. A
+request that failed left no key behind (its transaction rolled back), so the client may retry it.
+On PostgreSQL a concurrent retry waits on the first insert and then reads the stored response.
+
+Webhook signature: ``X-Zhili-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with
+the shared secret ZHILI_WEBHOOK_SECRET, and ``X-Zhili-Timestamp: <Unix seconds>`` within five
+minutes of our clock. The timestamp is inside the signed text, so it cannot be changed to replay an
+old request; a replay inside the window carries the same signature and gets the stored response
+(the signature doubles as the idempotency key), so it never creates a second case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from zhili.cases import conf
+from zhili.cases.models import Case, IdempotencyKey
+from zhili.core.errors import DomainError
+
+KEY_MAX = 100
+
+
+def request_hash(payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def run_idempotent(
+    *, owner: str, key: str | None, digest: str, run: Callable[[], tuple[int, dict[str, Any], Case | None]]
+) -> tuple[int, dict[str, Any], bool]:
+    """(status, body, replayed). ``run`` does the work inside the same transaction as the key."""
+    if not key:
+        status, body, _case = run()
+        return status, body, False
+    if len(key) > KEY_MAX or not key.isprintable():
+        raise DomainError(
+            "idempotency_key_invalid", _("The Idempotency-Key header is not valid."), status=422
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyKey.objects.create(owner=owner, key=key, request_hash=digest)
+        except IntegrityError:
+            existing = IdempotencyKey.objects.get(owner=owner, key=key)
+            if existing.request_hash != digest:
+                raise DomainError(
+                    "idempotency_key_reused",
+                    _("This Idempotency-Key was used with a different request."),
+                    status=409,
+                ) from None
+            return existing.status_code, existing.response, True
+        status, body, case = run()
+        record.status_code, record.response, record.case = status, body, case
+        record.save(update_fields=["status_code", "response", "case"])
+    return status, body, False
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode("utf-8"), timestamp.encode("ascii") + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_webhook(request: HttpRequest, *, now: float | None = None) -> str:
+    """Check the signature of a webhook request; returns the signature (for idempotency)."""
+    secret = conf.webhook_secret()
+    if not secret:
+        raise DomainError("webhook_disabled", _("The webhook is not configured."), status=503)
+    timestamp = request.headers.get("X-Zhili-Timestamp", "")
+    signature = request.headers.get("X-Zhili-Signature", "")
+    if not timestamp.isdigit() or not signature:
+        raise DomainError("signature_missing", _("The request is not signed."), status=401)
+    skew = abs((now if now is not None else time.time()) - int(timestamp))
+    if skew > conf.webhook_max_skew_seconds():
+        raise DomainError("signature_expired", _("The signature is too old or from the future."), status=401)
+    expected = sign(secret, timestamp, request.body)
+    if not hmac.compare_digest(expected, signature):
+        raise DomainError("signature_invalid", _("The signature does not match."), status=401)
+    return signature
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's IP. Behind our own proxy the last X-Forwarded-For hop (the one it added)."""
+    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()[:64]
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]
