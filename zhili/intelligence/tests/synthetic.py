@@ -71,3 +71,59 @@ def corpus(
     rows = [(*message(c, rng), c) for c in categories or list(TOPICS) for _ in range(n_per_class)]
     rng.shuffle(rows)
     return rows
+
+
+# -- hotspots ------------------------------------------------------------------------------------
+
+PROBLEMS = {
+    "parking": (
+        "幸福小区",
+        ["车位捆绑销售", "开发商捆绑销售车位", "停车位必须捆绑购买储藏间", "车位捆绑出售不合理"],
+    ),
+    "noise": (
+        "东风路",
+        ["夜间施工噪音扰民", "施工噪音太大晚上睡不着", "工地半夜施工噪音", "渣土车和施工噪音扰民"],
+    ),
+    "lift": ("金桂苑", ["电梯经常故障困人", "电梯坏了没人修", "电梯故障老人上下楼困难"]),
+}
+FILLER_NOUNS = [
+    "路灯", "井盖", "树木", "广告牌", "下水道", "垃圾桶", "自行车", "共享单车", "围墙", "化粪池", "水管",
+    "电线", "招牌", "摊贩", "宠物", "鸽子", "窗户", "楼道", "消防通道", "健身器材", "长椅", "花坛",
+]  # fmt: skip
+FILLER_VERBS = ["损坏", "缺失", "乱放", "堵塞", "漏水", "倾斜", "脱落", "占道", "发臭", "无人管理"]
+FILLER_PLACES = [
+    f"{a}{b}{c}"
+    for a in "东南西北中"
+    for b in "华兴和安阳明德福春秋"
+    for c in ("苑", "路", "村", "小区", "街")
+]
+
+
+def hotspot_messages(
+    sizes: dict[str, int], *, background: int = 100, seed: int = 0, start: str = "2024-03-01"
+) -> list[tuple[str, str, str, str, str, int]]:
+    """(id, title, body, time, reporter, likes): injected problems plus unrelated messages."""
+    from datetime import datetime, timedelta
+
+    rng = random.Random(seed)
+    t0 = datetime.fromisoformat(start)
+    rows = []
+    for key, count in sizes.items():
+        place, phrasings = PROBLEMS[key]
+        for _ in range(count):
+            p = rng.choice(phrasings)
+            title = rng.choice([f"{place}{p}", f"关于{place}{p}的投诉", f"{p}（{place}）"])
+            body = f"{rng.choice(OPENINGS)}{place}{p}，{rng.choice(CLOSINGS)}"
+            rows.append((key, title, body))
+    for _ in range(background):
+        a, b = rng.sample(FILLER_NOUNS, 2)
+        v = rng.choice(FILLER_VERBS)
+        place = rng.choice(FILLER_PLACES)
+        rows.append(("bg", f"{place}{a}{v}", f"{place}的{a}{v}，旁边{b}也{rng.choice(FILLER_VERBS)}。"))
+    rng.shuffle(rows)
+    out = []
+    for i, (key, title, body) in enumerate(rows, start=1):
+        when = t0 + timedelta(hours=rng.randrange(0, 24 * 60))
+        reporter = f"u{rng.randrange(10_000)}"
+        out.append((f"{key}-{i}", title, body, when.isoformat(sep=" "), reporter, rng.randrange(0, 5)))
+    return out
