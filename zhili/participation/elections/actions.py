@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -693,16 +693,26 @@ def do_check_in_booth_voter(booth: Booth | int, *, entry: RollEntry | int, actor
     return turnout
 
 
-def _rewrite_ballots(election: Election) -> int:
-    """Delete and re-insert the election's ballots in tracker order (see the module docstring)."""
-    rows = list(
-        Ballot.objects.filter(election=election)
-        .order_by("tracker")
-        .values("id", "tracker", "nonce", "contents", "credential_hash", "superseded", "replaces_id")
-    )
-    Ballot.objects.filter(election=election).delete()
-    Ballot.objects.bulk_create([Ballot(election=election, **row) for row in rows], batch_size=BATCH_SIZE)
-    return len(rows)
+def _rewrite_ballots(election: Election) -> None:
+    """Delete and re-insert the election's ballots in tracker order (see the module docstring).
+
+    Four statements in the database instead of a round trip through Python: the same rows, same
+    ids, new storage order (and, on PostgreSQL, the closing transaction's id on every row).
+    """
+    quote = connection.ops.quote_name
+    table = quote(Ballot._meta.db_table)
+    scratch = quote("participation_ballot_rewrite")
+    election_column = quote(Ballot._meta.get_field("election").column)
+    tracker_column = quote(Ballot._meta.get_field("tracker").column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {scratch}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {scratch} AS SELECT * FROM {table} WHERE {election_column} = %s",
+            [election.pk],
+        )
+        cursor.execute(f"DELETE FROM {table} WHERE {election_column} = %s", [election.pk])
+        cursor.execute(f"INSERT INTO {table} SELECT * FROM {scratch} ORDER BY {tracker_column}")
+        cursor.execute(f"DROP TABLE {scratch}")
 
 
 def do_close_voting(election: Election | int, *, actor: Any) -> Election:
