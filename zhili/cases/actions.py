@@ -125,16 +125,28 @@ def _actor_user(actor: Any) -> Any:
     return _actor_for_audit(actor)
 
 
+FIELD_LABELS: dict[str, Any] = {
+    "title": gettext_lazy("Title"),
+    "body": gettext_lazy("Description"),
+    "address": gettext_lazy("Address"),
+    "contact_name": gettext_lazy("Contact name"),
+    "external_ref": gettext_lazy("External reference"),
+    "reason": gettext_lazy("Reason"),
+    "note": gettext_lazy("Note"),
+    "feedback": gettext_lazy("Feedback"),
+    "comment": gettext_lazy("Comment"),
+}
+
+
 def _clean_text(value: str | None, *, field_name: str, required: bool, max_length: int) -> str:
     text = (value or "").strip()
+    label = FIELD_LABELS.get(field_name, field_name)
     if required and not text:
-        raise DomainError(
-            f"{field_name}_required", _("This field is required: %(f)s") % {"f": field_name}, status=422
-        )
+        raise DomainError(f"{field_name}_required", _("Please fill in: %(f)s.") % {"f": label}, status=422)
     if len(text) > max_length:
         raise DomainError(
             f"{field_name}_too_long",
-            _("%(f)s is too long (at most %(n)s characters).") % {"f": field_name, "n": max_length},
+            _("%(f)s is too long (at most %(n)s characters).") % {"f": label, "n": max_length},
             status=422,
         )
     return text

@@ -96,16 +96,15 @@ def tell_reporters(case: Case, status: str) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         cases = [case, *case.merged_cases.all()] if case.pk else [case]
         for each in cases:
-            subject = _("Your request %(code)s: %(status)s") % {
-                "code": each.code,
-                "status": _status_label(status),
-            }
-            body = _(
-                "Your request %(code)s is now: %(status)s. Track it with the code and your phone number."
-            ) % {
-                "code": each.code,
-                "status": _status_label(status),
-            }
+            values = {"code": each.code, "main": case.code, "status": _status_label(status)}
+            subject = _("Your request %(code)s: %(status)s") % values
+            if each.pk == case.pk:
+                body = _(
+                    "Your request %(code)s is now: %(status)s. Track it with the code and your phone number."
+                )
+            else:
+                body = _("Your request %(code)s was merged into %(main)s, which is now: %(status)s.")
+            body = body % values
             if each.reporter_id:
                 do_enqueue_notification(
                     channel=NotifyChannel.IN_APP,
