@@ -52,6 +52,8 @@ class AuditAction(models.TextChoices):
     BOOTH_COUNT_ENTERED = "participation.booth_count_entered", _("Polling station count entered")
     RESIDENT_ACCOUNT_LINKED = "participation.resident_account_linked", _("Resident account linked")
     RUNOFF_STARTED = "participation.runoff_started", _("Run-off election started")
+    # intelligence
+    CLASSIFIER_RETRAINED = "intelligence.classifier_retrained", _("Classifier retrained")
 
 
 class AuditEvent(models.Model):

@@ -1,13 +1,18 @@
 """The classification interface the case loop calls at intake.
 
 ``classify`` returns a ``Prediction`` or ``None`` when it has no opinion; the case loop then
-leaves the case for the dispatcher. The intelligence work fills this in (keyword rules for a cold
-start, then models trained on the platform's own history).
+leaves the case for the dispatcher. With an active trained version (``ClassifierModel``) the model
+decides; before there is one (a fresh install), the keyword rules attached to the category tree
+do. Below ``ZHILI_CLASSIFIER_MIN_CONFIDENCE`` it abstains.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+from zhili.intelligence import conf
+from zhili.intelligence.textclf import MessageClassifier, load_model_bytes, normalise
 
 
 @dataclass(frozen=True)
@@ -19,5 +24,74 @@ class Prediction:
     model_version: str = ""
 
 
+# the unpickled active model, by version id: loading takes longer than classifying
+_cache: dict[int, MessageClassifier] = {}
+_lock = threading.Lock()
+
+KEYWORDS_VERSION = "keywords"
+# Keyword rules are never as sure as a person: a lone long match reaches this, never 1.0.
+KEYWORD_CEILING = 0.9
+
+
+def _active_model() -> tuple[int, MessageClassifier] | None:
+    from zhili.intelligence.models import ClassifierModel
+
+    pk = ClassifierModel.objects.filter(active=True).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    with _lock:
+        model = _cache.get(pk)
+        if model is None:
+            blob = ClassifierModel.objects.values_list("blob", flat=True).get(pk=pk)
+            model, _header = load_model_bytes(bytes(blob))
+            _cache.clear()
+            _cache[pk] = model
+    return pk, model
+
+
 def classify(title: str, body: str, location: tuple[float, float] | None = None) -> Prediction | None:
-    return None
+    from zhili.intelligence.selectors import categories
+
+    cats = categories()
+    active = _active_model()
+    prediction: Prediction | None
+    if active is not None:
+        pk, model = active
+        label, confidence, terms = model.predict_one(title, body)
+        info = cats.get(label)
+        if info is None:  # the category was retired since training
+            return None
+        prediction = Prediction(label, confidence, info.department_code, terms, f"m{pk}")
+    else:
+        prediction = classify_by_keywords(title, body, cats)
+    if prediction is None or prediction.confidence < conf.min_confidence():
+        return None
+    return prediction
+
+
+def classify_by_keywords(title: str, body: str, cats: dict | None = None) -> Prediction | None:
+    """Cold start: each keyword found scores its length (twice in the title); the best category
+    wins with its share of all scores, scaled down when the evidence is thin."""
+    from zhili.intelligence.selectors import categories
+
+    cats = categories() if cats is None else cats
+    t, b = normalise(title).lower(), normalise(body).lower()
+    scores: dict[str, float] = {}
+    hits: dict[str, list[tuple[str, float]]] = {}
+    for code, info in cats.items():
+        for kw in info.keywords:
+            k = normalise(kw).lower()
+            if not k:
+                continue
+            weight = len(k) * (2 if k in t else 1 if k in b else 0)
+            if weight:
+                scores[code] = scores.get(code, 0.0) + weight
+                hits.setdefault(code, []).append((kw, float(weight)))
+    if not scores:
+        return None
+    best = max(scores, key=lambda c: (scores[c], len(cats[c].names)))  # ties: the deeper category
+    share = scores[best] / sum(scores.values())
+    evidence = min(1.0, scores[best] / 6)  # a three-character keyword in the title: 1.0
+    confidence = round(KEYWORD_CEILING * share * evidence, 4)
+    terms = sorted(hits[best], key=lambda h: -h[1])[:5]
+    return Prediction(best, confidence, cats[best].department_code, terms, KEYWORDS_VERSION)

@@ -4,6 +4,7 @@
     zhili classify eval --train A.csv --test B.csv --text-col … --label-col … --json
     zhili classify train --csv FILE --text-col … --label-col … --out MODEL
     zhili classify predict --model MODEL --csv FILE --text-col … [--json]
+    zhili classify retrain [--force] [--json]     (the platform's own confirmed cases; for cron)
 
 With several text columns the first is taken as the title (counted in its own feature space) and
 the others are joined as the body. ``--taxonomy CATALOGUE.csv`` (label in the first column, names
@@ -67,6 +68,12 @@ class Command(BaseCommand):
         pr.add_argument("--id-col", help="column to echo as the row id (default: the file line)")
         pr.add_argument("--top", type=int, default=5, help="top terms to show per row")
         pr.add_argument("--json", action="store_true")
+
+        rt = sub.add_parser(
+            "retrain", help="train on the platform's confirmed cases; activate only if not worse"
+        )
+        rt.add_argument("--force", action="store_true", help="train even below the minimum of cases")
+        rt.add_argument("--json", action="store_true")
 
     @staticmethod
     def _common(p: CommandParser, *, labelled: bool) -> None:
@@ -195,6 +202,26 @@ class Command(BaseCommand):
             shown = " ".join(t for t, _ in r["top_features"])
             writer.writerow([r["id"], r["label"], r["confidence"], shown])
         self.stdout.write(buf.getvalue(), ending="")
+
+    def do_retrain(self, o: dict[str, Any]) -> None:
+        from zhili.intelligence.actions import do_retrain_classifier
+
+        version = do_retrain_classifier(force=o["force"])
+        if version is None:
+            out: dict[str, Any] = {"trained": False, "reason": "too few confirmed cases"}
+        else:
+            out = {
+                "trained": True,
+                "version": version.version,
+                "active": version.active,
+                "macro_f1": version.macro_f1,
+                "n_train": version.n_train,
+                "decision": version.decision,
+            }
+        if o["json"]:
+            self.stdout.write(json.dumps(out, ensure_ascii=False))
+        else:
+            self.stdout.write(out.get("decision") or out["reason"])
 
     @staticmethod
     def _prior(o: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,0 +1,62 @@
+"""Reads for the classifier: the training set from confirmed cases, the category catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from zhili.intelligence.textclf import Doc, make_doc
+
+# A category counts as confirmed when a person set it (staff at intake, a dispatcher's
+# correction, an import), or when the case went through the whole loop without a change.
+CONFIRMED_SOURCES = ("staff", "dispatcher", "system")
+FINISHED_STATUSES = ("verified", "rated", "closed")
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    code: str
+    names: list[str]  # from the top-level category down to this one
+    keywords: list[str]
+    department_code: str | None
+
+
+def categories() -> dict[str, CategoryInfo]:
+    """Active categories by code, with their lineage names, keywords and (inherited) department."""
+    from zhili.cases.models import Category
+
+    rows = list(
+        Category.objects.select_related("department", "parent__department", "parent__parent__department")
+    )
+    out = {}
+    for c in rows:
+        if not c.active:
+            continue
+        lineage = c.lineage()
+        dept = next((n.department.code for n in lineage if n.department is not None), None)
+        keywords = [k.strip() for k in c.keywords.splitlines() if k.strip()]
+        out[c.code] = CategoryInfo(c.code, [n.name for n in reversed(lineage)], keywords, dept)
+    return out
+
+
+def confirmed_cases() -> tuple[list[Doc], list[str]]:
+    """Title/body and category code of every case whose category a person stands behind."""
+    from django.db.models import Q
+
+    from zhili.cases.models import Case
+
+    qs = (
+        Case.objects.filter(category__isnull=False, category__active=True, merged_into__isnull=True)
+        .filter(Q(category_source__in=CONFIRMED_SOURCES) | Q(status__in=FINISHED_STATUSES))
+        .order_by("id")
+        .values_list("title", "body", "category__code")
+    )
+    docs, labels = [], []
+    for title, body, code in qs.iterator():
+        docs.append(make_doc(title, body))
+        labels.append(code)
+    return docs, labels
+
+
+def catalogue_prior(cats: dict[str, CategoryInfo], labels: set[str]) -> list[tuple[str, str]]:
+    """The category tree as weak training text: lineage names and keywords of each used code."""
+    return [(" ".join([*c.names, *c.keywords]), code) for code, c in cats.items() if code in labels]
