@@ -1,0 +1,97 @@
+"""Events without a status change: contact with the resident, escalation of an overdue case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.accounts.roles import Role
+from zhili.audit.models import AuditAction
+from zhili.cases.actions.base import NOTE_MAX, SYSTEM_ACTOR, T, _clean_text, _lock, _record
+from zhili.cases.models import (
+    Case,
+    SlaState,
+)
+from zhili.cases.notifications import announce_escalation
+from zhili.cases.policies import (
+    case_roles,
+    is_assignee,
+    require_roles,
+)
+from zhili.cases.states import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    RULES,
+    Transition,
+    targets_from,
+)
+from zhili.core.errors import DomainError, Forbidden
+
+# Events without a status change ------------------------------------------------------------------
+
+
+def do_record_contact(case: Case | int, *, actor: Any, note: str) -> Case:
+    """The handler reached the resident (the "first contact" clock)."""
+    note = _clean_text(note, field_name="note", required=True, max_length=NOTE_MAX)
+    with transaction.atomic():
+        locked = _lock(case)
+        if actor is None or actor is SYSTEM_ACTOR:
+            raise Forbidden()
+        require_roles(actor, locked, frozenset({Role.HANDLER, Role.GRID_WORKER}))
+        if not is_assignee(actor, locked):
+            raise Forbidden()
+        if locked.status not in OPEN_STATUSES:
+            raise DomainError("case_not_open", _("The case is no longer open."), status=409)
+        if locked.contacted_at is None:
+            locked.contacted_at = timezone.now()
+            locked.save(update_fields=["contacted_at", "updated_at"])
+        _record(locked, "contact", actor=actor, note=note, audit_action=AuditAction.CASE_EVENT)
+    return locked
+
+
+def escalate_if_unclaimed(case_pk: int, now: datetime) -> bool:
+    """Escalate one overdue case, unless another sweeper already did: the conditional UPDATE is the claim.
+
+    Two sweepers may both pick the same overdue case. Both run ``UPDATE … WHERE escalated_at IS NULL``;
+    PostgreSQL makes the second wait for the first's row lock and then re-check the condition, which
+    no longer holds, so it updates nothing and goes away. The claim, the event, the audit row and the
+    messages commit together, so a crash leaves the case unescalated rather than half done.
+    """
+    with transaction.atomic():
+        claimed = Case.objects.filter(
+            pk=case_pk,
+            status__in=sorted(CLOCK_RUNNING_STATUSES),
+            finish_due_at__lte=now,
+            escalated_at__isnull=True,
+        ).update(escalated_at=now, sla_state=SlaState.RED)
+        if claimed != 1:
+            return False
+        case = Case.objects.select_related("node", "category", "grid").get(pk=case_pk)
+        supervisors = announce_escalation(case)
+        _record(
+            case,
+            "escalated",
+            actor=SYSTEM_ACTOR,
+            data={
+                "due": case.finish_due_at.isoformat() if case.finish_due_at else "",
+                "notified": supervisors,
+            },
+            audit_action=AuditAction.CASE_EVENT,
+        )
+    return True
+
+
+def allowed_transitions(user: Any, case: Case) -> list[Transition]:
+    """The transitions with an edge from the case's status whose roles this user holds for the case."""
+    roles = case_roles(user, case)
+    result: list[Transition] = []
+    for transition in Transition:
+        if transition == T.SUBMIT or not targets_from(transition, case.status):
+            continue
+        if roles & RULES[transition].roles:
+            result.append(transition)
+    return result

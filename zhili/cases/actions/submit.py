@@ -1,0 +1,265 @@
+"""Intake from every channel: validate, locate, classify, start the clock, dispatch by rule or queue."""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from zhili.accounts.roles import Role
+from zhili.audit.models import AuditAction
+from zhili.cases import clock, conf
+from zhili.cases.actions.base import (
+    BODY_MAX,
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    SYSTEM_ACTOR,
+    TITLE_MAX,
+    S,
+    T,
+    _actor_user,
+    _clean_text,
+    _record,
+    _target_data,
+    clean_photos,
+)
+from zhili.cases.contact import MOBILE_RE, PHONE_RE, normalise_phone, phone_index, seal
+from zhili.cases.dispatch import match_rule
+from zhili.cases.models import (
+    Case,
+    Category,
+    Channel,
+    Urgency,
+)
+from zhili.cases.notifications import announce
+from zhili.cases.photos import CleanPhoto
+from zhili.cases.policies import (
+    staff_paths,
+)
+from zhili.cases.states import (
+    NEW,
+    is_edge,
+)
+from zhili.core.errors import DomainError, Forbidden
+from zhili.territory.models import GridBoundary, Node
+
+logger = logging.getLogger(__name__)
+
+# Intake ------------------------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    while True:
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not Case.objects.filter(code=code).exists():
+            return code
+
+
+STAFF_ROLES = frozenset(
+    {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR}
+)
+CHANNEL_ROLES: dict[str, frozenset[str]] = {
+    Channel.HOTLINE: frozenset({Role.DISPATCHER, Role.COMMUNITY_STAFF}),
+    Channel.PATROL: frozenset({Role.GRID_WORKER}),
+}
+
+
+def _user_roles(actor: Any) -> set[str]:
+    if actor is SYSTEM_ACTOR or actor is None or not getattr(actor, "is_authenticated", False):
+        return set()
+    from zhili.authz.policies import _memberships
+
+    return {role for role, _path in _memberships(actor)}
+
+
+def _check_channel(channel: str, actor: Any) -> None:
+    if channel not in Channel.values:
+        raise DomainError("channel_invalid", _("Unknown channel."), status=422)
+    roles = _user_roles(actor)
+    if channel in CHANNEL_ROLES:
+        allowed = bool(roles & CHANNEL_ROLES[channel])
+    elif channel in (Channel.WEBHOOK, Channel.OPEN311):
+        allowed = actor is SYSTEM_ACTOR
+    elif channel == Channel.API:
+        allowed = actor is SYSTEM_ACTOR or bool(getattr(actor, "is_authenticated", False))
+    else:  # the resident form: anyone
+        allowed = True
+    if not allowed:
+        raise Forbidden()
+
+
+@dataclass(frozen=True)
+class Located:
+    node: Node
+    grid: Node | None
+    boundary: GridBoundary | None
+
+
+def _valid_coordinate(value: float, low: float, high: float) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
+
+
+def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
+    from zhili.territory.locate import locate, locate_address
+
+    grid: Node | None = None
+    if (lat is None) != (lng is None):
+        raise DomainError("coordinates_incomplete", _("Give both latitude and longitude."), status=422)
+    if lat is not None and lng is not None:
+        if not (_valid_coordinate(lat, -90, 90) and _valid_coordinate(lng, -180, 180)):
+            raise DomainError("coordinates_invalid", _("The coordinates are not valid."), status=422)
+        grid = locate(lat, lng)
+        if grid is None:
+            raise DomainError(
+                "outside_territory", _("This place lies outside the territory we serve."), status=422
+            )
+    elif address:
+        grid = locate_address(address)
+    boundary = GridBoundary.objects.filter(grid=grid, is_current=True).first() if grid is not None else None
+    if grid is not None:
+        return Located(grid, grid, boundary)
+    if node is not None:
+        if actor is not SYSTEM_ACTOR:
+            paths = staff_paths(actor, STAFF_ROLES)
+            if not any(node.path.startswith(p) for p in paths):
+                raise DomainError("node_not_found", _("Unknown area."), status=422)
+        return Located(node, None, None)
+    # Neither a point nor a known address: the case waits with the dispatcher of the actor's area,
+    # or of the only street when the platform serves one.
+    paths = staff_paths(actor, STAFF_ROLES) if actor is not SYSTEM_ACTOR else []
+    if paths:
+        fallback = Node.objects.filter(path=paths[0]).first()
+        if fallback is not None:
+            return Located(fallback, None, None)
+    roots = list(Node.objects.filter(parent__isnull=True)[:2])
+    if len(roots) == 1:
+        return Located(roots[0], None, None)
+    raise DomainError("location_required", _("Mark the place on the map or give an address."), status=422)
+
+
+def _classify(title: str, body: str, lat: float | None, lng: float | None) -> Any:
+    from zhili.intelligence.classify import classify
+
+    try:
+        return classify(title, body, (lat, lng) if lat is not None and lng is not None else None)
+    except Exception:  # a broken model must never stop intake: the dispatcher decides instead
+        logger.exception("classifier failed; the case goes to the dispatcher")
+        return None
+
+
+def do_submit_case(
+    *,
+    actor: Any,
+    channel: str,
+    title: str,
+    body: str,
+    lat: float | None = None,
+    lng: float | None = None,
+    address: str = "",
+    node: Node | None = None,
+    category: Category | None = None,
+    urgency: str = Urgency.NORMAL,
+    contact_name: str = "",
+    contact_mobile: str = "",
+    anonymous: bool = False,
+    external_ref: str = "",
+    photos: Sequence[bytes | CleanPhoto] = (),
+    now: datetime | None = None,
+) -> Case:
+    """Intake from any channel: validate, locate, classify, start the clock, dispatch by rule or queue."""
+    _check_channel(channel, actor)
+    title = _clean_text(title, field_name="title", required=True, max_length=TITLE_MAX)
+    body = _clean_text(body, field_name="body", required=True, max_length=BODY_MAX)
+    address = _clean_text(address, field_name="address", required=False, max_length=200)
+    contact_name = _clean_text(contact_name, field_name="contact_name", required=False, max_length=50)
+    external_ref = _clean_text(external_ref, field_name="external_ref", required=False, max_length=100)
+    mobile = normalise_phone(contact_mobile) if contact_mobile else ""
+    if mobile and not (MOBILE_RE.match(mobile) or PHONE_RE.match(mobile)):
+        raise DomainError("mobile_invalid", _("The phone number is not valid."), status=422)
+    if urgency not in Urgency.values:
+        raise DomainError("urgency_invalid", _("Unknown urgency."), status=422)
+    is_staff = bool(_user_roles(actor) & STAFF_ROLES) or actor is SYSTEM_ACTOR
+    if urgency != Urgency.NORMAL and not is_staff:
+        raise DomainError("urgency_not_allowed", _("Only staff can mark a case urgent."), status=422)
+    if category is not None and not category.active:
+        raise DomainError("category_invalid", _("Unknown category."), status=422)
+    clean = clean_photos(photos)
+
+    located = _locate(lat=lat, lng=lng, address=address, node=node, actor=actor)
+    prediction = _classify(title, body, lat, lng)
+    confidence: float | None = None
+    source = ""
+    if category is not None:
+        if is_staff:
+            confidence, source = 1.0, ("system" if actor is SYSTEM_ACTOR else "staff")
+        else:
+            agrees = prediction is not None and prediction.category_code == category.code
+            confidence, source = (float(prediction.confidence) if agrees else 0.0), "reporter"
+    elif prediction is not None:
+        category = Category.objects.filter(code=prediction.category_code, active=True).first()
+        if category is not None:
+            confidence, source = float(prediction.confidence), "classifier"
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Case(
+            code=new_code(),
+            title=title,
+            body=body,
+            channel=channel,
+            status=S.PENDING,
+            category=category,
+            category_confidence=confidence,
+            category_source=source,
+            node=located.node,
+            grid=located.grid,
+            boundary=located.boundary,
+            lat=lat,
+            lng=lng,
+            address=address,
+            reporter=_actor_user(actor),
+            contact_name_enc=seal(contact_name),
+            contact_mobile_enc=seal(mobile),
+            contact_mobile_bidx=phone_index(mobile),
+            anonymous=anonymous,
+            external_ref=external_ref,
+            urgency=urgency,
+            priority={Urgency.NORMAL: 0, Urgency.URGENT: 1, Urgency.EMERGENCY: 2}[Urgency(urgency)],
+        )
+        clock.start_clock(case, now)
+        data: dict[str, Any] = {"channel": channel}
+        if prediction is not None:
+            data["suggested"] = {
+                "category": prediction.category_code,
+                "department": prediction.department_code,
+                "confidence": round(float(prediction.confidence), 3),
+                "model": prediction.model_version,
+            }
+        rule = match_rule(category, located.node, located.grid) if category is not None else None
+        if rule is not None and confidence is not None and confidence >= conf.auto_dispatch_confidence():
+            case.status = S.DISPATCHED
+            case.department = rule.department
+            case.assigned_grid = located.grid if rule.to_case_grid else rule.grid
+            data.update({"auto": True, "rule": rule.pk, **_target_data(case)})
+        assert is_edge(T.SUBMIT, NEW, case.status)
+        case.save()
+        _record(
+            case,
+            T.SUBMIT.value,
+            actor=actor,
+            source=NEW,
+            target=case.status,
+            data=data,
+            photos=clean,
+            audit_action=AuditAction.CASE_SUBMITTED,
+        )
+        announce(case, T.SUBMIT.value, NEW, case.status, actor=_actor_user(actor))
+    return case
