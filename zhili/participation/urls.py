@@ -1,4 +1,6 @@
 from django.urls import URLPattern
 
+from zhili.participation.elections.urls import urlpatterns as election_urls
+
 app_name = "participation"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [*election_urls]

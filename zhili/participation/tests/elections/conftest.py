@@ -80,7 +80,15 @@ def build(region, staff):
     earlier ("draft", "roll_published", "roll_frozen").
     """
 
-    def _build(voters=5, seats=None, candidates=None, status="voting", extra_persons=(), **rules):
+    def _build(
+        voters=5,
+        seats=None,
+        candidates=None,
+        status="voting",
+        extra_persons=(),
+        published_on=PUBLISH_DAY,
+        **rules,
+    ):
         seats = seats or {"主任": 1}
         candidates = candidates or {name: n + 1 for name, n in seats.items()}
         election = actions.do_create_election(
@@ -108,7 +116,7 @@ def build(region, staff):
         setup = Setup(election, posts, {}, users, persons)
         if status == "draft":
             return setup
-        actions.do_publish_roll(election, actor=staff, today=PUBLISH_DAY)
+        actions.do_publish_roll(election, actor=staff, today=published_on)
         if status == "roll_published":
             return setup
         actions.do_freeze_roll(election, actor=staff, today=AFTER_OBJECTIONS)

@@ -1,0 +1,71 @@
+"""In a real browser: a resident votes on a phone and keeps the tracker; an official closes the
+election and publishes the results; the tracker is found on the public board."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhili.core.testing import PASSWORD
+from zhili.participation.elections import actions
+
+from .conftest import choices
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+PHONE = {"width": 375, "height": 812}
+
+
+def log_in(page, base_url, username):
+    page.goto(base_url + "/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login-box button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+def test_resident_votes_on_a_phone_and_the_tracker_is_on_the_board(browser, live_server, build, staff):
+    setup = build(voters=3)
+    election = setup.election
+    actions.do_cast_ballot(election, actor=setup.voters[1], choices=choices(setup, 主任=[0]))
+    voter = setup.voters[0]
+    chosen = setup.candidates["主任"][1]
+
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(15000)
+    log_in(page, live_server.url, voter.username)
+    page.goto(f"{live_server.url}/participation/elections/")
+    page.click(f"text={election.title}")
+    page.click("#vote-link")
+    assert "我的选票" in page.content()
+    page.click(f"label.choice:has-text('{chosen.person.name}')")
+    page.click("#cast")
+    tracker = page.inner_text("#tracker").strip()
+    assert len(tracker) == 64
+    # Nothing on the receipt is wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.close()
+
+    desktop = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+    office = desktop.new_page()
+    office.set_default_timeout(15000)
+    log_in(office, live_server.url, staff.username)
+    office.goto(f"{live_server.url}/participation/elections/{election.pk}/")
+    office.click("#close-voting")
+    office.wait_for_load_state("networkidle")
+    assert "投票已结束" in office.content()
+    office.click("#publish-results")
+    office.wait_for_load_state("networkidle")
+    assert office.inner_text("#status") == "结果已公布"
+    assert chosen.person.name in office.inner_text("#results")
+    desktop.close()
+
+    public = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True)
+    board = public.new_page()
+    board.goto(f"{live_server.url}/participation/elections/{election.pk}/board/")
+    board.fill("#tracker-input", tracker)
+    board.click("form.filters button[type=submit]")
+    board.wait_for_load_state("networkidle")
+    result = board.locator("#lookup-result")
+    assert "ok" in (result.get_attribute("class") or "")
+    assert chosen.person.name in result.inner_text()
+    public.close()
