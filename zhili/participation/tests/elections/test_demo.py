@@ -1,0 +1,57 @@
+"""The demo's finished election, on a small demo region."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from zhili.audit.models import AuditAction, AuditEvent
+from zhili.demo.actions import do_load_demo_region
+from zhili.participation.demo import load_demo_election
+from zhili.participation.elections import board, selectors
+from zhili.participation.elections.models import Election, Objection, ResidentAccount, Turnout
+from zhili.participation.elections.states import ElectionStatus
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_election():
+    do_load_demo_region(5, scale=0.05)
+    return load_demo_election(5)
+
+
+def test_demo_election_is_finished_valid_and_its_board_verifies(demo_election):
+    election = demo_election
+    assert election.status == ElectionStatus.PUBLISHED
+    assert election.node.name == "朝阳社区" and election.kind == "residents"
+    tally = election.board.tally
+    assert tally["valid"] and tally["voted"] * 2 > tally["registered"]
+    assert all(post["unfilled"] == 0 for post in tally["posts"])
+    assert tally["paper_ballots"] > 0 and tally["online_ballots"] > 0
+    assert board.verify_document(json.loads(election.board.document)).ok
+    [state] = selectors.booth_states(election)
+    assert state.confirmed and len({e.entered_by_id for e in state.entries}) == 2
+
+
+def test_demo_resident_voted_and_sees_the_election(demo_election, client):
+    link = ResidentAccount.objects.get(user__username="jumin")
+    turnout = Turnout.objects.get(election=demo_election, entry__person=link.person)
+    assert turnout.channel == "online"
+    client.force_login(link.user)
+    html = client.get(f"/participation/elections/{demo_election.pk}/").content.decode()
+    assert demo_election.title in html and "当选" in html
+
+
+def test_demo_election_has_decided_objections_and_an_audit_trail(demo_election):
+    assert sorted(Objection.objects.values_list("status", flat=True)) == ["rejected", "upheld"]
+    transitions = AuditEvent.objects.filter(
+        action=AuditAction.ELECTION_TRANSITION, target_id=str(demo_election.pk)
+    ).count()
+    assert transitions == 5
+
+
+def test_loading_twice_returns_the_same_election(demo_election):
+    assert load_demo_election(5) == demo_election
+    assert Election.objects.count() == 1
