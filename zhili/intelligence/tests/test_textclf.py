@@ -117,6 +117,20 @@ def test_cross_validation_report_holds_model_and_baseline_figures():
     assert set(r["per_class"]) == set(labels)
     assert sum(m["support"] for m in r["per_class"].values()) == len(docs)
     assert 0 < r["ms_per_doc_p50"] <= r["ms_per_doc_p99"]
+    assert 0 < r["cpu_ms_per_doc_p50"] <= r["cpu_ms_per_doc_p99"]
+
+
+def test_long_letters_are_read_up_to_the_cap():
+    docs, labels = _split(corpus(10, seed=8))
+    model = textclf.MessageClassifier(max_body_chars=50).fit(docs, labels)
+    doc = docs[0]
+    padded = textclf.Doc(doc.title, doc.body[:50] + "公交车" * 500)
+    assert model.predict_proba([padded]) == pytest.approx(
+        model.predict_proba([textclf.Doc(doc.title, doc.body[:50])])
+    )
+    assert model.predict_one(padded.title, padded.body)[1] == pytest.approx(
+        float(model.predict_proba([padded]).max())
+    )
 
 
 def test_split_report_counts_and_latency():
