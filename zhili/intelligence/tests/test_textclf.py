@@ -123,10 +123,10 @@ def test_cross_validation_report_holds_model_and_baseline_figures():
 def test_long_letters_are_read_up_to_the_cap():
     docs, labels = _split(corpus(10, seed=8))
     model = textclf.MessageClassifier(max_body_chars=50).fit(docs, labels)
-    doc = docs[0]
-    padded = textclf.Doc(doc.title, doc.body[:50] + "公交车" * 500)
+    head = (docs[0].body * 10)[:50]
+    padded = textclf.Doc(docs[0].title, head + "公交车" * 500)
     assert model.predict_proba([padded]) == pytest.approx(
-        model.predict_proba([textclf.Doc(doc.title, doc.body[:50])])
+        model.predict_proba([textclf.Doc(docs[0].title, head)])
     )
     assert model.predict_one(padded.title, padded.body)[1] == pytest.approx(
         float(model.predict_proba([padded]).max())
