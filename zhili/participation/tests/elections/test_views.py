@@ -444,3 +444,24 @@ def test_board_page_query_count_does_not_grow_with_ballots(client, build, staff)
     with CaptureQueriesContext(connection) as queries:
         client.get(url("board", setup.election.pk))
     assert len(queries) <= 10
+
+
+def test_unfilled_seat_offers_a_runoff_that_residents_then_see(client, login, build, staff):
+    setup = build(voters=6, candidates={"主任": 3})
+    picks = [[0], [0], [1], [1], [2]]  # nobody above half of 5 valid ballots
+    for voter, pick in zip(setup.voters, picks, strict=False):
+        actions.do_cast_ballot(setup.election, actor=voter, choices=choices(setup, 主任=pick))
+    actions.do_close_voting(setup.election, actor=staff)
+    actions.do_publish_results(setup.election, actor=staff)
+    login("community_staff")
+    html = client.get(url("election", setup.election.pk)).content.decode()
+    step = url("election_step", setup.election.pk, "start_runoff")
+    assert step in html
+    response = client.post(step)
+    runoff = Election.objects.get(runoff_of=setup.election)
+    assert response["Location"] == url("election", runoff.pk)
+    # The two best placed (2 votes each) stand; the third (1 vote) does not.
+    assert runoff.status == ElectionStatus.ROLL_FROZEN and runoff.posts.get().candidates.count() == 2
+    assert step not in client.get(url("election", setup.election.pk)).content.decode()
+    client.force_login(setup.voters[0])
+    assert client.get(url("election", runoff.pk)).status_code == 200
