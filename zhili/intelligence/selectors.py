@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from zhili.intelligence.similar import CaseText, Match, similar_cases
 from zhili.intelligence.textclf import Doc, make_doc
 
 # A category counts as confirmed when a person set it (staff at intake, a dispatcher's
@@ -60,3 +62,28 @@ def confirmed_cases() -> tuple[list[Doc], list[str]]:
 def catalogue_prior(cats: dict[str, CategoryInfo], labels: set[str]) -> list[tuple[str, str]]:
     """The category tree as weak training text: lineage names and keywords of each used code."""
     return [(" ".join([*c.names, *c.keywords]), code) for code, c in cats.items() if code in labels]
+
+
+def similar_open_cases(case: Any, *, days: int = 30, limit: int = 5) -> list[tuple[Any, Match]]:
+    """Open cases of the same street (or the case's own node when it has no street above it) in
+    the last ``days``, scored as possible duplicates of ``case``, best first."""
+    from datetime import timedelta
+
+    from zhili.cases.models import Case
+    from zhili.cases.states import OPEN_STATUSES
+    from zhili.territory.models import Node, NodeKind
+
+    ids = case.node.ancestors()
+    street = Node.objects.filter(pk__in=ids, kind=NodeKind.STREET).first() or case.node
+    since = case.created_at - timedelta(days=days)
+    others = list(
+        Case.objects.filter(
+            node__path__startswith=street.path, status__in=sorted(OPEN_STATUSES), created_at__gte=since
+        )
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:500]
+    )
+    query = CaseText(case.pk, case.title, case.body, case.created_at, case.lat, case.lng)
+    texts = [CaseText(c.pk, c.title, c.body, c.created_at, c.lat, c.lng) for c in others]
+    by_id: dict[Any, Any] = {c.pk: c for c in others}
+    return [(by_id[m.id], m) for m in similar_cases(query, texts, limit=limit)]

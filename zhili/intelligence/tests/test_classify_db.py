@@ -134,3 +134,21 @@ def test_retrain_command(cases):
     call_command("classify", "retrain", "--json", stdout=out)
     result = json.loads(out.getvalue())
     assert result["trained"] and result["active"] and result["n_train"] == 25
+
+
+def test_similar_open_cases_of_the_street(region, tree):
+    from zhili.intelligence.selectors import similar_open_cases
+
+    def submit(title, body, lat=IN_GRID_A[0], lng=IN_GRID_A[1]):
+        return do_submit_case(
+            actor=region.user("dispatcher"), channel=Channel.HOTLINE, title=title, body=body, lat=lat, lng=lng
+        )
+
+    first = submit("幸福小区东门路灯不亮", "东门口的路灯坏了一个星期，晚上很黑")
+    submit("东风路施工噪音", "夜间施工噪音扰民")
+    far = submit("幸福小区东门路灯不亮", "东门口的路灯坏了一个星期", lng=116.325)  # grid C, 1.7 km
+    new = submit("幸福小区东门口路灯坏了", "东门口路灯不亮好几天了")
+    found = similar_open_cases(new)
+    assert [c.pk for c, _ in found][:1] == [first.pk]
+    scores = {c.pk: m.score for c, m in found}
+    assert far.pk not in scores or scores[far.pk] < scores[first.pk]
