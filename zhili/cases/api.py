@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from zhili.accounts.models import Department
-from zhili.cases import actions, conf, ratelimit, selectors
+from zhili.cases import actions, selectors, tracking
 from zhili.cases.intake import client_address, request_hash, run_idempotent, verify_webhook
 from zhili.cases.models import Case, Category, Channel
 from zhili.cases.states import Transition
@@ -26,8 +26,6 @@ from zhili.core.errors import DomainError, NotFound
 from zhili.territory.models import Node, NodeKind
 
 router = Router(tags=["cases"])
-
-TRACK_SCOPE = "cases-track"
 
 
 class ErrorOut(Schema):
@@ -347,13 +345,7 @@ def webhook(request: HttpRequest, response: HttpResponse) -> Any:
     summary="Public tracking by code and the last four digits of the phone (rate-limited)",
 )
 def track(request: HttpRequest, query: Query[TrackQuery]) -> Any:
-    client = client_address(request)
-    if ratelimit.is_blocked(TRACK_SCOPE, client, limit=conf.track_failure_limit()):
-        raise DomainError("too_many_attempts", _("Too many attempts. Try again later."), status=429)
-    case = selectors.find_for_tracking(query.code, query.phone4)
-    if case is None:
-        ratelimit.count_failure(TRACK_SCOPE, client, window=conf.track_window_seconds())
-        raise NotFound(_("No case matches this code and phone number."))
+    case = tracking.lookup(client_address(request), query.code, query.phone4)
     return selectors.public_view(case)
 
 
@@ -417,13 +409,16 @@ def _grid(pk: int | None) -> Node | None:
     return grid
 
 
-def run_transition(user: Any, case: Case, name: str, data: TransitionIn) -> Case:
+def run_transition(
+    user: Any, case: Case, name: str, data: TransitionIn, photos: list[bytes] | None = None
+) -> Case:
     """One transition by name, from the API or a page (both call the same actions)."""
     try:
         transition = Transition(name)
     except ValueError:
         raise DomainError("unknown_transition", _("Unknown action."), status=404) from None
     a = actions
+    images = photos or []
     department, grid = _department(data.department), _grid(data.grid)
     calls: dict[Transition, Any] = {
         Transition.ACCEPT: lambda: a.do_accept(case, actor=user, note=data.note),
@@ -447,13 +442,9 @@ def run_transition(user: Any, case: Case, name: str, data: TransitionIn) -> Case
         Transition.DENY_EXTENSION: lambda: a.do_deny_extension(case, actor=user, note=data.note),
         Transition.SUSPEND: lambda: a.do_suspend(case, actor=user, reason=data.reason),
         Transition.RESUME: lambda: a.do_resume(case, actor=user, note=data.note),
-        Transition.RESOLVE: lambda: a.do_resolve(
-            case, actor=user, feedback=data.feedback, photos=_photos(data.photos)
-        ),
-        Transition.VERIFY: lambda: a.do_verify(case, actor=user, note=data.note, photos=_photos(data.photos)),
-        Transition.SEND_BACK: lambda: a.do_send_back(
-            case, actor=user, reason=data.reason, photos=_photos(data.photos)
-        ),
+        Transition.RESOLVE: lambda: a.do_resolve(case, actor=user, feedback=data.feedback, photos=images),
+        Transition.VERIFY: lambda: a.do_verify(case, actor=user, note=data.note, photos=images),
+        Transition.SEND_BACK: lambda: a.do_send_back(case, actor=user, reason=data.reason, photos=images),
         Transition.RATE: lambda: a.do_rate(case, actor=user, rating=data.rating, comment=data.comment),
         Transition.RATE_BY_PHONE: lambda: a.do_rate_by_phone(
             case, actor=user, rating=data.rating, comment=data.comment
@@ -492,7 +483,7 @@ def _main_case(user: Any, code: str | None) -> Case:
 )
 def transition(request: HttpRequest, case_id: int, name: str, payload: TransitionIn) -> Any:
     case = selectors.case_detail(request.user, case_id)
-    run_transition(request.user, case, name, payload)
+    run_transition(request.user, case, name, payload, _photos(payload.photos))
     return selectors.staff_view(request.user, selectors.case_detail(request.user, case_id))
 
 

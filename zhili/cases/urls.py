@@ -1,4 +1,12 @@
-from django.urls import URLPattern
+from django.urls import URLPattern, path
+
+from zhili.cases import views
 
 app_name = "cases"
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern] = [
+    path("", views.case_list, name="list"),
+    path("new/", views.report, name="new"),
+    path("track/", views.track, name="track"),
+    path("<int:case_id>/", views.case_detail, name="detail"),
+    path("<int:case_id>/act/<slug:name>/", views.case_act, name="act"),
+]

@@ -1,0 +1,153 @@
+"""Forms of the case pages: the resident's report, the tracking look-up, and the transition form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from zhili.accounts.models import Department
+from zhili.accounts.roles import Role
+from zhili.cases.actions import RejectReason
+from zhili.cases.models import Case, Category, Rating
+from zhili.cases.policies import staff_paths
+from zhili.cases.states import Transition
+from zhili.territory.models import Node, NodeKind
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to six photos; their content is checked by the action (JPEG/PNG by bytes, EXIF removed)."""
+
+    widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png", "capture": "environment"})
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else ([data] if data else [])
+        return [super(PhotosField, self).clean(f, initial) for f in files if f]
+
+
+def read_photos(files: list[Any]) -> list[bytes]:
+    from zhili.cases.photos import max_bytes
+
+    out = []
+    for upload in files:
+        # Read one byte past the limit so that the action sees an oversized photo as oversized.
+        out.append(upload.read(max_bytes() + 1))
+    return out
+
+
+class ReportForm(forms.Form):
+    """The resident's H5 form (居民随手拍/网上反映)."""
+
+    title = forms.CharField(label=_("What is the problem?"), max_length=100)
+    body = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    category = forms.ModelChoiceField(
+        label=_("Category (if you know it)"), queryset=Category.objects.none(), required=False
+    )
+    address = forms.CharField(label=_("Where?"), max_length=200, required=False)
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False)
+    lng = forms.FloatField(widget=forms.HiddenInput, required=False)
+    photos = PhotosField(label=_("Photos"), required=False)
+    contact_name = forms.CharField(label=_("Your name"), max_length=50, required=False)
+    contact_mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    anonymous = forms.BooleanField(
+        label=_("Hide my name and number from the staff who handle it"), required=False
+    )
+
+    def __init__(self, *args: Any, logged_in: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.filter(active=True, level__lte=2).order_by("code")
+        if not logged_in:
+            # Without an account the number is how the resident follows the case and is called back.
+            self.fields["contact_mobile"].required = True
+            self.fields["contact_mobile"].help_text = _("Needed to track your request and for the call back.")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("lat") is None and data.get("lng") is None and not data.get("address"):
+            raise forms.ValidationError(_("Mark the place with “Use my location” or give an address."))
+        return data
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("Tracking code"), max_length=16)
+    phone4 = forms.CharField(label=_("Last four digits of your mobile"), min_length=4, max_length=4)
+
+
+# Which inputs each transition asks for on the case page.
+TRANSITION_FIELDS: dict[str, tuple[str, ...]] = {
+    Transition.ACCEPT: ("note",),
+    Transition.REJECT: ("reject_reason", "note"),
+    Transition.DISPATCH: ("department", "grid", "note"),
+    Transition.SIGN: ("note",),
+    Transition.START: ("note",),
+    Transition.RETURN: ("reason",),
+    Transition.ARBITRATE: ("department", "grid", "note"),
+    Transition.TRANSFER: ("department", "grid", "reason"),
+    Transition.REQUEST_EXTENSION: ("until", "reason"),
+    Transition.APPROVE_EXTENSION: ("note",),
+    Transition.DENY_EXTENSION: ("note",),
+    Transition.SUSPEND: ("reason",),
+    Transition.RESUME: ("note",),
+    Transition.RESOLVE: ("feedback", "photos"),
+    Transition.VERIFY: ("note", "photos"),
+    Transition.SEND_BACK: ("reason", "photos"),
+    Transition.RATE: ("rating", "comment"),
+    Transition.RATE_BY_PHONE: ("rating", "comment"),
+    Transition.CLOSE: ("note",),
+    Transition.MERGE: ("into", "note"),
+}
+
+
+class TransitionForm(forms.Form):
+    """All inputs any transition may need; the page shows the ones of ``TRANSITION_FIELDS``."""
+
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reject_reason = forms.ChoiceField(label=_("Reason"), required=False, choices=RejectReason.CHOICES)
+    feedback = forms.CharField(label=_("Feedback"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False
+    )
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Node.objects.none(), required=False)
+    until = forms.DateTimeField(
+        label=_("New deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    rating = forms.ChoiceField(label=_("Rating"), required=False, choices=[("", "—"), *Rating.choices])
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=500)
+    into = forms.CharField(label=_("Tracking code of the main case"), required=False, max_length=16)
+    photos = PhotosField(label=_("Photos"), required=False)
+
+    def __init__(self, *args: Any, case: Case, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ancestors = case.node.ancestors()
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = Department.objects.filter(node_id__in=ancestors).order_by("code")
+        paths = staff_paths(user, {Role.DISPATCHER, Role.SUPERVISOR})
+        grids = Node.objects.filter(kind=NodeKind.GRID)
+        if paths:
+            from django.db.models import Q
+
+            scope = Q()
+            for path in paths:
+                scope |= Q(path__startswith=path)
+            grids = grids.filter(scope)
+        else:
+            grids = grids.none()
+        grid = self.fields["grid"]
+        assert isinstance(grid, forms.ModelChoiceField)
+        grid.queryset = grids.order_by("path")
+
+    def clean_until(self) -> Any:
+        until = self.cleaned_data.get("until")
+        if until is not None and timezone.is_naive(until):
+            until = timezone.make_aware(until)
+        return until
