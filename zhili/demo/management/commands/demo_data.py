@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from zhili.core.errors import DomainError
 from zhili.demo.actions import do_load_demo_region, territory_is_empty
+from zhili.demo.extras import load_extras
 from zhili.demo.logins import demo_logins, logins_table
 
 
@@ -65,6 +66,9 @@ class Command(BaseCommand):
             result = do_load_demo_region(seed, scale=scale)
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        if scale >= 1.0:
+            # The extras assume the full region (e.g. enough voters for a valid election).
+            load_extras(seed)
         seconds = round(time.perf_counter() - started, 2)
         logins = demo_logins()
         if as_json:
