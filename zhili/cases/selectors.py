@@ -83,7 +83,23 @@ def timeline(case: Case) -> list[CaseEvent]:
 
 
 def staff_view(user: Any, case: Case) -> dict[str, Any]:
+    """The case as staff see it. The resident who reported it (and holds no staff role for it) sees the
+    same shape without staff names, internal notes or internal events (the handling result stays)."""
+    from zhili.accounts.roles import Role
+    from zhili.cases.policies import case_roles
+
     events = timeline(case)
+    resident_only = user is not None and case_roles(user, case) <= {Role.RESIDENT}
+    if resident_only:
+        events = [e for e in events if e.kind in PUBLIC_KINDS]
+
+    def own(e: CaseEvent) -> bool:
+        return not resident_only or (e.actor_id is not None and e.actor_id == getattr(user, "pk", None))
+
+    def note_of(e: CaseEvent) -> str:
+        # The handling result (办理结果) is the answer the resident is owed; other notes stay internal.
+        return e.note if own(e) or e.kind == Transition.RESOLVE else ""
+
     return {
         "id": case.pk,
         "code": case.code,
@@ -126,15 +142,23 @@ def staff_view(user: Any, case: Case) -> dict[str, Any]:
                 "label": event_label(e.kind),
                 "from_status": e.from_status,
                 "to_status": e.to_status,
-                "actor": str(e.actor) if e.actor else "",
-                "note": e.note,
-                "data": _public_data(e.data),
+                "actor": str(e.actor) if e.actor and own(e) else "",
+                "note": note_of(e),
+                "data": _public_data(e.data) if not resident_only else _resident_data(e.data),
                 "created_at": e.created_at,
                 "attachments": [att.pk for att in e.attachments.all()],
             }
             for e in events
         ],
     }
+
+
+def _resident_data(data: dict[str, Any]) -> dict[str, Any]:
+    keep = ("department_name", "grid_name", "rating")
+    shown = {k: data[k] for k in keep if k in data}
+    if "reason" in data and data["reason"] in RejectReason.codes():
+        shown["reason_label"] = RejectReason.label(data["reason"])
+    return shown
 
 
 def _public_data(data: dict[str, Any]) -> dict[str, Any]:

@@ -175,3 +175,19 @@ def test_tracking_page_refuses_wrong_digits_and_locks_after_ten(client, walker):
     for _ in range(10):
         assert client.get("/cases/track/", {"code": case.code, "phone4": "0000"}).status_code == 404
     assert client.get("/cases/track/", {"code": case.code, "phone4": "5678"}).status_code == 429
+
+
+def test_the_reporter_sees_the_answer_but_not_staff_names_or_internal_notes(client, login, walker, region):
+    from zhili.cases import actions as a
+
+    case = walker.to(S.IN_PROGRESS)
+    a.do_record_contact(case, actor=region.user("handler"), note="居民情绪激动，注意沟通")
+    a.do_resolve(case, actor=region.user("handler"), feedback="已更换灯泡")
+    login("resident")
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "已更换灯泡" in page
+    assert "情绪激动" not in page and ">handler<" not in page and "· handler" not in page
+    api = client.get(f"/api/v1/cases/{case.pk}").json()
+    assert {e["actor"] for e in api["events"]} <= {"", "resident"}
+    login("dispatcher")
+    assert "情绪激动" in client.get(f"/cases/{case.pk}/").content.decode()
