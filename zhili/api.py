@@ -39,6 +39,7 @@ def _mount() -> None:
     from zhili.cases.api import router as cases_router
 
     api.add_router("/cases/", cases_router)
+    api.add_router("/residents/", "zhili.residents.api.router")
 
 
 _mount()

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("zhili.core.urls")),
     path("accounts/", include("zhili.accounts.urls")),
     path("territory/", include("zhili.territory.urls")),
+    path("residents/", include("zhili.residents.urls")),
     path("audit/", include("zhili.audit.urls")),
     path("cases/", include("zhili.cases.urls")),
     path("participation/", include("zhili.participation.urls")),

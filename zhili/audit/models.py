@@ -54,6 +54,19 @@ class AuditAction(models.TextChoices):
     RUNOFF_STARTED = "participation.runoff_started", _("Run-off election started")
     # intelligence
     CLASSIFIER_RETRAINED = "intelligence.classifier_retrained", _("Classifier retrained")
+    # residents (registry, personal data, import/export, retention, keys)
+    PERSON_VIEWED = "residents.person_viewed", _("Resident record viewed")
+    PERSON_TAGS_CHANGED = "residents.tags_changed", _("Resident tags changed")
+    HOUSEHOLD_INFO_UPDATED = "residents.household_info_updated", _("House information updated")
+    VISIT_RECORDED = "residents.visit_recorded", _("Visit recorded")
+    TAG_SAVED = "residents.tag_saved", _("Tag defined or changed")
+    RESIDENTS_IMPORTED = "residents.imported", _("Residents imported")
+    RESIDENTS_EXPORTED = "residents.exported", _("Residents exported")
+    OWN_DATA_DOWNLOADED = "residents.own_data_downloaded", _("Resident downloaded own data")
+    CORRECTION_REQUESTED = "residents.correction_requested", _("Correction requested")
+    CORRECTION_DECIDED = "residents.correction_decided", _("Correction request decided")
+    RETENTION_SWEPT = "residents.retention_swept", _("Retention sweep run")
+    KEYS_ROTATED = "residents.keys_rotated", _("Encrypted values re-encrypted with the current key")
 
 
 class AuditEvent(models.Model):

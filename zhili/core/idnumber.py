@@ -59,6 +59,8 @@ def id_check_digit(first17: str) -> str:
 
 def normalize_id_number(value: str) -> str:
     """User input → canonical form: full-width characters folded, spaces and hyphens removed, X upper."""
+    if value.isascii() and value.isalnum():
+        return value.upper()  # already folded: the common case
     folded = unicodedata.normalize("NFKC", value)
     return "".join(ch for ch in folded if not ch.isspace() and ch != "-").upper()
 

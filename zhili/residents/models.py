@@ -8,6 +8,7 @@ more.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -50,6 +51,11 @@ class Tag(models.Model):
     # Sensitive personal information (PIPL art. 28: health, financial status, minors …): shown
     # only to roles that need it, and every disclosure is audited.
     sensitive = models.BooleanField(_("Sensitive"), default=False)
+    # Role codes (zhili.accounts.roles.Role) that may see the tag; empty = every role that sees tags
+    # at all (zhili.residents.fields). A sensitive tag always names its roles.
+    visible_roles = models.JSONField(_("Visible to roles"), default=list, blank=True)
+    description = models.CharField(_("Description"), max_length=200, blank=True)
+    active = models.BooleanField(_("In use"), default=True)
 
     class Meta:
         verbose_name = _("Tag")
@@ -85,6 +91,17 @@ class Person(models.Model):
     )
     moved_in_on = models.DateField(_("Moved in on"), null=True, blank=True)
     moved_out_on = models.DateField(_("Moved out on"), null=True, blank=True)
+    # Set by the retention sweep (zhili privacy sweep): the record keeps only what statistics need.
+    anonymised_at = models.DateTimeField(_("Anonymised at"), null=True, blank=True, editable=False)
+    # The Excel import that created the row: a failed import removes exactly its own rows.
+    import_job = models.ForeignKey(
+        "residents.ImportJob",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
     tags: models.ManyToManyField[Tag, PersonTag] = models.ManyToManyField(
         Tag, through="PersonTag", related_name="persons", blank=True, verbose_name=_("Tags")
     )
@@ -95,6 +112,14 @@ class Person(models.Model):
         verbose_name = _("Resident")
         verbose_name_plural = _("Residents")
         ordering = ["household_id", "id"]
+        constraints = [
+            # One record per person: moving house moves the record; the import and the forms rely on it.
+            models.UniqueConstraint(
+                fields=["id_number_bidx"],
+                condition=~models.Q(id_number_bidx=""),
+                name="residents_person_unique_id_number",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -127,8 +152,16 @@ class Person(models.Model):
 
 
 class PersonTag(models.Model):
+    """A tag given to a person.
+
+    A sensitive tag (低保, 残疾人 …) is sealed: ``tag`` is empty and ``tag_enc`` holds the tag's
+    code encrypted, so that a copy of the table does not say who is on benefits. Plain rows of a
+    sensitive tag (written by bulk loaders) are sealed by ``zhili.residents.tags.seal_sensitive_tags``.
+    """
+
     person = models.ForeignKey(Person, on_delete=models.CASCADE, verbose_name=_("Resident"))
-    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, verbose_name=_("Tag"))
+    tag = models.ForeignKey(Tag, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("Tag"))
+    tag_enc = models.TextField(_("Tag (encrypted)"), blank=True, editable=False)
     added_at = models.DateTimeField(_("Added at"), auto_now_add=True)
 
     class Meta:
@@ -136,7 +169,277 @@ class PersonTag(models.Model):
         verbose_name_plural = _("Resident tags")
         constraints = [
             models.UniqueConstraint(fields=["person", "tag"], name="residents_persontag_unique"),
+            models.CheckConstraint(
+                condition=(models.Q(tag__isnull=False) & models.Q(tag_enc=""))
+                | (models.Q(tag__isnull=True) & ~models.Q(tag_enc="")),
+                name="residents_persontag_plain_or_sealed",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.person} · {self.tag}"
+        return f"{self.person_id} · {self.tag_id or '*'}"
+
+
+# Houses ------------------------------------------------------------------------------------------
+
+
+class HouseUse(models.TextChoices):
+    RESIDENTIAL = "residential", _("Residential")
+    COMMERCIAL = "commercial", _("Shop or office")
+    MIXED = "mixed", _("Mixed use")
+    VACANT = "vacant", _("Vacant")
+    OTHER = "other", _("Other")
+
+
+class Tenure(models.TextChoices):
+    OWNER = "owner", _("Owner-occupied")  # 自有
+    TENANT = "tenant", _("Rented")  # 租住
+    PUBLIC = "public", _("Public housing")  # 公房/公租房
+    LENT = "lent", _("Lent by relatives or friends")  # 借住
+    OTHER = "other", _("Other")
+
+
+class HouseholdInfo(models.Model):
+    """What the registry knows about a dwelling beyond the territory's unit number (房屋信息)."""
+
+    household = models.OneToOneField(
+        "territory.Household",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="info",
+        verbose_name=_("Household"),
+    )
+    floor = models.SmallIntegerField(_("Floor"), null=True, blank=True)
+    area = models.DecimalField(_("Floor area (m²)"), max_digits=7, decimal_places=2, null=True, blank=True)
+    use = models.CharField(_("Use"), max_length=16, choices=HouseUse.choices, default=HouseUse.RESIDENTIAL)
+    tenure = models.CharField(_("Owner or tenant"), max_length=16, choices=Tenure.choices, blank=True)
+    note = models.CharField(_("Note"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("Updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("House information")
+        verbose_name_plural = _("House information")
+
+    def __str__(self) -> str:
+        return f"{self.household_id}"
+
+
+class VisitKind(models.TextChoices):
+    ROUTINE = "routine", _("Routine visit")  # 日常走访
+    CARE = "care", _("Care visit")  # 关爱走访
+    VERIFY = "verify", _("Information check")  # 信息核查
+    OTHER = "other", _("Other")
+
+
+class Visit(models.Model):
+    """A grid worker's visit to a household (走访), optionally about one member."""
+
+    household = models.ForeignKey(
+        "territory.Household", on_delete=models.PROTECT, related_name="visits", verbose_name=_("Household")
+    )
+    person = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visits",
+        verbose_name=_("Resident"),
+    )
+    visitor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Visitor"),
+    )
+    visited_at = models.DateTimeField(_("Visited at"))
+    kind = models.CharField(_("Kind"), max_length=16, choices=VisitKind.choices, default=VisitKind.ROUTINE)
+    note = models.TextField(_("Note"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("Recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Visit")
+        verbose_name_plural = _("Visits")
+        ordering = ["-visited_at", "-id"]
+        indexes = [models.Index(fields=["household", "-visited_at"], name="residents_visit_household")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} @ {self.visited_at:%Y-%m-%d}"
+
+
+# History and access ------------------------------------------------------------------------------
+
+
+class LogKind(models.TextChoices):
+    # Changes: the person page shows these as the change history.
+    CREATED = "created", _("Registered")
+    UPDATED = "updated", _("Updated")
+    TAGS = "tags", _("Tags changed")
+    VISITED = "visited", _("Visit recorded")
+    CORRECTED = "corrected", _("Correction applied")
+    ANONYMISED = "anonymised", _("Anonymised")
+    # Accesses: the resident's own page lists these (who looked at my data).
+    VIEWED = "viewed", _("Record viewed")
+    REVEALED = "revealed", _("Full value revealed")
+    EXPORTED = "exported", _("Included in an export")
+    DOWNLOADED = "downloaded", _("Downloaded by the resident")
+
+
+CHANGE_KINDS = (
+    LogKind.CREATED,
+    LogKind.UPDATED,
+    LogKind.TAGS,
+    LogKind.VISITED,
+    LogKind.CORRECTED,
+    LogKind.ANONYMISED,
+)
+ACCESS_KINDS = (LogKind.VIEWED, LogKind.REVEALED, LogKind.EXPORTED, LogKind.DOWNLOADED)
+
+
+class PersonLog(models.Model):
+    """Per-person index of the audit log: the audit table is chained and append-only but has no index
+    by target, and a person's page must list its history without scanning it. Only field names, never
+    values; ``audit_event_id`` points at the authoritative row."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="log", verbose_name=_("Resident")
+    )
+    kind = models.CharField(_("Kind"), max_length=16, choices=LogKind.choices)
+    at = models.DateTimeField(_("Time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(_("By"), max_length=150, blank=True)
+    fields = models.JSONField(_("Fields"), default=list, blank=True)
+    reason = models.CharField(_("Reason"), max_length=200, blank=True)
+    audit_event_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Resident log entry")
+        verbose_name_plural = _("Resident log entries")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person", "kind", "-at"], name="residents_log_person_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.kind}"
+
+
+# Resident self-service ---------------------------------------------------------------------------
+
+
+# The link between a resident's login and their record is participation's ResidentAccount
+# (zhili.participation.elections.models): one link serves voting, surveys and self-service.
+
+
+class CorrectionStatus(models.TextChoices):
+    OPEN = "open", _("Waiting")
+    APPROVED = "approved", _("Approved and applied")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CorrectionRequest(models.Model):
+    """A resident asks for a correction of their own record; community staff decide (a task for them)."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="corrections", verbose_name=_("Resident")
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("By")
+    )
+    # The community whose staff handle the request (the person's grid's parent when filed).
+    community = models.ForeignKey(
+        "territory.Node", on_delete=models.PROTECT, related_name="+", verbose_name=_("Community")
+    )
+    field = models.CharField(_("Field"), max_length=32)
+    # The proposed value may be an ID number or a mobile: encrypted like the registry itself.
+    value_enc = models.TextField(blank=True, editable=False)
+    reason = models.CharField(_("Reason"), max_length=500, blank=True)
+    status = models.CharField(
+        _("Status"), max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("Requested at"), auto_now_add=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(_("Handled at"), null=True, blank=True)
+    response = models.CharField(_("Response"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("Correction request")
+        verbose_name_plural = _("Correction requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["community", "status"], name="residents_correction_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.field}"
+
+    @property
+    def value(self) -> str:
+        return decrypt(self.value_enc) if self.value_enc else ""
+
+
+# Excel import ------------------------------------------------------------------------------------
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    VALIDATING = "validating", _("Checking rows")
+    INVALID = "invalid", _("Refused: the file has errors")
+    IMPORTING = "importing", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+IMPORT_FINISHED = (ImportStatus.INVALID, ImportStatus.DONE, ImportStatus.FAILED)
+
+
+class ImportJob(models.Model):
+    """One upload of a resident workbook, with its progress (polled by the import page)."""
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("Uploaded at"), auto_now_add=True)
+    filename = models.CharField(_("File"), max_length=200)
+    status = models.CharField(
+        _("Status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    # Node paths the importer may write to, fixed at upload; empty list = the whole registry (CLI).
+    scope_paths = models.JSONField(default=list, blank=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    validated_rows = models.PositiveIntegerField(default=0)
+    imported_rows = models.PositiveIntegerField(default=0)
+    error_count = models.PositiveIntegerField(default=0)
+    persons_created = models.PositiveIntegerField(default=0)
+    households_created = models.PositiveIntegerField(default=0)
+    created_household_ids = models.JSONField(default=list, blank=True, editable=False)
+    # The uploaded workbook, encrypted (it holds ID numbers); emptied when the job finishes.
+    content = models.BinaryField(default=b"", editable=False)
+    # Row, column and reason of every error; never the values themselves.
+    error_report = models.BinaryField(default=b"", editable=False)
+    message = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Import job")
+        verbose_name_plural = _("Import jobs")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.filename}"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in IMPORT_FINISHED
+
+    @property
+    def percent(self) -> int:
+        """Checking is the first half of the bar, writing the second."""
+        if self.status == ImportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        done = self.validated_rows + self.imported_rows
+        return min(99, int(done * 100 / (2 * self.total_rows)))

@@ -59,6 +59,9 @@ except (binascii.Error, ValueError):
 if ZHILI_SIGNING_KEY and len(ZHILI_SIGNING_KEY) != 32:
     raise ImproperlyConfigured(f"ZHILI_SIGNING_KEY: must decode to 32 bytes, got {len(ZHILI_SIGNING_KEY)}")
 
+# Residents who moved out more than this many years ago are anonymised by ``zhili privacy sweep``.
+ZHILI_RETENTION_YEARS = env_int("ZHILI_RETENTION_YEARS", 3, minimum=1, maximum=100)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

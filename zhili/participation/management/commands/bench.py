@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 # name → module path. Add a benchmark here.
 BENCHMARKS: dict[str, str] = {
     "tally": "zhili.participation.elections.bench",
+    "import": "zhili.residents.bench",
 }
 
 

@@ -1,0 +1,131 @@
+"""A resident's own data: see it, download it, ask for corrections, see who accessed it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from zhili.audit.models import AuditAction, AuditEvent
+from zhili.participation.elections.models import ResidentAccount
+from zhili.residents.actions import do_reveal_pii
+from zhili.residents.exporting import do_export_residents
+from zhili.residents.models import CorrectionRequest, CorrectionStatus, LogKind, Person, PersonLog
+
+from .conftest import ID_NUMBER, MOBILE
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def linked(region, person):
+    ResidentAccount.objects.create(user=region.user("resident"), person=person)
+    return person
+
+
+def test_an_unlinked_resident_is_told_how_to_link(client, login, region):
+    login("resident")
+    page = client.get(reverse("residents:me")).content.decode()
+    assert "社区" in page
+    assert client.get(reverse("residents:me_json")).status_code == 404
+
+
+def test_the_resident_sees_everything_in_full(client, login, linked):
+    login("resident")
+    page = client.get(reverse("residents:me")).content.decode()
+    assert ID_NUMBER in page and MOBILE in page and "低保" in page
+
+
+def test_json_download_is_complete_and_recorded(client, login, linked):
+    user = login("resident")
+    response = client.get(reverse("residents:me_json"))
+    assert response["Content-Disposition"] == 'attachment; filename="my-data.json"'
+    data = json.loads(response.content)
+    assert data["person"]["id_number"] == ID_NUMBER and data["person"]["mobile"] == MOBILE
+    assert set(data["person"]["tags"]) == {"独居老人", "低保"}
+    assert data["household"]["number"] == "1单元301"
+    event = AuditEvent.objects.get(action=AuditAction.OWN_DATA_DOWNLOADED)
+    assert event.actor_id == user.pk and event.details == {"person_id": linked.pk, "format": "json"}
+
+
+def test_printable_copy(client, login, linked):
+    login("resident")
+    page = client.get(reverse("residents:me_print")).content.decode()
+    assert ID_NUMBER in page and "window.print()" in page
+    assert AuditEvent.objects.get(action=AuditAction.OWN_DATA_DOWNLOADED).details["format"] == "html"
+
+
+def test_the_resident_sees_who_looked_and_why(client, login, region, linked):
+    login("grid_worker_a")
+    client.get(reverse("residents:person", args=[linked.pk]))
+    do_reveal_pii(linked, field="mobile", reason="电话通知体检", actor=region.user("grid_worker_a"))
+    do_export_residents(region.c1, actor=region.user("community_staff"))
+    login("resident")
+    client.get(reverse("residents:me_json"))  # their own download is not "someone accessing"
+    page = client.get(reverse("residents:me")).content.decode()
+    assert "电话通知体检" in page
+    assert page.count("grid_worker_a") == 2 and "community_staff" in page
+    kinds = list(PersonLog.objects.filter(person=linked).values_list("kind", flat=True))
+    assert {LogKind.VIEWED, LogKind.REVEALED, LogKind.EXPORTED, LogKind.DOWNLOADED} <= set(kinds)
+
+
+def test_a_correction_goes_to_community_staff_who_apply_it(client, login, region, linked):
+    login("resident")
+    client.post(
+        reverse("residents:me_correction"), {"field": "mobile", "value": "139 1111 2222", "reason": "换号了"}
+    )
+    request = CorrectionRequest.objects.get()
+    assert (request.status, request.community, request.field) == (CorrectionStatus.OPEN, region.c1, "mobile")
+    assert "13911112222" not in request.value_enc and request.value == "13911112222"
+    assert "13911112222" not in json.dumps(list(AuditEvent.objects.values_list("details", flat=True)))
+
+    login("grid_worker_a")
+    assert client.get(reverse("residents:corrections")).status_code == 404
+    login("community_staff")
+    assert str(request.pk) in client.get(reverse("residents:corrections")).content.decode()
+    detail = client.get(reverse("residents:correction", args=[request.pk])).content.decode()
+    assert "139****2222" in detail and "13911112222" not in detail  # staff see mobiles masked
+    response = client.post(
+        reverse("residents:correction", args=[request.pk]), {"approve": "1", "response": "已核实"}
+    )
+    assert response.status_code == 302
+    assert Person.objects.get(pk=linked.pk).mobile == "13911112222"
+    assert CorrectionRequest.objects.get().status == CorrectionStatus.APPROVED
+    updated = AuditEvent.objects.get(action=AuditAction.PERSON_UPDATED)
+    assert updated.details == {"fields": ["mobile"], "kind": "corrected"}
+    assert AuditEvent.objects.get(action=AuditAction.CORRECTION_DECIDED).details["approved"] is True
+    assert (
+        client.post(reverse("residents:correction", args=[request.pk]), {"approve": "1"}).status_code == 403
+    )
+
+
+def test_a_rejection_needs_an_answer_and_changes_nothing(client, login, linked):
+    login("resident")
+    client.post(reverse("residents:me_correction"), {"field": "name", "value": "张秀兰", "reason": ""})
+    request = CorrectionRequest.objects.get()
+    login("community_staff")
+    client.post(reverse("residents:correction", args=[request.pk]), {"approve": "0", "response": ""})
+    assert CorrectionRequest.objects.get().status == CorrectionStatus.OPEN
+    client.post(
+        reverse("residents:correction", args=[request.pk]),
+        {"approve": "0", "response": "请携带户口簿到社区核实"},
+    )
+    assert CorrectionRequest.objects.get().status == CorrectionStatus.REJECTED
+    assert Person.objects.get(pk=linked.pk).name == "张秀英"
+    login("resident")
+    assert "请携带户口簿到社区核实" in client.get(reverse("residents:me")).content.decode()
+
+
+def test_a_bad_correction_value_is_refused_at_once(client, login, linked):
+    login("resident")
+    client.post(reverse("residents:me_correction"), {"field": "mobile", "value": "123", "reason": ""})
+    assert not CorrectionRequest.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["outsider", "grid_worker_a", "community_staff", "admin"])
+def test_correction_pages_of_other_communities_are_404(client, login, region, linked, persona):
+    request = CorrectionRequest.objects.create(person=linked, community=region.c1, field="name", value_enc="")
+    login(persona)
+    expected = 200 if persona == "community_staff" else 404
+    assert client.get(reverse("residents:correction", args=[request.pk])).status_code == expected
