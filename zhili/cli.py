@@ -87,13 +87,18 @@ def _worker_command() -> list[str]:
 
 
 def _run_together(commands: list[list[str]]) -> int:
-    """Run processes side by side; Ctrl-C (or one exiting) stops them all."""
+    """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
+
+    Ctrl-C is the normal way to stop the demo, so it exits 0 whatever the children say while
+    shutting down; a child that dies on its own makes the exit code 1.
+    """
     procs = [subprocess.Popen(cmd) for cmd in commands]
+    interrupted = False
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     finally:
         for p in procs:
             if p.poll() is None:
@@ -103,8 +108,10 @@ def _run_together(commands: list[list[str]]) -> int:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
-    codes = [p.returncode for p in procs]
-    return 0 if all(c in (0, -signal.SIGTERM, -signal.SIGINT) for c in codes) else 1
+                p.wait()
+    if interrupted:
+        return 0
+    return 0 if all(p.returncode in (0, -signal.SIGTERM, -signal.SIGINT) for p in procs) else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -34,3 +34,10 @@ def test_run_together_stops_the_others_when_one_ends():
         [[sys.executable, "-c", "pass"], [sys.executable, "-c", "import time; time.sleep(60)"]]
     )
     assert code == 0
+
+
+def test_run_together_reports_a_child_that_fails_on_its_own():
+    code = cli._run_together(
+        [[sys.executable, "-c", "raise SystemExit(3)"], [sys.executable, "-c", "import time; time.sleep(60)"]]
+    )
+    assert code == 1
