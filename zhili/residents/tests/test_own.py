@@ -129,3 +129,21 @@ def test_correction_pages_of_other_communities_are_404(client, login, region, li
     login(persona)
     expected = 200 if persona == "community_staff" else 404
     assert client.get(reverse("residents:correction", args=[request.pk])).status_code == expected
+
+
+def test_the_access_list_is_backed_by_the_audit_log(client, login, region, linked):
+    from zhili.residents.selectors import access_log, audit_events_about
+
+    login("grid_worker_a")
+    client.get(reverse("residents:person", args=[linked.pk]))
+    do_reveal_pii(linked, field="id_number", reason="核对高龄津贴", actor=region.user("grid_worker_a"))
+    do_export_residents(region.c1, actor=region.user("community_staff"))
+    events = audit_events_about(linked)
+    actions = {e.action for e in events}
+    assert {AuditAction.PERSON_VIEWED, AuditAction.PII_REVEALED, AuditAction.RESIDENTS_EXPORTED} <= actions
+    logged = {
+        (row.audit_event_id, row.actor_id)
+        for row in PersonLog.objects.filter(person=linked).exclude(audit_event_id=None)
+    }
+    assert logged == {(e.pk, e.actor_id) for e in events}
+    assert len(access_log(linked)) == 3
