@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 
 DEMO_EXTRAS: list[tuple[str, str]] = [
     # (what it shows, dotted path)
+    ("house information, visits, sealed sensitive tags", "zhili.residents.demo.load_demo_visits"),
     ("committee election", "zhili.participation.demo.load_demo_election"),
 ]
 

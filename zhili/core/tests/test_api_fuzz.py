@@ -28,12 +28,14 @@ def session_headers(db, client, settings):
     client.force_login(region.user("dispatcher"))
     session_cookie = client.cookies["sessionid"].value
     # The WSGI app runs in this thread inside the test transaction: keep its connection open.
+    signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     yield {
         "Cookie": f"sessionid={session_cookie}; csrftoken={CSRF_SECRET}",
         "X-CSRFToken": CSRF_SECRET,
         "Referer": "http://testserver/",
     }
+    signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 
 
