@@ -64,7 +64,13 @@ def _demo_environment() -> Path:
     if not data_key_file.exists():
         data_key_file.write_text("k1:" + base64.b64encode(secrets.token_bytes(32)).decode(), encoding="utf-8")
         data_key_file.chmod(0o600)
+    signing_key_file = var / "signing_key"
+    if not signing_key_file.exists():
+        signing_key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode(), encoding="utf-8")
+        signing_key_file.chmod(0o600)
     os.environ.setdefault("ZHILI_VAR_DIR", str(var))
+    if "ZHILI_SIGNING_KEY" not in os.environ:
+        os.environ.setdefault("ZHILI_SIGNING_KEY_FILE", str(signing_key_file))
     if "SECRET_KEY" not in os.environ:
         os.environ.setdefault("SECRET_KEY_FILE", str(secret_file))
     if "ZHILI_DATA_KEY" not in os.environ:
