@@ -15,6 +15,7 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (_("Home"), "core:home", frozenset()),
     (_("Grid map"), "territory:map", frozenset()),
     (_("Cases"), "cases:list", frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.PARTY_SECRETARY}),
+    (_("Residents"), "residents:search", frozenset(Role) - {Role.AUDITOR, Role.ADMIN}),
     (_("Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
     (_("Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (_("Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
