@@ -92,6 +92,11 @@ def _worker_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "manage", "db_worker", "--interval", "1"]
 
 
+def _sweep_command() -> list[str]:
+    # SLA colours, escalation of overdue cases and default ratings, once a minute.
+    return [sys.executable, "-m", "zhili", "cases", "sweep", "--every", "60"]
+
+
 def _run_together(commands: list[list[str]]) -> int:
     """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
 
@@ -133,7 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print(f"== 服务地址 / serving on http://{args.bind}  (Ctrl-C 停止 / to stop)")
-    return _run_together([_serve_command(args.bind, args.workers), _worker_command()])
+    return _run_together([_serve_command(args.bind, args.workers), _worker_command(), _sweep_command()])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

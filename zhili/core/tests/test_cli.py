@@ -41,3 +41,7 @@ def test_run_together_reports_a_child_that_fails_on_its_own():
         [[sys.executable, "-c", "raise SystemExit(3)"], [sys.executable, "-c", "import time; time.sleep(60)"]]
     )
     assert code == 1
+
+
+def test_demo_also_runs_the_sla_sweep_every_minute():
+    assert cli._sweep_command()[-4:] == ["cases", "sweep", "--every", "60"]
