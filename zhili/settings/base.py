@@ -63,18 +63,11 @@ if ZHILI_SIGNING_KEY and len(ZHILI_SIGNING_KEY) != 32:
 ZHILI_RETENTION_YEARS = env_int("ZHILI_RETENTION_YEARS", 3, minimum=1, maximum=100)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
-    "django.contrib.auth",
-    "django.contrib.contenttypes",
-    "django.contrib.sessions",
-    "django.contrib.messages",
-    "django.contrib.staticfiles",
-    "django.contrib.humanize",
-    "template_partials",
-    "ninja",
-    "django_tasks",
-    "django_tasks_db",
+    # axes before accounts: its failed-login handler marks the request as locked out before our
+    # audit handler records the attempt.
     "axes",
+    # Then our apps: where two catalogues translate the same msgid (e.g. "Filter"), the app listed
+    # first wins, and our words are chosen for this product (筛选, not the admin's 过滤器).
     "zhili.core",
     "zhili.accounts",
     "zhili.authz",
@@ -86,6 +79,17 @@ INSTALLED_APPS = [
     "zhili.notify",
     "zhili.participation",
     "zhili.demo",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "template_partials",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [

@@ -42,3 +42,11 @@ def test_pages_switch_to_english_on_request(client):
     assert "智理" in chinese
     assert "Staff login" in english
     assert "Staff login" not in chinese
+
+
+@pytest.mark.django_db
+def test_our_words_win_over_the_django_admin_catalogue(client):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Filter") == "筛选"
