@@ -72,6 +72,11 @@ def scope_paths(user: Any, action: Action) -> list[str]:
     return folded
 
 
+def roles_of(user: Any) -> set[str]:
+    """The roles of the user's active memberships (from the per-request cache)."""
+    return {role for role, _path in _memberships(user)}
+
+
 def has_role(user: Any, *roles: str) -> bool:
     return any(role in roles for role, _path in _memberships(user))
 
