@@ -40,6 +40,11 @@ def _mount() -> None:
 
     api.add_router("/cases/", cases_router)
     api.add_router("/residents/", "zhili.residents.api.router")
+    api.add_router("/surveys/", "zhili.participation.surveys.api.router")
+    api.add_router("/consultations/", "zhili.participation.consultations.api.router")
+    api.add_router("/analytics/", "zhili.analytics.api.router")
+    api.add_router("/assessment/", "zhili.analytics.assessment.api.router")
+    api.add_router("/emergency/", "zhili.emergency.api.router")
 
 
 _mount()

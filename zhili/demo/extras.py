@@ -15,6 +15,13 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     # (what it shows, dotted path)
     ("house information, visits, sealed sensitive tags", "zhili.residents.demo.load_demo_visits"),
     ("committee election", "zhili.participation.demo.load_demo_election"),
+    ("open survey", "zhili.participation.surveys.demo.load_demo"),
+    ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),
+    ("cases over the last six months", "zhili.cases.demo.load_demo_cases"),
+    ("warnings and hotspots", "zhili.intelligence.demo.load_demo"),
+    ("past emergency", "zhili.emergency.demo.load_demo"),
+    ("cockpit rollups", "zhili.analytics.demo.load_demo"),
+    ("monthly assessment", "zhili.analytics.assessment.demo.load_demo"),
 ]
 
 

@@ -1,0 +1,1 @@
+"""Cockpit, rollups and dashboards (驾驶舱)."""

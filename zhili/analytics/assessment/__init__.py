@@ -1,0 +1,1 @@
+"""Grid and department assessment (考核)."""

@@ -1,0 +1,8 @@
+"""Demo cases, called by the demo loader (zhili.demo.extras)."""
+
+from __future__ import annotations
+
+
+def load_demo_cases(seed: int) -> None:
+    """Safe to call twice."""
+    return None

@@ -1,0 +1,1 @@
+"""Emergency alerts (CAP) and mobilisation (应急)."""

@@ -1,0 +1,1 @@
+"""Consultations with tracked outcomes (民主协商)."""

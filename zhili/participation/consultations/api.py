@@ -1,0 +1,5 @@
+"""REST endpoints of consultations, mounted under /api/v1/consultations/."""
+
+from ninja import Router
+
+router = Router(tags=["consultations"])

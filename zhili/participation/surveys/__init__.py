@@ -1,0 +1,1 @@
+"""Online polls and surveys (在线民意调查)."""
