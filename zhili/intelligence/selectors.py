@@ -87,3 +87,13 @@ def similar_open_cases(case: Any, *, days: int = 30, limit: int = 5) -> list[tup
     texts = [CaseText(c.pk, c.title, c.body, c.created_at, c.lat, c.lng) for c in others]
     by_id: dict[Any, Any] = {c.pk: c for c in others}
     return [(by_id[m.id], m) for m in similar_cases(query, texts, limit=limit)]
+
+
+def open_warnings(user: Any, node: Any = None, limit: int = 10) -> list[Any]:
+    """Open early warnings visible to ``user`` under ``node``, newest first. (Interface for the cockpit.)"""
+    return []
+
+
+def top_hotspots(user: Any, node: Any = None, limit: int = 10) -> list[Any]:
+    """The hottest live hotspots visible to ``user`` under ``node``. (Interface for the cockpit.)"""
+    return []
