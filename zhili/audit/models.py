@@ -67,6 +67,11 @@ class AuditAction(models.TextChoices):
     CORRECTION_DECIDED = "residents.correction_decided", _("Correction request decided")
     RETENTION_SWEPT = "residents.retention_swept", _("Retention sweep run")
     KEYS_ROTATED = "residents.keys_rotated", _("Encrypted values re-encrypted with the current key")
+    # analytics (assessment)
+    ASSESSMENT_SET_SAVED = "assessment.set_saved", _("Assessment indicator set saved")
+    ASSESSMENT_COMPUTED = "assessment.computed", _("Assessment computed")
+    ASSESSMENT_PUBLISHED = "assessment.published", _("Assessment published")
+    ASSESSMENT_CORRECTED = "assessment.corrected", _("Published assessment corrected")
 
 
 class AuditEvent(models.Model):
