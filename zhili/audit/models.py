@@ -52,6 +52,11 @@ class AuditAction(models.TextChoices):
     BOOTH_COUNT_ENTERED = "participation.booth_count_entered", _("Polling station count entered")
     RESIDENT_ACCOUNT_LINKED = "participation.resident_account_linked", _("Resident account linked")
     RUNOFF_STARTED = "participation.runoff_started", _("Run-off election started")
+    # participation (surveys)
+    SURVEY_CREATED = "participation.survey_created", _("Survey created")
+    SURVEY_CHANGED = "participation.survey_changed", _("Survey changed")
+    SURVEY_TRANSITION = "participation.survey_transition", _("Survey status changed")
+    SURVEY_ANSWERED = "participation.survey_answered", _("Survey answered")
     # intelligence
     CLASSIFIER_RETRAINED = "intelligence.classifier_retrained", _("Classifier retrained")
     # residents (registry, personal data, import/export, retention, keys)
