@@ -72,6 +72,12 @@ class AuditAction(models.TextChoices):
     CORRECTION_DECIDED = "residents.correction_decided", _("Correction request decided")
     RETENTION_SWEPT = "residents.retention_swept", _("Retention sweep run")
     KEYS_ROTATED = "residents.keys_rotated", _("Encrypted values re-encrypted with the current key")
+    # emergency
+    ALERT_CHANGED = "emergency.alert_changed", _("Emergency alert drafted or changed")
+    ALERT_TRANSITION = "emergency.alert_transition", _("Emergency alert status changed")
+    MOBILISED = "emergency.mobilised", _("Check tasks generated for an alert")
+    CHECK_RECORDED = "emergency.check_recorded", _("Check task outcome recorded")
+    EMERGENCY_MODE_SWITCHED = "emergency.mode_switched", _("Emergency mode switched on or off")
     # analytics (assessment)
     ASSESSMENT_SET_SAVED = "assessment.set_saved", _("Assessment indicator set saved")
     ASSESSMENT_COMPUTED = "assessment.computed", _("Assessment computed")
