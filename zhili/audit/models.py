@@ -59,6 +59,8 @@ class AuditAction(models.TextChoices):
     SURVEY_ANSWERED = "participation.survey_answered", _("Survey answered")
     # intelligence
     CLASSIFIER_RETRAINED = "intelligence.classifier_retrained", _("Classifier retrained")
+    WARNING_RAISED = "intelligence.warning_raised", _("Early warning raised")
+    WARNING_DECIDED = "intelligence.warning_decided", _("Early warning confirmed or dismissed")
     # residents (registry, personal data, import/export, retention, keys)
     PERSON_VIEWED = "residents.person_viewed", _("Resident record viewed")
     PERSON_TAGS_CHANGED = "residents.tags_changed", _("Resident tags changed")
