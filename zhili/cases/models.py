@@ -440,3 +440,40 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner} {self.key}"
+
+
+class CaseSupport(models.Model):
+    """附议: a resident adds their voice to an open case instead of filing a duplicate of it.
+
+    A supporter who leaves a number (or has an account) hears about the case's milestones like the
+    reporter of a merged duplicate does; the number is kept encrypted, found again by its blind index.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supports", verbose_name=_("Case"))
+    supporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    contact_mobile_enc = models.TextField(blank=True)
+    contact_mobile_bidx = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("Time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Support")
+        verbose_name_plural = _("Support")
+        ordering = ["id"]
+        constraints = [
+            # One voice per account and per number on a case.
+            models.UniqueConstraint(
+                fields=["case", "supporter"],
+                condition=Q(supporter__isnull=False),
+                name="cases_support_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["case", "contact_mobile_bidx"],
+                condition=~Q(contact_mobile_bidx=""),
+                name="cases_support_one_per_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} +1"

@@ -121,6 +121,28 @@ def tell_reporters(case: Case, status: str) -> None:
                     body=body,
                     topic=f"cases.case:{each.pk}",
                 )
+        # Residents who added their voice (附议) to the case hear what the reporter hears.
+        supports = case.supports.select_related("supporter").all() if case.pk else []
+        for support in supports:
+            values = {"code": case.code, "status": _status_label(status)}
+            subject = _("A request you supported, %(code)s: %(status)s") % values
+            body = _("The request %(code)s that you supported is now: %(status)s.") % values
+            if support.supporter_id:
+                do_enqueue_notification(
+                    channel=NotifyChannel.IN_APP,
+                    recipient=support.supporter,
+                    subject=subject,
+                    body=body,
+                    topic=f"cases.case:{case.pk}",
+                )
+            if support.contact_mobile_enc:
+                do_enqueue_notification(
+                    channel=NotifyChannel.SMS,
+                    address=unseal(support.contact_mobile_enc),
+                    subject=subject,
+                    body=body,
+                    topic=f"cases.case:{case.pk}",
+                )
 
 
 def announce(case: Case, transition: str, source: str, target: str, *, actor: Any = None) -> None:

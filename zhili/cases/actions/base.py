@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from zhili.accounts.roles import Role
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.cases.models import (
@@ -69,6 +70,17 @@ class _SystemActor:
 
 
 SYSTEM_ACTOR = _SystemActor()
+
+
+@dataclass(frozen=True)
+class ReporterProof:
+    """Whoever gave a case's tracking code and the last four digits of its number (the public
+    tracking page): they act as that case's reporter, on that case only. No user row; audit rows
+    name no one."""
+
+    case_id: int
+    is_authenticated = False
+    is_active = True
 
 
 class RejectReason:
@@ -234,6 +246,12 @@ def _authorize(actor: Any, case: Case, transition: Transition) -> set[str]:
         return {SYSTEM}
     if actor is None:
         raise NotFound()
+    if isinstance(actor, ReporterProof):
+        if actor.case_id != case.pk:
+            raise NotFound()
+        if Role.RESIDENT not in rule.roles:
+            raise Forbidden()
+        return {Role.RESIDENT}
     return require_roles(actor, case, rule.roles)
 
 
