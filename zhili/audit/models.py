@@ -85,6 +85,16 @@ class AuditAction(models.TextChoices):
     ASSESSMENT_COMPUTED = "assessment.computed", _("Assessment computed")
     ASSESSMENT_PUBLISHED = "assessment.published", _("Assessment published")
     ASSESSMENT_CORRECTED = "assessment.corrected", _("Published assessment corrected")
+    # participation (consultations)
+    CONSULTATION_CREATED = "consultations.topic_created", _("Consultation topic created")
+    CONSULTATION_CHANGED = "consultations.topic_changed", _("Consultation topic or its documents changed")
+    CONSULTATION_TRANSITION = "consultations.transition", _("Consultation state changed")
+    CONSULTATION_POSTED = "consultations.posted", _("Proposal or comment posted")
+    CONSULTATION_SUPPORT = "consultations.support_changed", _("Support for a proposal given or withdrawn")
+    CONSULTATION_MODERATED = "consultations.moderated", _("Proposal or comment hidden or restored")
+    CONSULTATION_MEETING = "consultations.meeting_recorded", _("Council meeting recorded")
+    CONSULTATION_OUTCOME = "consultations.outcome_changed", _("Decision or milestone recorded or changed")
+    CONSULTATION_FOLLOW = "consultations.follow_changed", _("Topic followed or unfollowed")
 
 
 class AuditEvent(models.Model):
