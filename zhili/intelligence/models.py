@@ -1,11 +1,14 @@
-"""Trained classifier versions. The active one classifies intake; the others are history."""
+"""Trained classifier versions; early warnings (风险预警) with their decisions; hotspot snapshots."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from zhili.intelligence.states import Severity, WarningKind, WarningState
 
 
 class ClassifierModel(models.Model):
@@ -37,3 +40,109 @@ class ClassifierModel(models.Model):
     @property
     def version(self) -> str:
         return f"m{self.pk}"
+
+
+class EarlyWarning(models.Model):
+    """A risk signal raised by the periodic scan, for people of the area to confirm or dismiss."""
+
+    kind = models.CharField(_("Kind"), max_length=16, choices=WarningKind.choices)
+    # What was detected, as text: the same signal always gives the same fingerprint, and the
+    # unique constraint makes a second scan (or a second scanner racing) raise nothing new.
+    fingerprint = models.CharField(max_length=120, unique=True)
+    node = models.ForeignKey(
+        "territory.Node", on_delete=models.PROTECT, related_name="+", verbose_name=_("Territory")
+    )
+    category = models.ForeignKey(
+        "cases.Category",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Category"),
+    )
+    day = models.DateField(_("Day"))  # the day of the rise, or of the latest repeated report
+    severity = models.CharField(_("Severity"), max_length=8, choices=Severity.choices)
+    # counts, expected, window, p-value, the daily series and the case ids behind it
+    evidence = models.JSONField(_("Evidence"), default=dict)
+    state = models.CharField(
+        _("State"), max_length=12, choices=WarningState.choices, default=WarningState.NEW, db_index=True
+    )
+    created_at = models.DateTimeField(_("Raised at"), default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(_("Decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("Decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("Early warning")
+        verbose_name_plural = _("Early warnings")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.day} {self.node_id}"
+
+    @property
+    def case_ids(self) -> list[int]:
+        return [int(i) for i in self.evidence.get("case_ids", [])]
+
+
+class WarningEvent(models.Model):
+    """One change of a warning's state: who, when, and why."""
+
+    warning = models.ForeignKey(EarlyWarning, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    transition = models.CharField(max_length=16)
+    from_state = models.CharField(max_length=12)
+    to_state = models.CharField(max_length=12)
+    note = models.TextField(_("Note"), blank=True)
+    created_at = models.DateTimeField(_("Time"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transition} {self.warning_id}"
+
+
+class HotspotSnapshot(models.Model):
+    """One run of hotspot discovery over the live cases; the latest one is shown."""
+
+    created_at = models.DateTimeField(_("Computed at"), default=timezone.now, db_index=True)
+    since = models.DateTimeField(_("Cases since"))
+    n_cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Hotspot(models.Model):
+    snapshot = models.ForeignKey(HotspotSnapshot, on_delete=models.CASCADE, related_name="hotspots")
+    # The smallest node that holds every member case: who may see the hotspot.
+    node = models.ForeignKey(
+        "territory.Node", on_delete=models.CASCADE, related_name="+", verbose_name=_("Territory")
+    )
+    label = models.CharField(_("Hotspot"), max_length=200)
+    place = models.CharField(_("Place"), max_length=100, blank=True)
+    keywords = models.JSONField(_("Keywords"), default=list)
+    size = models.PositiveIntegerField(_("Cases"))
+    reporters = models.PositiveIntegerField(_("Reporters"), default=0)
+    heat = models.FloatField(_("Heat"))
+    first_seen = models.DateTimeField(_("First seen"))
+    last_seen = models.DateTimeField(_("Last seen"))
+    case_ids = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-heat", "id"]
+
+    def __str__(self) -> str:
+        return self.label

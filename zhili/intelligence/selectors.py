@@ -1,4 +1,4 @@
-"""Reads for the classifier: the training set from confirmed cases, the category catalogue."""
+"""Reads: the classifier's training set and catalogue; warnings and hotspots as a user may see them."""
 
 from __future__ import annotations
 
@@ -89,11 +89,101 @@ def similar_open_cases(case: Any, *, days: int = 30, limit: int = 5) -> list[tup
     return [(by_id[m.id], m) for m in similar_cases(query, texts, limit=limit)]
 
 
+# -- warnings and hotspots ---------------------------------------------------------------------------
+
+
+def _scope_q(user: Any, roles: frozenset[str], field: str) -> Any:
+    from zhili.authz.policies import path_q, role_paths
+
+    return path_q(sorted({p for role in roles for p in role_paths(user, role)}), field)
+
+
+def visible_warnings(user: Any) -> Any:
+    """Warnings of the subtrees where ``user`` is community staff, supervisor or leader."""
+    from zhili.intelligence.models import EarlyWarning
+    from zhili.intelligence.states import VIEW_ROLES
+
+    return EarlyWarning.objects.filter(_scope_q(user, VIEW_ROLES, "node__path"))
+
+
+@dataclass(frozen=True)
+class WarningFilters:
+    state: str = ""
+    severity: str = ""
+    kind: str = ""
+
+
+def warning_list(user: Any, filters: WarningFilters) -> Any:
+    from zhili.intelligence.states import Severity, WarningKind, WarningState
+
+    qs = visible_warnings(user).select_related("node", "category")
+    if filters.state in WarningState.values:
+        qs = qs.filter(state=filters.state)
+    if filters.severity in Severity.values:
+        qs = qs.filter(severity=filters.severity)
+    if filters.kind in WarningKind.values:
+        qs = qs.filter(kind=filters.kind)
+    return qs.order_by("-day", "-created_at", "-id")
+
+
+def get_warning_for_user(user: Any, pk: Any) -> Any:
+    """One 404 for missing and invisible."""
+    from zhili.core.errors import NotFound
+    from zhili.intelligence.models import EarlyWarning
+
+    try:
+        return visible_warnings(user).select_related("node", "category", "decided_by").get(pk=pk)
+    except (EarlyWarning.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
+
+
+def warning_cases(user: Any, warning: Any, limit: int = 200) -> list[Any]:
+    """The cases behind a warning that ``user`` may open, oldest first."""
+    from zhili.cases.policies import visible_cases
+
+    ids = warning.case_ids[:limit]
+    return list(
+        visible_cases(user).filter(pk__in=ids).select_related("category").order_by("created_at", "id")
+    )
+
+
+def latest_snapshot() -> Any:
+    from zhili.intelligence.models import HotspotSnapshot
+
+    return HotspotSnapshot.objects.order_by("-created_at", "-id").first()
+
+
+def visible_hotspots(user: Any) -> Any:
+    """Hotspots of the latest snapshot under the user's viewing nodes, hottest first."""
+    from zhili.accounts.roles import Role
+    from zhili.intelligence.models import Hotspot
+    from zhili.intelligence.states import VIEW_ROLES
+
+    snapshot = latest_snapshot()
+    if snapshot is None:
+        return Hotspot.objects.none()
+    roles = VIEW_ROLES | {Role.DISPATCHER}
+    return (
+        Hotspot.objects.filter(snapshot=snapshot)
+        .filter(_scope_q(user, roles, "node__path"))
+        .select_related("node")
+        .order_by("-heat", "id")
+    )
+
+
 def open_warnings(user: Any, node: Any = None, limit: int = 10) -> list[Any]:
     """Open early warnings visible to ``user`` under ``node``, newest first. (Interface for the cockpit.)"""
-    return []
+    from zhili.intelligence.states import WarningState
+
+    qs = visible_warnings(user).filter(state=WarningState.NEW)
+    if node is not None:
+        qs = qs.filter(node__path__startswith=node.path)
+    return list(qs.select_related("node", "category").order_by("-day", "-created_at", "-id")[:limit])
 
 
 def top_hotspots(user: Any, node: Any = None, limit: int = 10) -> list[Any]:
     """The hottest live hotspots visible to ``user`` under ``node``. (Interface for the cockpit.)"""
-    return []
+    qs = visible_hotspots(user)
+    if node is not None:
+        qs = qs.filter(node__path__startswith=node.path)
+    return list(qs[:limit])

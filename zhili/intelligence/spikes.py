@@ -16,10 +16,12 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from scipy import stats
 
 
+@lru_cache(maxsize=4096)
 def day_type(day: date) -> str:
     """ "work" (incl. make-up working days), "holiday" (a named statutory holiday) or "weekend"."""
     try:

@@ -1,4 +1,5 @@
-"""Background tasks of the intelligence app. Safe to run twice: a retrain only adds a version."""
+"""Background tasks of the intelligence app. Safe to run twice: a retrain only adds a version, a
+scan raises each warning once and replaces the hotspot snapshot."""
 
 from __future__ import annotations
 
@@ -18,3 +19,11 @@ def retrain_classifier() -> dict[str, object]:
         "active": version.active,
         "macro_f1": version.macro_f1,
     }
+
+
+@task()
+def scan_intelligence(days: int = 2) -> dict[str, int]:
+    """Raise new early warnings and refresh the hotspot snapshot."""
+    from zhili.intelligence.actions import run_scan
+
+    return run_scan(days=days)

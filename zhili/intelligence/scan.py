@@ -1,0 +1,270 @@
+"""From the case table to warning candidates and hotspot inputs (reads only; actions write).
+
+Spikes (``spike_candidates``): every case counts once, on its local (Asia/Shanghai) day, in the
+series of its top-level category × its community (cases filed above any community count at their
+own node). ``spikes.detect_spikes`` judges each scanned day against the series' own history of the
+same day type, so weekends and the Spring Festival do not raise anything.
+
+Repeated reports (``repeated_candidates``, 矛盾纠纷苗头): the same caller (account or phone,
+through the blind index: no number is read) or the same address, ``threshold`` times within
+``window_days``.
+
+A candidate's fingerprint names the signal: the same series and day, or the same subject and
+first case, always give the same text, so a second scan raises nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from zhili.intelligence import spikes
+from zhili.intelligence.hotspots import Message
+from zhili.intelligence.states import Severity, WarningKind
+
+SERIES_DAYS_SHOWN = 28
+
+
+def spike_window() -> int:
+    return int(getattr(settings, "ZHILI_WARNING_WINDOW_DAYS", 56))
+
+
+def repeat_threshold() -> int:
+    return int(getattr(settings, "ZHILI_WARNING_REPEAT_THRESHOLD", 3))
+
+
+def repeat_window_days() -> int:
+    return int(getattr(settings, "ZHILI_WARNING_REPEAT_DAYS", 30))
+
+
+@dataclass
+class Candidate:
+    kind: str
+    fingerprint: str
+    node_id: int
+    category_id: int | None
+    day: date
+    severity: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class _Tree:
+    """Node kinds and paths, and top-level categories, loaded once per scan."""
+
+    def __init__(self) -> None:
+        from zhili.cases.models import Category
+        from zhili.territory.models import Node, NodeKind
+
+        self.nodes = {pk: (kind, path, name) for pk, kind, path, name in Node.objects.values_list(
+            "id", "kind", "path", "name"
+        )}  # fmt: skip
+        self.community = NodeKind.COMMUNITY
+        self.street = NodeKind.STREET
+        parents = dict(Category.objects.values_list("id", "parent_id"))
+        self.category_names = dict(Category.objects.values_list("id", "name"))
+        self.top: dict[int, int] = {}
+        for pk in parents:
+            top, hops = pk, 0
+            while parents.get(top) is not None and hops < 5:
+                top, hops = parents[top], hops + 1
+            self.top[pk] = top
+
+    def area(self, path: str) -> int:
+        """The community a case lies in, or its own node when it lies above every community."""
+        ids = path_ids(path)
+        for pk in ids:
+            if self.nodes.get(pk, ("",))[0] == self.community:
+                return pk
+        return ids[-1]
+
+    def street_of(self, path: str) -> int:
+        ids = path_ids(path)
+        for pk in ids:
+            if self.nodes.get(pk, ("",))[0] == self.street:
+                return pk
+        return ids[0]
+
+    def name(self, pk: int) -> str:
+        return self.nodes.get(pk, ("", "", ""))[2]
+
+
+def _local_day(when: datetime) -> date:
+    return timezone.localtime(when).date()
+
+
+def spike_candidates(*, today: date, days: int = 2, window: int | None = None) -> list[Candidate]:
+    """Unusual rises on the ``days`` days up to and including ``today``."""
+    from zhili.cases.models import Case
+
+    window = window or spike_window()
+    first = today - timedelta(days=days - 1)
+    rows = Case.objects.filter(
+        category__isnull=False,
+        created_at__gte=_start_of(first - timedelta(days=window)),
+        created_at__lt=_start_of(today + timedelta(days=1)),
+    ).values_list("id", "created_at", "node__path", "category_id")
+    tree = _Tree()
+    series: dict[Hashable, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    ids_on: dict[tuple[Hashable, date], list[int]] = defaultdict(list)
+    for pk, created, path, category_id in rows.iterator():
+        key = (tree.top.get(category_id, category_id), tree.area(path))
+        day = _local_day(created)
+        series[key][day] += 1
+        if day >= first:
+            ids_on[(key, day)].append(pk)
+    out = []
+    d = first
+    while d <= today:
+        for s in spikes.detect_spikes(series, d, window=window):
+            category_id, node_id = s.key  # type: ignore[misc]
+            history = series[s.key]
+            shown = []
+            for k in range(SERIES_DAYS_SHOWN - 1, -1, -1):
+                day = d - timedelta(days=k)
+                mean, _var, _n = spikes.expected(history, day, window=window)
+                shown.append(
+                    {"day": day.isoformat(), "count": history.get(day, 0), "expected": round(mean, 2)}
+                )
+            out.append(
+                Candidate(
+                    kind=WarningKind.SPIKE,
+                    fingerprint=f"spike:{category_id}:{node_id}:{d.isoformat()}",
+                    node_id=node_id,
+                    category_id=category_id,
+                    day=d,
+                    severity=s.severity,
+                    evidence={
+                        **s.evidence(),
+                        "window": window,
+                        "day_type": spikes.day_type(d),
+                        "category": tree.category_names.get(category_id, ""),
+                        "area": tree.name(node_id),
+                        "series": shown,
+                        "case_ids": sorted(ids_on[(s.key, d)]),
+                    },
+                )
+            )
+        d += timedelta(days=1)
+    return out
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _place(address: str) -> str:
+    return "".join(address.split())
+
+
+def repeated_candidates(
+    *, now: datetime, window_days: int | None = None, threshold: int | None = None
+) -> list[Candidate]:
+    """Callers and addresses with ``threshold`` or more reports within the last ``window_days``."""
+    from zhili.cases.models import Case
+
+    window_days = window_days or repeat_window_days()
+    threshold = threshold or repeat_threshold()
+    rows = list(
+        Case.objects.filter(created_at__gte=now - timedelta(days=window_days), created_at__lte=now)
+        .order_by("created_at", "id")
+        .values_list(
+            "id", "created_at", "node__path", "category_id", "reporter_id", "contact_mobile_bidx", "address"
+        )
+    )
+    tree = _Tree()
+    by_id = {r[0]: r for r in rows}
+    events: list[tuple[Hashable, datetime, object]] = []
+    for pk, created, _path, _cat, reporter_id, bidx, address in rows:
+        if reporter_id:
+            events.append((("caller", f"u{reporter_id}"), created, pk))
+        elif bidx:
+            events.append((("caller", f"m{bidx}"), created, pk))
+        place = _place(address or "")
+        if len(place) >= 4:
+            events.append((("place", place), created, pk))
+    out = []
+    for r in spikes.repeated_reports(events, window_days=window_days, threshold=threshold):
+        subject_kind, subject = r.key  # type: ignore[misc]
+        ids = sorted(int(i) for i in r.ids)  # type: ignore[call-overload]
+        members = [by_id[i] for i in ids]
+        node_id = common_node(m[2] for m in members)
+        tops = Counter(tree.top.get(m[3], m[3]) for m in members if m[3])
+        category_id = tops.most_common(1)[0][0] if tops else None
+        n = len(ids)
+        severity = Severity.HIGH if n >= 2 * threshold else Severity.MEDIUM if n > threshold else Severity.LOW
+        digest = _digest(f"{subject_kind}:{subject}")
+        out.append(
+            Candidate(
+                kind=WarningKind.REPEATED,
+                fingerprint=f"repeated:{digest}:{ids[0]}",
+                node_id=node_id,
+                category_id=category_id,
+                day=_local_day(r.last),
+                severity=severity,
+                evidence={
+                    "subject": digest,
+                    "by": subject_kind,  # "caller" | "place"
+                    # an address is shown (staff of the area see it on the cases anyway); a
+                    # caller is never named here, only counted
+                    "place": subject if subject_kind == "place" else "",
+                    "observed": n,
+                    "threshold": threshold,
+                    "window": window_days,
+                    "first": timezone.localtime(r.first).isoformat(timespec="minutes"),
+                    "last": timezone.localtime(r.last).isoformat(timespec="minutes"),
+                    "category": tree.category_names.get(category_id, "") if category_id else "",
+                    "area": tree.name(node_id),
+                    "case_ids": ids,
+                },
+            )
+        )
+    return out
+
+
+def live_messages(*, now: datetime, days: int = 30) -> dict[int, list[tuple[Message, str]]]:
+    """Open cases and those of the last ``days``, per street, as hotspot messages with their node path."""
+    from django.db.models import Q
+
+    from zhili.cases.models import Case
+    from zhili.cases.states import OPEN_STATUSES
+
+    rows = (
+        Case.objects.filter(
+            Q(created_at__gte=now - timedelta(days=days)) | Q(status__in=sorted(OPEN_STATUSES))
+        )
+        .filter(created_at__lte=now)
+        .order_by("id")
+        .values_list("id", "title", "body", "created_at", "reporter_id", "contact_mobile_bidx", "node__path")
+    )
+    tree = _Tree()
+    out: dict[int, list[tuple[Message, str]]] = defaultdict(list)
+    for pk, title, body, created, reporter_id, bidx, path in rows.iterator():
+        reporter = f"u{reporter_id}" if reporter_id else (f"m{bidx}" if bidx else "")
+        out[tree.street_of(path)].append((Message(str(pk), title, body, created, reporter), path))
+    return dict(out)
+
+
+def path_ids(path: str) -> list[int]:
+    return [int(p) for p in path.strip("/").split("/") if p]
+
+
+def common_node(paths: Iterable[str]) -> int:
+    """The deepest node on every one of ``paths``."""
+    chains = [path_ids(p) for p in paths]
+    out = chains[0][0]
+    for level in zip(*chains, strict=False):
+        if len(set(level)) != 1:
+            break
+        out = level[0]
+    return out
