@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("residents/", include("zhili.residents.urls")),
     path("audit/", include("zhili.audit.urls")),
     path("cases/", include("zhili.cases.urls")),
+    path("intelligence/", include("zhili.intelligence.urls")),
     path("participation/", include("zhili.participation.urls")),
     path("surveys/", include("zhili.participation.surveys.urls")),
     path("consultations/", include("zhili.participation.consultations.urls")),
