@@ -56,6 +56,11 @@ def yellow_moment(start: datetime, finish_due: datetime, unit: str) -> datetime:
 def start_clock(case: Case, now: datetime) -> None:
     """Set the deadline columns from ``now`` (intake, or a reopened case)."""
     limits = limits_for(case.category, case.urgency)
+    # Emergency mode (zhili.emergency): while the case's node or one above it is in emergency mode,
+    # the emergency policy set applies instead. The check is a per-process cached lookup.
+    from zhili.emergency.sla import emergency_limits
+
+    limits = emergency_limits(case) or limits
     unit = limits.unit
     case.sla_unit = unit
     case.sla_started_at = now
