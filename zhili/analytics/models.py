@@ -1,1 +1,115 @@
-"""Models of analytics."""
+"""Rollups of cases for the cockpit (驾驶舱).
+
+Each rollup row holds the counters of the cases received on one day (Beijing time) under one
+territory node, and of the cases closed on that day (``closed``). A case counts at its own node
+(its grid when located) and at every node above it, so that the cockpit of a street reads the
+street's own rows: a tile for a node and a period is a sum over one index range
+``(node, day BETWEEN a AND b)``, whatever the number of grids below it.
+
+The counters are functions of the case row as it is now (its status, clocks and latest rating),
+not of events: ``zhili.analytics.rollups`` adds the difference between a case's contribution after
+an action and before it, in the action's own transaction, and ``rebuild`` recomputes the same
+figures from the case table. Category and department ids are plain integers (0: none) so that the
+upsert has a non-null conflict key.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+COUNTERS = (
+    "received",  # filed that day
+    "open",  # … and still open
+    "overdue",  # … open with a red SLA light
+    "taken",  # … taken on (not rejected, not merged)
+    "finished",  # … resolved or later (resolved, verified, rated, closed)
+    "signed",  # … signed for, with a sign-by deadline
+    "signed_on_time",  # … signed for by the deadline
+    "resolved",  # … resolved, with a finish-by deadline
+    "resolved_on_time",  # … resolved by the deadline
+    "rated",  # … with a rating (the latest counts)
+    "satisfied",  # … whose latest rating is 满意 or 基本满意
+    "closed",  # closed, rejected or merged that day (keyed by closed_at, not by the filing day)
+)
+
+
+class RollupBase(models.Model):
+    node = models.ForeignKey(
+        "territory.Node", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    received = models.IntegerField(default=0)
+    open = models.IntegerField(default=0)
+    overdue = models.IntegerField(default=0)
+    taken = models.IntegerField(default=0)
+    finished = models.IntegerField(default=0)
+    signed = models.IntegerField(default=0)
+    signed_on_time = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolved_on_time = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.node_id} {self.day}"
+
+
+class NodeDay(RollupBase):
+    """Per node and day: KPIs, trends, the map and the 三率 of grids."""
+
+    class Meta:
+        verbose_name = _("Daily rollup")
+        verbose_name_plural = _("Daily rollup")
+        constraints = [models.UniqueConstraint(fields=["node", "day"], name="analytics_nodeday_key")]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodeday_overdue")
+        ]
+
+
+class NodeCategoryDay(RollupBase):
+    """Per node, day and category (the category a case has, at whatever level): the breakdown."""
+
+    category_id = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Daily rollup by category")
+        verbose_name_plural = _("Daily rollup by category")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "day", "category_id"], name="analytics_nodecategoryday_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodecatday_overdue")
+        ]
+
+
+class NodeDepartmentDay(RollupBase):
+    """Per node, day and handling department (0: none, or a grid): the 三率 of departments."""
+
+    department_id = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Daily rollup by department")
+        verbose_name_plural = _("Daily rollup by department")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "day", "department_id"], name="analytics_nodedepartmentday_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodedepday_overdue")
+        ]
+
+
+ROLLUP_MODELS: tuple[tuple[type[RollupBase], str], ...] = (
+    (NodeDay, ""),
+    (NodeCategoryDay, "category_id"),
+    (NodeDepartmentDay, "department_id"),
+)

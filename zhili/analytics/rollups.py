@@ -1,0 +1,321 @@
+"""Keeping the rollups equal to the case table: per action, by repair, and from scratch.
+
+- ``snapshot(case)`` before an action changes a case and ``on_case_change(before, case)`` after it
+  saved the case: the difference of the two contributions is added with one multi-row UPSERT per
+  rollup table, in the action's transaction (so the rollups commit or roll back with the case).
+  The actions already hold the audit chain lock at that point, so the hot rows of a street's day
+  add no waiting of their own.
+- ``refresh_lights()``: the SLA sweep turns lights red with bulk UPDATEs that bypass the actions;
+  this recomputes the ``overdue`` counters from the open cases (a partial index away), run every
+  minute beside the sweep.
+- ``rebuild(since)``: recomputes every counter of the days from ``since`` with INSERT … SELECT …
+  GROUP BY (the periodic repair, and the first build).
+
+Both repairs lock the rollup tables (PostgreSQL: EXCLUSIVE, which lets readers through) before
+reading the cases. An action that already wrote its delta has then committed, so its case is in the
+snapshot; an action that has not blocks on its UPSERT until the repair commits, and its delta then
+applies on top of figures computed without its change. Either way nothing counts twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+
+from zhili.analytics.models import COUNTERS, ROLLUP_MODELS, RollupBase
+from zhili.cases.models import Case, Evaluation, Rating, SlaState
+from zhili.cases.states import OPEN_STATUSES, CaseStatus
+from zhili.territory.models import Node
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+DONE_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.VERIFIED, CaseStatus.RATED, CaseStatus.CLOSED})
+NOT_TAKEN = frozenset({CaseStatus.REJECTED, CaseStatus.MERGED})
+PLEASED = frozenset({Rating.SATISFIED, Rating.BASICALLY})
+# A case can only have a rating in these statuses, or once reopened (a first 不满意).
+RATED_STATUSES = frozenset({CaseStatus.RATED, CaseStatus.CLOSED})
+N = len(COUNTERS)
+CLOSED_INDEX = COUNTERS.index("closed")
+OVERDUE_INDEX = COUNTERS.index("overdue")
+
+Vector = tuple[int, ...]
+# (table index, node id, day, dimension value)
+Key = tuple[int, int, date, int]
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(BEIJING).date()
+
+
+def day_start(day: date) -> datetime:
+    """The first moment of ``day`` in Beijing."""
+    return datetime.combine(day, time(0), tzinfo=BEIJING)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What a case contributes to the rollups, as of one moment."""
+
+    ancestors: tuple[int, ...]
+    created: date
+    closed: date | None
+    category_id: int
+    department_id: int
+    counters: Vector  # the filing-day counters (``closed`` is 0 here and keyed separately)
+
+
+def latest_rating(case: Case) -> str | None:
+    if case.status not in RATED_STATUSES and not case.reopen_count:
+        return None
+    return Evaluation.objects.filter(case_id=case.pk).order_by("-id").values_list("rating", flat=True).first()
+
+
+def counters_of(case: Any, rating: str | None) -> Vector:
+    """The filing-day counters of one case (the same definitions as ``rebuild``'s SQL)."""
+    status = case.status
+    is_open = status in OPEN_STATUSES
+    signed = case.signed_at is not None and case.accept_due_at is not None
+    resolved = case.resolved_at is not None and case.finish_due_at is not None
+    values = {
+        "received": 1,
+        "open": int(is_open),
+        "overdue": int(is_open and case.sla_state == SlaState.RED),
+        "taken": int(status not in NOT_TAKEN),
+        "finished": int(status in DONE_STATUSES),
+        "signed": int(signed),
+        "signed_on_time": int(signed and case.signed_at <= case.accept_due_at),
+        "resolved": int(resolved),
+        "resolved_on_time": int(resolved and case.resolved_at <= case.finish_due_at),
+        "rated": int(rating is not None),
+        "satisfied": int(rating in PLEASED),
+        "closed": 0,
+    }
+    return tuple(values[name] for name in COUNTERS)
+
+
+def snapshot(case: Case) -> Snapshot:
+    return Snapshot(
+        ancestors=tuple(case.node.ancestors()),
+        created=local_day(case.created_at),
+        closed=local_day(case.closed_at) if case.closed_at else None,
+        category_id=case.category_id or 0,
+        department_id=case.department_id or 0,
+        counters=counters_of(case, latest_rating(case)),
+    )
+
+
+def _contributions(snap: Snapshot, sign: int, into: dict[Key, list[int]]) -> None:
+    dims = (0, snap.category_id, snap.department_id)
+    closed_vector = [0] * N
+    closed_vector[CLOSED_INDEX] = 1
+    for node in snap.ancestors:
+        for table in range(len(ROLLUP_MODELS)):
+            row = into.setdefault((table, node, snap.created, dims[table]), [0] * N)
+            for i, value in enumerate(snap.counters):
+                row[i] += sign * value
+            if snap.closed is not None:
+                row = into.setdefault((table, node, snap.closed, dims[table]), [0] * N)
+                row[CLOSED_INDEX] += sign
+
+
+def delta(before: Snapshot | None, after: Snapshot | None) -> dict[Key, list[int]]:
+    """Non-zero differences per rollup row between two snapshots of one case."""
+    rows: dict[Key, list[int]] = {}
+    if before is not None:
+        _contributions(before, -1, rows)
+    if after is not None:
+        _contributions(after, +1, rows)
+    return {key: values for key, values in rows.items() if any(values)}
+
+
+def _table(model: type[RollupBase]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _columns(dim: str) -> list[str]:
+    return ["node_id", "day", *([dim] if dim else []), *COUNTERS]
+
+
+def apply(rows: dict[Key, list[int]]) -> None:
+    """Add the differences: one INSERT … ON CONFLICT DO UPDATE per table that changes.
+
+    Rows go in key order, so that two transactions touching the same rows lock them in one order.
+    """
+    by_table: dict[int, list[tuple[Key, list[int]]]] = defaultdict(list)
+    for key, values in sorted(rows.items()):
+        by_table[key[0]].append((key, values))
+    qn = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for table_index, items in by_table.items():
+            model, dim = ROLLUP_MODELS[table_index]
+            columns = _columns(dim)
+            key_columns = columns[: 3 if dim else 2]
+            placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            params: list[Any] = []
+            for (_t, node, day, dim_value), values in items:
+                params.extend([node, connection.ops.adapt_datefield_value(day)])
+                if dim:
+                    params.append(dim_value)
+                params.extend(values)
+            table = _table(model)
+            updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS)
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) "
+                f"VALUES {', '.join([placeholders] * len(items))} "
+                f"ON CONFLICT ({', '.join(qn(c) for c in key_columns)}) DO UPDATE SET {updates}",
+                params,
+            )
+
+
+def on_case_change(before: Snapshot | None, case: Case) -> None:
+    """Called by the case actions after they saved ``case`` (``before``: None for a new case)."""
+    rows = delta(before, snapshot(case))
+    if rows:
+        apply(rows)
+
+
+# Repairs -----------------------------------------------------------------------------------------
+
+
+def _lock_tables() -> None:
+    if connection.vendor == "postgresql":
+        tables = ", ".join(_table(model) for model, _dim in ROLLUP_MODELS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+
+
+def day_sql(column: str) -> str:
+    """The Beijing date of a timestamp column, in the current database's SQL."""
+    if connection.vendor == "postgresql":
+        return f"(({column}) AT TIME ZONE 'Asia/Shanghai')::date"
+    # SQLite keeps UTC text; Beijing has had no daylight saving since 1991.
+    return f"date({column}, '+8 hours')"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
+
+
+def _flag(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def _ancestors_sql() -> str:
+    return (
+        "SELECT n.id AS node_id, p.id AS anc_id FROM territory_node n "
+        "JOIN territory_node p ON substr(n.path, 1, length(p.path)) = p.path"
+    )
+
+
+def _rebuild_sql(model: type[RollupBase], dim: str, case_table: str = "cases_case") -> str:
+    """INSERT … SELECT of one rollup table from the case table (two %s: the filing and closing bounds)."""
+    qn = connection.ops.quote_name
+    dim_expr = {
+        "": "",
+        "category_id": "COALESCE(c.category_id, 0)",
+        "department_id": "COALESCE(c.department_id, 0)",
+    }[dim]
+    dim_select = f", {dim_expr} AS dim" if dim else ""
+    dim_group = f", {dim_expr}" if dim else ""
+    created_day = day_sql("c.created_at")
+    closed_day = day_sql("c.closed_at")
+    opened = _in(OPEN_STATUSES)
+    filed = [
+        "COUNT(*)",
+        _flag(f"c.status IN {opened}"),
+        _flag(f"c.status IN {opened} AND c.sla_state = '{SlaState.RED.value}'"),
+        _flag(f"c.status NOT IN {_in(NOT_TAKEN)}"),
+        _flag(f"c.status IN {_in(DONE_STATUSES)}"),
+        _flag("c.signed_at IS NOT NULL AND c.accept_due_at IS NOT NULL"),
+        _flag("c.signed_at <= c.accept_due_at"),
+        _flag("c.resolved_at IS NOT NULL AND c.finish_due_at IS NOT NULL"),
+        _flag("c.resolved_at <= c.finish_due_at"),
+        _flag("e.rating IS NOT NULL"),
+        _flag(f"e.rating IN {_in(PLEASED)}"),
+        "0",
+    ]
+    assert len(filed) == N
+    closed = ["0"] * (N - 1) + ["COUNT(*)"]
+    names = ", ".join(qn(c) for c in COUNTERS)
+    filed_cols = ", ".join(f"{expr} AS {qn(name)}" for expr, name in zip(filed, COUNTERS, strict=True))
+    closed_cols = ", ".join(f"{expr} AS {qn(name)}" for expr, name in zip(closed, COUNTERS, strict=True))
+    sums = ", ".join(f"SUM(x.{qn(c)})" for c in COUNTERS)
+    return (
+        f"INSERT INTO {_table(model)} (node_id, day{', ' + qn(dim) if dim else ''}, {names}) "
+        f"SELECT a.anc_id, x.day{', x.dim' if dim else ''}, {sums} FROM ("
+        f" SELECT c.node_id AS node_id, {created_day} AS day{dim_select}, {filed_cols}"
+        f" FROM {case_table} c"
+        " LEFT JOIN (SELECT case_id, MAX(id) AS id FROM cases_evaluation GROUP BY case_id) le"
+        " ON le.case_id = c.id"
+        " LEFT JOIN cases_evaluation e ON e.id = le.id"
+        f" WHERE c.created_at >= %s GROUP BY c.node_id, {created_day}{dim_group}"
+        " UNION ALL"
+        f" SELECT c.node_id AS node_id, {closed_day} AS day{dim_select}, {closed_cols}"
+        f" FROM {case_table} c WHERE c.closed_at IS NOT NULL AND c.closed_at >= %s"
+        f" GROUP BY c.node_id, {closed_day}{dim_group}"
+        f") x JOIN ({_ancestors_sql()}) a ON a.node_id = x.node_id"
+        f" GROUP BY a.anc_id, x.day{', x.dim' if dim else ''}"
+    )
+
+
+def rebuild(since: date | None = None) -> dict[str, int]:
+    """Recompute the rollup rows of the days from ``since`` (all days when None) from the case table."""
+    bound = day_start(since) if since else datetime(1970, 1, 1, tzinfo=BEIJING)
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        _lock_tables()
+        for model, dim in ROLLUP_MODELS:
+            rows = model.objects.all()
+            if since is not None:
+                rows = rows.filter(day__gte=since)
+            rows.delete()
+            with connection.cursor() as cursor:
+                value = connection.ops.adapt_datetimefield_value(bound)
+                cursor.execute(_rebuild_sql(model, dim), [value, value])
+            counts[model._meta.model_name or model.__name__] = model.objects.filter(
+                day__gte=since or date(1970, 1, 1)
+            ).count()
+    return counts
+
+
+def refresh_lights() -> int:
+    """Set the ``overdue`` counters from the open cases' lights (the sweep changes them in bulk).
+
+    Returns the number of rollup rows changed.
+    """
+    with transaction.atomic():
+        _lock_tables()
+        expected: dict[Key, int] = defaultdict(int)
+        nodes = dict(Node.objects.values_list("id", "path"))
+        red = (
+            Case.objects.filter(status__in=sorted(OPEN_STATUSES), sla_state=SlaState.RED)
+            .values_list("node_id", "created_at", "category_id", "department_id")
+            .iterator()
+        )
+        for node_id, created_at, category_id, department_id in red:
+            ancestors = [int(p) for p in nodes[node_id].strip("/").split("/") if p]
+            dims = (0, category_id or 0, department_id or 0)
+            day = local_day(created_at)
+            for ancestor in ancestors:
+                for table in range(len(ROLLUP_MODELS)):
+                    expected[(table, ancestor, day, dims[table])] += 1
+        rows: dict[Key, list[int]] = {}
+        for table, (model, dim) in enumerate(ROLLUP_MODELS):
+            fields = ["node_id", "day", dim] if dim else ["node_id", "day"]
+            for values in model.objects.filter(overdue__gt=0).values_list(*fields, "overdue"):
+                key: Key = (table, values[0], values[1], values[2] if dim else 0)
+                change = expected.pop(key, 0) - values[-1]
+                if change:
+                    rows[key] = [0] * N
+                    rows[key][OVERDUE_INDEX] = change
+        for key, count in expected.items():
+            rows[key] = [0] * N
+            rows[key][OVERDUE_INDEX] = count
+        if rows:
+            apply(rows)
+    return len(rows)
