@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from zhili.accounts.roles import Role
+from zhili.analytics import rollups
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.cases.models import (
@@ -178,8 +180,12 @@ def _record(
     data: dict[str, Any] | None = None,
     photos: Sequence[CleanPhoto] = (),
     audit_action: AuditAction = AuditAction.CASE_TRANSITION,
+    defer: Callable[[Callable[[], object]], None] | None = None,
 ) -> CaseEvent:
-    """The timeline event, its photos and the audit row of one change (inside the transaction)."""
+    """The timeline event, its photos and the audit row of one change (inside the transaction).
+
+    ``defer``: given, it is handed the audit write to run later in the same transaction (intake
+    writes it last, see ``zhili.cases.intake.before_commit``)."""
     event = CaseEvent.objects.create(
         case=case,
         actor=_actor_user(actor),
@@ -198,7 +204,12 @@ def _record(
     for key in ("department", "grid", "rule", "reason", "rating", "into", "auto"):
         if data and key in data:
             details[key] = data[key]
-    record_audit(audit_action, actor=_actor_for_audit(actor), target=case, node=case.node, details=details)
+    actor = _actor_for_audit(actor)
+    audit = partial(record_audit, audit_action, actor=actor, target=case, node=case.node, details=details)
+    if defer is None:
+        audit()
+    else:
+        defer(audit)
     return event
 
 
@@ -270,6 +281,7 @@ def do_transition(
     with transaction.atomic():
         locked = _lock(case)
         roles = _authorize(actor, locked, transition)
+        before = rollups.snapshot(locked)
         source = locked.status
         if not targets_from(transition, source):
             raise DomainError(
@@ -297,5 +309,6 @@ def do_transition(
             data=step.data,
             photos=photos,
         )
+        rollups.on_case_change(before, locked)  # the cockpit's counters, in this transaction
         announce(locked, transition.value, source, target, actor=_actor_user(actor))
     return locked

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.accounts.roles import Role
+from zhili.analytics import rollups
 from zhili.audit.models import AuditAction
 from zhili.cases import clock, conf
 from zhili.cases.actions.base import (
@@ -33,6 +34,7 @@ from zhili.cases.actions.base import (
 )
 from zhili.cases.contact import MOBILE_RE, PHONE_RE, normalise_phone, phone_index, seal
 from zhili.cases.dispatch import match_rule
+from zhili.cases.intake import before_commit
 from zhili.cases.models import (
     Case,
     Category,
@@ -251,6 +253,7 @@ def do_submit_case(
             data.update({"auto": True, "rule": rule.pk, **_target_data(case)})
         assert is_edge(T.SUBMIT, NEW, case.status)
         case.save()
+        audit: list[Callable[[], object]] = []
         _record(
             case,
             T.SUBMIT.value,
@@ -260,6 +263,16 @@ def do_submit_case(
             data=data,
             photos=clean,
             audit_action=AuditAction.CASE_SUBMITTED,
+            defer=audit.append,
         )
         announce(case, T.SUBMIT.value, NEW, case.status, actor=_actor_user(actor))
+
+        def serialising_writes() -> None:
+            # Every intake queues behind these rows (the audit chain's lock, the rollups' rows of
+            # the street's day) until its commit, so they go last; the chain first, then rollups.
+            for write in audit:
+                write()
+            rollups.on_case_change(None, case)  # the cockpit's counters, in this transaction
+
+        before_commit(serialising_writes)
     return case
