@@ -151,3 +151,122 @@ class TransitionForm(forms.Form):
         if until is not None and timezone.is_naive(until):
             until = timezone.make_aware(until)
         return until
+
+
+class WorkbenchFilterForm(forms.Form):
+    """The workbench's filters (GET). Choices are the user's area; a bad value is a form error."""
+
+    queue = forms.CharField(required=False, max_length=16)
+    q = forms.CharField(label=_("Code or text"), required=False, max_length=100)
+    phone = forms.CharField(label=_("Reporter's phone"), required=False, max_length=20)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    sla_state = forms.ChoiceField(label=_("Time limit"), required=False)
+    category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
+    grid = forms.TypedChoiceField(label=_("Grid"), required=False, coerce=int, empty_value=None)
+    department = forms.TypedChoiceField(label=_("Department"), required=False, coerce=int, empty_value=None)
+    date_from = forms.DateField(
+        label=_("Submitted from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    mine = forms.BooleanField(required=False)
+
+    def __init__(self, *args: Any, choices: dict[str, Any], queues: list[str], **kwargs: Any) -> None:
+        from zhili.cases.models import SlaState
+        from zhili.cases.states import CaseStatus
+
+        super().__init__(*args, **kwargs)
+        self.queues = queues
+        every = [("", _("All"))]
+        self.fields["status"].choices = every + list(CaseStatus.choices)  # type: ignore[attr-defined]
+        self.fields["sla_state"].choices = every + list(SlaState.choices)  # type: ignore[attr-defined]
+        self.fields["category"].choices = every + [  # type: ignore[attr-defined]
+            (str(c.pk), ("· " * (c.level - 1)) + c.name) for c in choices["categories"]
+        ]
+        self.fields["grid"].choices = every + [(str(g.pk), g.name) for g in choices["grids"]]  # type: ignore[attr-defined]
+        self.fields["department"].choices = every + [  # type: ignore[attr-defined]
+            (str(d.pk), d.name) for d in choices["departments"]
+        ]
+
+    def clean_queue(self) -> str:
+        queue = self.cleaned_data.get("queue") or ""
+        return queue if queue in self.queues else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return data
+
+
+class BulkDispatchForm(forms.Form):
+    """Several cases of the dispatcher's queue to one department or grid."""
+
+    ids = forms.TypedMultipleChoiceField(label=_("Cases"), coerce=int, choices=())
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.none(), required=False
+    )
+    grid = forms.ModelChoiceField(label=_("Grid"), queryset=Node.objects.none(), required=False)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
+
+    def __init__(self, *args: Any, targets: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        department = self.fields["department"]
+        assert isinstance(department, forms.ModelChoiceField)
+        department.queryset = Department.objects.filter(pk__in=[d.pk for d in targets["departments"]])
+        grid = self.fields["grid"]
+        assert isinstance(grid, forms.ModelChoiceField)
+        grid.queryset = Node.objects.filter(pk__in=[g.pk for g in targets["grids"]])
+        # Any id is accepted here; each case is loaded through the user's scope when it is dispatched.
+        raw = self.data.getlist("ids") if hasattr(self.data, "getlist") else []
+        self.fields["ids"].choices = [(v, v) for v in raw[:200]]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("department")) == bool(data.get("grid")):
+            raise forms.ValidationError(_("Choose either a department or a grid."))
+        return data
+
+
+class PatrolForm(forms.Form):
+    """巡查上报 in three taps: the place comes from the phone, a chip picks the category (and the
+    title), the photo and the note are optional."""
+
+    category = forms.ModelChoiceField(
+        label=_("What did you find?"), queryset=Category.objects.none(), widget=forms.RadioSelect
+    )
+    title = forms.CharField(label=_("Title"), max_length=100, required=False)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    photos = PhotosField(label=_("Photo"), required=False)
+    lat = forms.FloatField(widget=forms.HiddenInput, required=False)
+    lng = forms.FloatField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, categories: list[Category], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.filter(pk__in=[c.pk for c in categories]).order_by("code")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("lat") is None) != (data.get("lng") is None):
+            raise forms.ValidationError(_("The location is incomplete: try again."))
+        return data
+
+
+class TrackRateForm(TrackForm):
+    """The resident's rating from the tracking page (the code and the digits prove who they are)."""
+
+    rating = forms.ChoiceField(
+        label=_("How satisfied are you?"), choices=Rating.choices, widget=forms.RadioSelect
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SupportForm(forms.Form):
+    token = forms.CharField(max_length=200)
+    contact_mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)

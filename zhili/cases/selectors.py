@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from zhili.authz.policies import _memberships
 from zhili.cases.actions import RejectReason, allowed_transitions
 from zhili.cases.contact import mask_name, mask_phone, unseal
 from zhili.cases.models import Attachment, Case, CaseEvent, SlaState
 from zhili.cases.policies import get_case_for_user, visible_cases
-from zhili.cases.states import CaseStatus, Transition
+from zhili.cases.states import STAFF_DISPATCH, CaseStatus, Transition
 
 EVENT_LABELS: dict[str, Any] = {t.value: t.label for t in Transition}
 
@@ -31,28 +34,202 @@ def event_label(kind: str) -> str:
 class CaseFilters:
     status: str = ""
     sla_state: str = ""
-    q: str = ""  # tracking code (exact) or words of the title
+    q: str = ""  # tracking code (exact) or words of the title or description
     phone: str = ""  # the reporter's number, through the blind index
     mine: bool = False  # assigned to the user's department or grid, or reported by the user
+    queue: str = ""  # one of QUEUES: the workbench tab
+    category: int | None = None  # this category or any below it
+    grid: int | None = None  # filed in this grid or dispatched to it
+    department: int | None = None
+    date_from: date | None = None  # submitted on or after (local date)
+    date_to: date | None = None  # submitted on or before (local date)
+
+
+class Queue:
+    """The workbench tabs. Each is a filter on top of what the user may see anyway."""
+
+    MINE = "mine"  # assigned to me, my department or my grid (or reported by me), still open
+    DISPATCH = "dispatch"  # the dispatcher's queue: not placed yet, least sure category first
+    VERIFY = "verify"  # resolved, waiting for me to verify (supervisor, or grid worker of its grid)
+    OVERDUE = "overdue"  # open and past the finish deadline
+    ALL = "all"
+
+
+QUEUES = (Queue.MINE, Queue.DISPATCH, Queue.VERIFY, Queue.OVERDUE, Queue.ALL)
+# Statuses a dispatcher can dispatch from (the table's DISPATCH edges).
+DISPATCHABLE = (CaseStatus.PENDING, CaseStatus.ACCEPTED, CaseStatus.RETURNED)
+
+
+def queue_labels() -> dict[str, Any]:
+    from django.utils.translation import gettext_lazy as _l
+
+    return {
+        Queue.MINE: _l("My cases"),
+        Queue.DISPATCH: _l("To dispatch"),
+        Queue.VERIFY: _l("To verify"),
+        Queue.OVERDUE: _l("Overdue"),
+        Queue.ALL: _l("All"),
+    }
+
+
+def available_queues(user: Any) -> list[str]:
+    """The tabs a user gets: every tab only narrows what they see, so this is about usefulness."""
+    from zhili.accounts.roles import Role
+    from zhili.cases.policies import staff_paths
+
+    roles = {role for role, _path in _memberships(user)}
+    tabs = [Queue.MINE]
+    if staff_paths(user, STAFF_DISPATCH):
+        tabs.append(Queue.DISPATCH)
+    if roles & {Role.SUPERVISOR, Role.GRID_WORKER}:
+        tabs.append(Queue.VERIFY)
+    tabs += [Queue.OVERDUE, Queue.ALL]
+    return tabs
+
+
+def default_queue(user: Any) -> str:
+    tabs = available_queues(user)
+    return Queue.DISPATCH if Queue.DISPATCH in tabs else Queue.MINE
+
+
+def _open_q() -> Q:
+    from zhili.cases.states import OPEN_STATUSES
+
+    return Q(status__in=sorted(OPEN_STATUSES))
+
+
+def queue_q(user: Any, queue: str, now: datetime | None = None) -> Q:
+    """The condition of one workbench tab for this user (on top of ``visible_cases``)."""
+    from zhili.accounts.roles import Role
+    from zhili.cases.policies import _prefix_q, staff_paths
+    from zhili.cases.states import CLOCK_RUNNING_STATUSES
+
+    now = now or timezone.now()
+    if queue == Queue.MINE:
+        mine = Q(assignee=user) | Q(reporter=user)
+        if user.department_id and staff_paths(user, {Role.HANDLER}):
+            mine |= Q(department_id=user.department_id)
+        mine |= _prefix_q(staff_paths(user, {Role.GRID_WORKER}), "assigned_grid__path")
+        return _open_q() & mine
+    if queue == Queue.DISPATCH:
+        return Q(status__in=DISPATCHABLE) & _prefix_q(staff_paths(user, STAFF_DISPATCH), "node__path")
+    if queue == Queue.VERIFY:
+        verifier = _prefix_q(staff_paths(user, {Role.SUPERVISOR}), "node__path")
+        verifier |= _prefix_q(staff_paths(user, {Role.GRID_WORKER}), "grid__path")
+        # Nobody verifies their own work (the action refuses it too).
+        return Q(status=CaseStatus.RESOLVED) & verifier & ~Q(assignee=user)
+    if queue == Queue.OVERDUE:
+        return Q(status__in=sorted(CLOCK_RUNNING_STATUSES)) & (
+            Q(sla_state=SlaState.RED) | Q(finish_due_at__lt=now)
+        )
+    return Q()
+
+
+def queue_counts(user: Any, queues: list[str]) -> dict[str, int]:
+    """How many cases each tab holds, in one query."""
+    from django.db.models import Count
+
+    now = timezone.now()
+    aggregates = {q: Count("id", filter=queue_q(user, q, now)) for q in queues}
+    return dict(visible_cases(user).aggregate(**aggregates))
 
 
 def case_list(user: Any, filters: CaseFilters | None = None) -> QuerySet[Case]:
     from zhili.cases.contact import phone_index
 
     f = filters or CaseFilters()
-    cases = visible_cases(user).select_related("category", "department", "node", "assigned_grid")
+    cases = visible_cases(user).select_related("category", "department", "node", "assigned_grid", "grid")
+    if f.queue:
+        cases = cases.filter(queue_q(user, f.queue))
     if f.status:
         cases = cases.filter(status=f.status)
     if f.sla_state:
         cases = cases.filter(sla_state=f.sla_state)
     if f.q:
         text = f.q.strip()
-        cases = cases.filter(Q(code=text.upper()) | Q(title__icontains=text))
+        cases = cases.filter(Q(code=text.upper()) | Q(title__icontains=text) | Q(body__icontains=text))
     if f.phone:
         cases = cases.filter(contact_mobile_bidx=phone_index(f.phone))
     if f.mine:
         cases = cases.filter(Q(department_id=user.department_id) | Q(reporter=user) | Q(assignee=user))
+    if f.category:
+        cases = cases.filter(
+            Q(category_id=f.category)
+            | Q(category__parent_id=f.category)
+            | Q(category__parent__parent_id=f.category)
+        )
+    if f.grid:
+        cases = cases.filter(Q(grid_id=f.grid) | Q(assigned_grid_id=f.grid))
+    if f.department:
+        cases = cases.filter(department_id=f.department)
+    if f.date_from:
+        cases = cases.filter(created_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        cases = cases.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    if f.queue == Queue.DISPATCH:
+        # The least sure first: the dispatcher's judgement is worth most where the classifier's is least.
+        from django.db.models import F
+
+        return cases.order_by("-priority", F("category_confidence").asc(nulls_first=True), "created_at", "id")
+    if f.queue in (Queue.OVERDUE, Queue.MINE, Queue.VERIFY):
+        from django.db.models import F
+
+        return cases.order_by("-priority", F("finish_due_at").asc(nulls_last=True), "id")
     return cases.order_by("-priority", "-created_at", "-id")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def sla_light(case: Case, now: datetime | None = None) -> str:
+    """green / yellow / red for an open case from its deadlines (the sweep may not have run yet),
+    "" for a case whose clock does not run."""
+    from zhili.cases.states import CLOCK_RUNNING_STATUSES
+
+    if case.status not in CLOCK_RUNNING_STATUSES:
+        return ""
+    now = now or timezone.now()
+    if case.sla_state == SlaState.RED or (case.finish_due_at is not None and case.finish_due_at <= now):
+        return SlaState.RED
+    if case.sla_state == SlaState.YELLOW or (case.yellow_at is not None and case.yellow_at <= now):
+        return SlaState.YELLOW
+    return SlaState.GREEN
+
+
+def countdown(due: datetime | None, now: datetime | None = None) -> str:
+    """ "剩余 3小时" / "超期 2天": the time to (or past) a deadline in its largest whole unit."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    if due is None:
+        return ""
+    now = now or timezone.now()
+    seconds = int((due - now).total_seconds())
+    late = seconds < 0
+    seconds = abs(seconds)
+    if seconds >= 86400:
+        n = seconds // 86400
+        amount = ngettext("%(n)d day", "%(n)d days", n) % {"n": n}
+    elif seconds >= 3600:
+        n = seconds // 3600
+        amount = ngettext("%(n)d hour", "%(n)d hours", n) % {"n": n}
+    else:
+        n = max(1, seconds // 60)
+        amount = ngettext("%(n)d minute", "%(n)d minutes", n) % {"n": n}
+    if late:
+        return _("overdue by %(t)s") % {"t": amount}
+    return _("%(t)s left") % {"t": amount}
+
+
+def with_countdown(cases: Any, now: datetime | None = None) -> list[Case]:
+    """The cases with ``light`` and ``countdown`` set for the list (suspended: no countdown)."""
+    now = now or timezone.now()
+    rows = list(cases)
+    for case in rows:
+        case.light = sla_light(case, now)  # type: ignore[attr-defined]
+        case.countdown = countdown(case.finish_due_at, now) if case.light else ""  # type: ignore[attr-defined]
+    return rows
 
 
 def case_detail(user: Any, pk: Any) -> Case:
@@ -208,6 +385,11 @@ def public_view(case: Case) -> dict[str, Any]:
     return view
 
 
+def public_case(pk: int) -> Case:
+    """A case for ``public_view`` (after the caller proved the code and the digits)."""
+    return Case.objects.select_related("category", "merged_into").get(pk=pk)
+
+
 def find_for_tracking(code: str, phone4: str) -> Case | None:
     """The case with this code whose contact number ends in these four digits, or None."""
     import hmac
@@ -270,3 +452,258 @@ def three_rates(cases: QuerySet[Case]) -> dict[str, float | int | None]:
         "resolution_rate": rate(counts["finished"], counts["taken"]),
         "satisfaction_rate": rate(ratings["pleased"], ratings["rated"]),
     }
+
+
+# Choices of the workbench's filters and of bulk dispatch --------------------------------------------
+
+
+def _user_paths(user: Any) -> list[str]:
+    return sorted({path for _role, path in _memberships(user)})
+
+
+def filter_choices(user: Any) -> dict[str, Any]:
+    """Categories, grids and departments for the filters: the grids and departments of the user's area."""
+    from zhili.accounts.models import Department
+    from zhili.cases.models import Category
+    from zhili.cases.policies import _prefix_q
+    from zhili.territory.models import Node, NodeKind
+
+    paths = _user_paths(user)
+    grids = Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("path")
+    departments = [
+        d
+        for d in Department.objects.select_related("node").order_by("code")
+        if any(d.node.path.startswith(p) or p.startswith(d.node.path) for p in paths)
+    ]
+    return {
+        "categories": list(Category.objects.filter(active=True).order_by("code")),
+        "grids": list(grids),
+        "departments": departments,
+    }
+
+
+def dispatch_targets(user: Any) -> dict[str, Any]:
+    """Departments and grids a dispatcher (or supervisor) may send cases to from the queue."""
+    from zhili.accounts.models import Department
+    from zhili.cases.policies import _prefix_q, staff_paths
+    from zhili.territory.models import Node, NodeKind
+
+    paths = staff_paths(user, STAFF_DISPATCH)
+    # A department serves its node's subtree: one at or above the dispatcher's area, or inside it.
+    departments = [
+        d
+        for d in Department.objects.select_related("node").order_by("code")
+        if any(p.startswith(d.node.path) or d.node.path.startswith(p) for p in paths)
+    ]
+    grids = list(Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("path"))
+    return {"departments": departments, "grids": grids}
+
+
+# The dispatcher's panel: what the classifier thought, and possible duplicates --------------------
+
+
+def classifier_view(case: Case) -> dict[str, Any] | None:
+    """The suggestion stored at intake (category, department, confidence, model) and the terms that
+    weigh most for that category now (the terms are not stored: they are worked out again)."""
+    from zhili.cases.models import Category
+
+    submit = next((e for e in timeline(case) if e.kind == Transition.SUBMIT), None)
+    suggested = dict((submit.data or {}).get("suggested") or {}) if submit is not None else {}
+    terms: list[tuple[str, float]] = []
+    try:
+        from zhili.intelligence.classify import classify
+
+        prediction = classify(case.title, case.body)
+    except Exception:  # the panel must show even when the model cannot be loaded
+        prediction = None
+    if prediction is not None:
+        terms = [(str(t), float(w)) for t, w in (prediction.top_features or [])[:8]]
+        if not suggested:
+            suggested = {
+                "category": prediction.category_code,
+                "confidence": round(float(prediction.confidence), 3),
+                "model": prediction.model_version,
+            }
+    if not suggested and case.category_confidence is None:
+        return None
+    name = ""
+    if suggested.get("category"):
+        category = Category.objects.filter(code=suggested["category"]).first()
+        name = category.name if category else str(suggested["category"])
+    return {
+        "source": case.category_source,
+        "confidence": case.category_confidence,
+        "suggested_code": suggested.get("category", ""),
+        "suggested_name": name,
+        "suggested_confidence": suggested.get("confidence"),
+        "model": suggested.get("model", ""),
+        "terms": terms,
+    }
+
+
+def duplicates(user: Any, case: Case, *, limit: int = 5) -> list[dict[str, Any]]:
+    """Possible duplicates of an open case among the open cases of its street that ``user`` may see,
+    best first: score, text similarity, distance in metres and age in days."""
+    from zhili.intelligence.selectors import similar_open_cases
+
+    if not case.is_open:
+        return []
+    found = similar_open_cases(case, limit=limit * 2)
+    visible = set(visible_cases(user).filter(pk__in=[c.pk for c, _m in found]).values_list("pk", flat=True))
+    rows = []
+    for other, match in found:
+        if other.pk not in visible:
+            continue
+        rows.append(
+            {
+                "case": other,
+                "score": match.score,
+                "text": match.text,
+                "distance_m": match.distance_m,
+                "age_days": match.age_days,
+                # Merging folds the duplicate into the main case: only from the early statuses.
+                "can_merge_here": other.status in MERGEABLE,
+            }
+        )
+    return rows[:limit]
+
+
+MERGEABLE = (CaseStatus.PENDING, CaseStatus.ACCEPTED, CaseStatus.DISPATCHED)
+
+
+def support_count(case: Case) -> int:
+    return case.supports.count()
+
+
+# The grid worker's phone page ------------------------------------------------------------------------
+
+
+def field_tasks(user: Any) -> list[Case]:
+    """What waits for this user's hands: cases dispatched to them, their department or their grid
+    (to sign, handle, finish), and resolved cases of their grid to verify on site. Most urgent first."""
+    from zhili.accounts.roles import Role
+    from zhili.cases.policies import _prefix_q, staff_paths
+    from zhili.cases.states import OPEN_STATUSES
+
+    grid_paths = staff_paths(user, {Role.GRID_WORKER})
+    assigned = Q(assignee=user) | _prefix_q(grid_paths, "assigned_grid__path")
+    if user.department_id and staff_paths(user, {Role.HANDLER}):
+        assigned |= Q(department_id=user.department_id)
+    waiting = Q(status__in=sorted(OPEN_STATUSES - set(DISPATCHABLE))) & assigned
+    cases = (
+        visible_cases(user)
+        .filter(waiting | queue_q(user, Queue.VERIFY))
+        .select_related("category", "node", "grid", "assigned_grid", "department")
+        .order_by("-priority", "finish_due_at", "id")
+    )
+    return with_countdown(cases[:100])
+
+
+def grid_open_cases(user: Any) -> list[Case]:
+    """Open cases filed in or sent to the user's grids (grid workers only)."""
+    from zhili.accounts.roles import Role
+    from zhili.cases.policies import _prefix_q, staff_paths
+
+    grid_paths = staff_paths(user, {Role.GRID_WORKER})
+    if not grid_paths:
+        return []
+    cases = (
+        visible_cases(user)
+        .filter(_open_q())
+        .filter(_prefix_q(grid_paths, "node__path") | _prefix_q(grid_paths, "assigned_grid__path"))
+        .select_related("category", "node", "grid", "assigned_grid", "department")
+        .order_by("-priority", "finish_due_at", "id")
+    )
+    return with_countdown(cases[:100])
+
+
+def patrol_categories() -> list[Any]:
+    """The chips of the patrol form: second-level categories (小类), or first-level ones when the
+    catalogue has no second level."""
+    from zhili.cases.models import Category
+
+    cats = list(Category.objects.filter(active=True, level=2).order_by("code")[:24])
+    return cats or list(Category.objects.filter(active=True, level=1).order_by("code")[:24])
+
+
+# The resident's form: open cases near the pin -------------------------------------------------------
+
+SIMILAR_DAYS = 30
+
+
+def _mask_digits(text: str) -> str:
+    """Long runs of digits (phone numbers, ID numbers) hidden from the public list."""
+    import re
+
+    return re.sub(r"\d{5,}", lambda m: "*" * len(m.group(0)), text)
+
+
+def similar_near(
+    *, title: str, body: str, lat: float | None, lng: float | None, address: str = "", limit: int = 5
+) -> list[dict[str, Any]]:
+    """Open cases of the street around the pin (or the address) that read like this report, best
+    first, in what the public may see of them: masked title, category, status, distance, age and
+    support count (never the code, the description, names or numbers)."""
+    from django.db.models import Count
+
+    from zhili.cases.states import OPEN_STATUSES
+    from zhili.intelligence.similar import CaseText, similar_cases
+    from zhili.territory.locate import locate, locate_address
+    from zhili.territory.models import Node, NodeKind
+
+    if not (title or body).strip():
+        return []
+    grid = None
+    if lat is not None and lng is not None:
+        grid = locate(lat, lng)
+    elif address:
+        grid = locate_address(address)
+    if grid is None:
+        return []
+    street = Node.objects.filter(pk__in=grid.ancestors(), kind=NodeKind.STREET).first() or grid
+    now = timezone.now()
+    others = list(
+        Case.objects.filter(
+            node__path__startswith=street.path,
+            status__in=sorted(OPEN_STATUSES),
+            merged_into__isnull=True,
+            created_at__gte=now - timedelta(days=SIMILAR_DAYS),
+        )
+        .select_related("category")
+        .annotate(support_total=Count("supports"))
+        .order_by("-created_at")[:500]
+    )
+    query = CaseText("new", title, body, now, lat, lng)
+    texts = [CaseText(c.pk, c.title, c.body, c.created_at, c.lat, c.lng) for c in others]
+    by_id = {c.pk: c for c in others}
+    rows = []
+    for match in similar_cases(query, texts, limit=limit):
+        case = by_id[match.id]
+        rows.append(
+            {
+                "case": case,
+                "title": _mask_digits(case.title),
+                "category": case.category.name if case.category else "",
+                "status_label": str(CaseStatus(case.status).label),
+                "distance_m": match.distance_m,
+                "age_days": match.age_days,
+                "score": match.score,
+                "supports": case.support_total,  # type: ignore[attr-defined]
+            }
+        )
+    return rows
+
+
+def public_grids() -> dict[str, Any]:
+    """Current boundaries of every grid, names only: the map of the public form (no tile server)."""
+    from zhili.territory.models import GridBoundary
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": b.grid.name},
+            "geometry": b.geometry,
+        }
+        for b in GridBoundary.objects.filter(is_current=True).select_related("grid").order_by("grid__path")
+    ]
+    return {"type": "FeatureCollection", "features": features}

@@ -16,9 +16,15 @@ from django.views.decorators.http import require_POST
 
 from zhili.cases import selectors
 from zhili.cases.api import TransitionIn, run_transition
-from zhili.cases.forms import TRANSITION_FIELDS, TransitionForm, read_photos
-from zhili.cases.models import SlaState
-from zhili.cases.states import CaseStatus
+from zhili.cases.forms import (
+    TRANSITION_FIELDS,
+    BulkDispatchForm,
+    TransitionForm,
+    WorkbenchFilterForm,
+    read_photos,
+)
+from zhili.cases.policies import case_roles
+from zhili.cases.states import STAFF_DISPATCH
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.core.http import page_errors
 
@@ -29,27 +35,129 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _workbench_form(request: HttpRequest) -> tuple[WorkbenchFilterForm, selectors.CaseFilters, list[str]]:
+    queues = selectors.available_queues(request.user)
+    form = WorkbenchFilterForm(
+        request.GET, choices=selectors.filter_choices(request.user), queues=[*queues, ""]
+    )
+    queue = request.GET.get("queue", selectors.default_queue(request.user))
+    if form.is_valid():
+        d = form.cleaned_data
+        queue = d["queue"] if "queue" in request.GET else selectors.default_queue(request.user)
+        filters = selectors.CaseFilters(
+            queue=queue,
+            status=d["status"] or "",
+            sla_state=d["sla_state"] or "",
+            q=d["q"] or "",
+            phone=d["phone"] or "",
+            mine=bool(d["mine"]),
+            category=d["category"],
+            grid=d["grid"],
+            department=d["department"],
+            date_from=d["date_from"],
+            date_to=d["date_to"],
+        )
+    else:
+        # Bad filters narrow nothing and show their errors; the tab still holds.
+        filters = selectors.CaseFilters(queue=queue if queue in queues else "")
+    return form, filters, queues
+
+
+def _query_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
+def _workbench_context(request: HttpRequest, summary: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    form, filters, queues = _workbench_form(request)
+    page = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = selectors.queue_labels()
+    counts = selectors.queue_counts(request.user, queues)
+    bulk = filters.queue == selectors.Queue.DISPATCH
+    return {
+        "form": form,
+        "filters": filters,
+        "tabs": [{"key": q, "label": labels[q], "count": counts.get(q, 0)} for q in queues],
+        "page": page,
+        "rows": selectors.with_countdown(page.object_list),
+        "bulk": bulk,
+        "targets": selectors.dispatch_targets(request.user) if bulk else None,
+        "summary": summary,
+        "query": _query_without(request, "page"),
+        "tab_query": _query_without(request, "page", "queue"),
+    }
+
+
 @login_required
 @page_errors
 def case_list(request: HttpRequest) -> HttpResponse:
-    filters = selectors.CaseFilters(
-        status=request.GET.get("status", ""),
-        sla_state=request.GET.get("sla_state", ""),
-        q=request.GET.get("q", "")[:100],
-        phone=request.GET.get("phone", "")[:20],
-        mine=request.GET.get("mine") == "1",
+    """The workbench: a tab per queue, filters, SLA countdowns; htmx swaps only the results."""
+    context = _workbench_context(request)
+    context["partial"] = _is_htmx(request)
+    template = "cases/_results.html" if _is_htmx(request) else "cases/list.html"
+    return render(request, template, context, status=200 if context["form"].is_valid() else 422)
+
+
+@login_required
+@require_POST
+@page_errors
+def bulk_dispatch(request: HttpRequest) -> HttpResponse:
+    """Dispatch several cases of the queue to one target: one dispatch action per case, each in its
+    own transaction, so that a refusal of one leaves the others done. A summary says which."""
+    form = BulkDispatchForm(request.POST, targets=selectors.dispatch_targets(request.user))
+    summary: list[dict[str, Any]] = []
+    if form.is_valid():
+        data = form.cleaned_data
+        payload = TransitionIn(
+            note=data.get("note") or "",
+            department=data["department"].pk if data.get("department") else None,
+            grid=data["grid"].pk if data.get("grid") else None,
+        )
+        for case_id in dict.fromkeys(data["ids"]):
+            try:
+                case = selectors.case_detail(request.user, case_id)
+            except NotFound:
+                summary.append({"code": "#" + str(case_id), "ok": False, "message": _("Not found.")})
+                continue
+            try:
+                run_transition(request.user, case, "dispatch", payload)
+            except Forbidden:
+                summary.append({"code": case.code, "ok": False, "message": _("You may not dispatch it.")})
+            except (NotFound, DomainError) as exc:
+                summary.append({"code": case.code, "ok": False, "message": exc.message})
+            else:
+                summary.append({"code": case.code, "ok": True, "message": _("Dispatched.")})
+    else:
+        errors = [str(e) for field in form.errors.values() for e in field]
+        summary.append({"code": "", "ok": False, "message": " ".join(errors)})
+    context = _workbench_context(request, summary=summary)
+    context["bulk_form"] = form
+    context["partial"] = _is_htmx(request)
+    template = "cases/_results.html" if _is_htmx(request) else "cases/list.html"
+    return render(request, template, context, status=200 if _is_htmx(request) or form.is_valid() else 422)
+
+
+@login_required
+@page_errors
+def export_cases(request: HttpRequest) -> HttpResponse:
+    """The filtered list as .xlsx, without personal data (see zhili.cases.export)."""
+    from django.utils import timezone
+
+    from zhili.cases.export import cases_workbook
+
+    form, filters, _queues = _workbench_form(request)
+    if not form.is_valid():
+        return case_list(request)
+    content, _count = cases_workbook(selectors.case_list(request.user, filters))
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    page = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request,
-        "cases/list.html",
-        {
-            "page": page,
-            "filters": filters,
-            "statuses": CaseStatus.choices,
-            "sla_states": SlaState.choices,
-        },
-    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="cases-{stamp}.xlsx"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _panel_context(request: HttpRequest, case_id: int, error: str = "", form: Any = None) -> dict[str, Any]:
@@ -66,7 +174,18 @@ def _panel_context(request: HttpRequest, case_id: int, error: str = "", form: An
                 "fields": TRANSITION_FIELDS.get(name, ()),
             }
         )
-    return {"case": case, "view": view, "transitions": transitions, "error": error}
+    context: dict[str, Any] = {
+        "case": case,
+        "view": view,
+        "transitions": transitions,
+        "error": error,
+        "supports": selectors.support_count(case),
+    }
+    if case_roles(request.user, case) & STAFF_DISPATCH:
+        # The dispatcher's panel: how sure the classifier was, and what may be the same request.
+        context["classifier"] = selectors.classifier_view(case)
+        context["duplicates"] = selectors.duplicates(request.user, case)
+    return context
 
 
 @login_required
@@ -114,4 +233,26 @@ def case_act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     context = _panel_context(request, case_id, error=error, form=form if error else None)
     template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
     # htmx swaps only 2xx answers; a plain form post shows the refusal with 422.
+    return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)
+
+
+@login_required
+@require_POST
+@page_errors
+def merge_duplicate(request: HttpRequest, case_id: int, other_id: int) -> HttpResponse:
+    """ "Merge into this one": the duplicate ``other_id`` folds into the case on the page, through the
+    merge transition (the same action as the case page's merge form and the API)."""
+    main = selectors.case_detail(request.user, case_id)
+    other = selectors.case_detail(request.user, other_id)
+    error = ""
+    try:
+        run_transition(request.user, other, "merge", TransitionIn(into=main.code))
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        error = exc.message
+    if not _is_htmx(request) and not error:
+        return redirect("cases:detail", case_id=case_id)
+    context = _panel_context(request, case_id, error=error)
+    template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
     return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)

@@ -161,7 +161,7 @@ def test_the_form_is_rate_limited_per_client(client, region):
 
 def test_tracking_page_shows_the_public_timeline(client, walker):
     case = walker.to(S.DISPATCHED)
-    page = client.get("/cases/track/", {"code": case.code, "phone4": "5678"})
+    page = client.post("/cases/track/", {"code": case.code, "phone4": "5678"})
     assert page.status_code == 200
     text = page.content.decode()
     assert 'id="public-case"' in text and walker.region.department.name in text
@@ -169,12 +169,22 @@ def test_tracking_page_shows_the_public_timeline(client, walker):
     assert page["Cache-Control"] == "no-store"
 
 
+def test_tracking_never_looks_up_from_the_url(client, walker):
+    """The four digits must not travel in a URL (browser history, proxy and server logs)."""
+    case = walker.to(S.DISPATCHED)
+    page = client.get("/cases/track/", {"code": case.code, "phone4": "5678"})
+    assert page.status_code == 200 and 'id="public-case"' not in page.content.decode()
+    assert case.code in page.content.decode()  # the code alone fills in the form
+    assert 'method="post"' in page.content.decode()
+
+
 def test_tracking_page_refuses_wrong_digits_and_locks_after_ten(client, walker):
     case = walker.to(S.PENDING)
     assert client.get("/cases/track/", {"code": case.code}).status_code == 200  # the empty form
     for _ in range(10):
-        assert client.get("/cases/track/", {"code": case.code, "phone4": "0000"}).status_code == 404
-    assert client.get("/cases/track/", {"code": case.code, "phone4": "5678"}).status_code == 429
+        assert client.post("/cases/track/", {"code": case.code, "phone4": "0000"}).status_code == 404
+    assert client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).status_code == 429
+    assert client.post("/cases/track/", {"code": case.code, "phone4": "56"}).status_code in (422, 429)
 
 
 def test_the_reporter_sees_the_answer_but_not_staff_names_or_internal_notes(client, login, walker, region):

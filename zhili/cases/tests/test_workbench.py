@@ -1,0 +1,245 @@
+"""The staff workbench: queues by role, filters, SLA countdowns, bulk dispatch, export; the
+dispatcher's panel (classifier, duplicates, merge into this one)."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from zhili.cases import actions as a
+from zhili.cases.models import Case, Channel
+from zhili.cases.selectors import countdown
+from zhili.cases.states import CaseStatus as S
+from zhili.cases.tests.conftest import IN_GRID_C
+from zhili.cases.tests.walk import Walker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def walker(region, cats):
+    return Walker(region, cats)
+
+
+def codes_in(response) -> str:
+    return response.content.decode()
+
+
+def test_each_queue_holds_what_it_says_for_each_role(client, login, walker, region):
+    pending = walker.to(S.PENDING)
+    dispatched = walker.to(S.DISPATCHED)
+    resolved = walker.to(S.RESOLVED)
+    login("dispatcher")
+    page = codes_in(client.get("/cases/", {"queue": "dispatch"}))
+    assert pending.code in page and dispatched.code not in page and resolved.code not in page
+    login("handler")
+    page = codes_in(client.get("/cases/", {"queue": "mine"}))
+    assert dispatched.code in page and pending.code not in page
+    assert 'data-queue="dispatch"' not in page  # no dispatcher tab for a handler
+    login("supervisor")
+    page = codes_in(client.get("/cases/", {"queue": "verify"}))
+    assert resolved.code in page and pending.code not in page
+    login("grid_worker_a")  # the grid worker of the case's grid verifies on site
+    assert resolved.code in codes_in(client.get("/cases/", {"queue": "verify"}))
+    login("grid_worker_b")
+    assert resolved.code not in codes_in(client.get("/cases/", {"queue": "verify"}))
+    login("outsider")
+    for queue in ("mine", "dispatch", "verify", "overdue", "all"):
+        page = codes_in(client.get("/cases/", {"queue": queue}))
+        assert pending.code not in page and resolved.code not in page
+
+
+def test_overdue_queue_and_countdown_colours(client, login, walker):
+    late = walker.to(S.DISPATCHED)
+    Case.objects.filter(pk=late.pk).update(finish_due_at=timezone.now() - timedelta(days=2, hours=1))
+    soon = walker.to(S.DISPATCHED)
+    Case.objects.filter(pk=soon.pk).update(
+        finish_due_at=timezone.now() + timedelta(hours=3, minutes=5), yellow_at=timezone.now()
+    )
+    login("dispatcher")
+    page = codes_in(client.get("/cases/", {"queue": "overdue"}))
+    assert late.code in page and soon.code not in page
+    assert "sla-red" in page and "超期 2天" in page
+    page = codes_in(client.get("/cases/", {"queue": "all"}))
+    assert "sla-yellow" in page and "剩余 3小时" in page
+
+
+def test_countdown_words():
+    now = timezone.now()
+    assert countdown(now + timedelta(minutes=30), now).endswith("30 minutes left") or "30" in countdown(
+        now + timedelta(minutes=30), now
+    )
+    assert countdown(None, now) == ""
+    assert countdown(now - timedelta(hours=5), now) != countdown(now + timedelta(hours=5), now)
+
+
+def test_filters_narrow_and_bad_filters_say_why(client, login, walker, region, cats):
+    in_a = walker.to(S.PENDING)
+    in_c = a.do_submit_case(
+        actor=region.user("dispatcher"),
+        channel=Channel.HOTLINE,
+        title="路面坑洼",
+        body="主路有大坑",
+        lat=IN_GRID_C[0],
+        lng=IN_GRID_C[1],
+        category=cats.light,
+        contact_mobile="13500001111",
+    )
+    login("dispatcher")
+    page = codes_in(client.get("/cases/", {"queue": "all", "grid": region.grid_c.pk}))
+    assert in_c.code in page and in_a.code not in page
+    page = codes_in(client.get("/cases/", {"queue": "all", "category": cats.road.pk}))
+    assert in_c.code in page and in_a.code not in page  # a top category takes in its children
+    page = codes_in(client.get("/cases/", {"queue": "all", "q": "大坑"}))
+    assert in_c.code in page and in_a.code not in page
+    page = codes_in(client.get("/cases/", {"queue": "all", "phone": "135 0000 1111"}))
+    assert in_c.code in page and in_a.code not in page
+    today = timezone.localdate().isoformat()
+    assert in_a.code in codes_in(
+        client.get("/cases/", {"queue": "all", "date_from": today, "date_to": today})
+    )
+    bad = client.get("/cases/", {"queue": "all", "date_from": "2026-05-02", "date_to": "2026-05-01"})
+    assert bad.status_code == 422 and 'role="alert"' in codes_in(bad)
+    assert client.get("/cases/", {"grid": "abc"}).status_code == 422
+
+
+def test_htmx_swaps_only_the_results(client, login, walker):
+    case = walker.to(S.PENDING)
+    login("dispatcher")
+    response = client.get("/cases/", {"queue": "dispatch"}, headers={"HX-Request": "true"})
+    body = codes_in(response)
+    assert response.status_code == 200 and "<html" not in body and 'id="results"' in body
+    assert case.code in body and 'hx-swap-oob="true"' in body
+
+
+def test_bulk_dispatch_dispatches_each_and_reports_refusals(client, login, walker, region):
+    first, second = walker.to(S.PENDING), walker.to(S.PENDING)
+    done = walker.to(S.DISPATCHED)
+    hidden = Walker(region, walker.cats).to(S.PENDING)
+    Case.objects.filter(pk=hidden.pk).update(node=region.grid_d)  # another street: not the dispatcher's
+    login("dispatcher")
+    response = client.post(
+        "/cases/bulk-dispatch/?queue=dispatch",
+        {"ids": [first.pk, second.pk, done.pk, hidden.pk], "department": region.department.pk},
+    )
+    assert response.status_code == 200
+    body = codes_in(response)
+    assert Case.objects.get(pk=first.pk).status == S.DISPATCHED
+    assert Case.objects.get(pk=second.pk).status == S.DISPATCHED
+    assert Case.objects.get(pk=hidden.pk).status == S.PENDING
+    assert 'id="bulk-summary"' in body and done.code in body  # refused: already dispatched
+    assert hidden.code not in body  # invisible: no code given away
+    assert first.events.filter(kind="dispatch").count() == 1
+
+
+def test_bulk_dispatch_needs_one_target_and_a_dispatcher(client, login, walker, region):
+    case = walker.to(S.PENDING)
+    login("dispatcher")
+    response = client.post("/cases/bulk-dispatch/", {"ids": [case.pk]})
+    assert response.status_code == 422 and Case.objects.get(pk=case.pk).status == S.PENDING
+    login("leader")  # sees the case, may not dispatch it
+    client.post("/cases/bulk-dispatch/", {"ids": [case.pk], "grid": region.grid_a.pk})
+    assert Case.objects.get(pk=case.pk).status == S.PENDING
+    login("outsider")
+    response = client.post("/cases/bulk-dispatch/", {"ids": [case.pk], "department": region.department.pk})
+    assert Case.objects.get(pk=case.pk).status == S.PENDING
+    assert case.code not in codes_in(response)
+
+
+def test_bulk_dispatch_is_csrf_protected(region, walker):
+    from django.test import Client
+
+    case = walker.to(S.PENDING)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(region.user("dispatcher"))
+    response = strict.post("/cases/bulk-dispatch/", {"ids": [case.pk], "department": region.department.pk})
+    assert response.status_code == 403 and Case.objects.get(pk=case.pk).status == S.PENDING
+
+
+def test_export_is_scoped_and_holds_no_personal_data(client, login, walker, region):
+    case = walker.to(S.PENDING)
+    login("dispatcher")
+    response = client.get("/cases/export.xlsx", {"queue": "all"})
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [str(c) for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert case.code in cells
+    text = " ".join(cells)
+    assert "13912345678" not in text and case.title not in text and case.body not in text
+    login("outsider")
+    sheet = load_workbook(io.BytesIO(client.get("/cases/export.xlsx").content)).active
+    assert case.code not in [c for row in sheet.iter_rows(values_only=True) for c in row]
+
+
+def test_the_list_costs_the_same_queries_for_more_cases(client, login, walker, django_assert_max_num_queries):
+    for _ in range(3):
+        walker.to(S.PENDING)
+    login("dispatcher")
+    client.get("/cases/", {"queue": "dispatch"})
+    for _ in range(5):
+        walker.to(S.PENDING)
+    with django_assert_max_num_queries(25):
+        client.get("/cases/", {"queue": "dispatch"})
+
+
+# The dispatcher's panel -----------------------------------------------------------------------------
+
+
+def test_dispatcher_sees_duplicates_and_merges_one_into_the_case(client, login, walker, region):
+    main = walker.to(S.PENDING)
+    twin = walker.to(S.PENDING)  # same title and place: a duplicate
+    login("dispatcher")
+    page = codes_in(client.get(f"/cases/{main.pk}/"))
+    assert 'id="duplicates-panel"' in page and f'data-duplicate="{twin.code}"' in page
+    assert f"/cases/{main.pk}/merge/{twin.pk}/" in page
+    response = client.post(f"/cases/{main.pk}/merge/{twin.pk}/", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'id="case-panel"' in codes_in(response)
+    twin.refresh_from_db()
+    assert twin.status == S.MERGED and twin.merged_into_id == main.pk
+
+
+def test_merge_here_refusals(client, login, walker):
+    main = walker.to(S.PENDING)
+    twin = walker.to(S.PENDING)
+    login("leader")
+    assert 'id="duplicates-panel"' not in codes_in(client.get(f"/cases/{main.pk}/"))
+    assert client.post(f"/cases/{main.pk}/merge/{twin.pk}/").status_code == 403
+    login("outsider")
+    assert client.post(f"/cases/{main.pk}/merge/{twin.pk}/").status_code == 404
+    login("dispatcher")
+    assert client.post(f"/cases/{main.pk}/merge/{main.pk}/").status_code == 422
+    assert Case.objects.get(pk=twin.pk).status == S.PENDING
+
+
+def test_the_classifier_panel_shows_the_stored_suggestion_and_terms(client, login, region, cats, monkeypatch):
+    from zhili.intelligence.classify import Prediction
+
+    guess = Prediction("ENV-GARB-PILE", 0.42, "CG", [("垃圾", 2.0), ("堆放", 1.0)], "keywords")
+    monkeypatch.setattr("zhili.intelligence.classify.classify", lambda *args, **kwargs: guess)
+    case = a.do_submit_case(
+        actor=region.user("resident"),
+        channel=Channel.H5,
+        title="楼下垃圾堆放",
+        body="没人清运",
+        lat=39.905,
+        lng=116.305,
+        contact_mobile="13912345678",
+    )
+    login("dispatcher")
+    page = codes_in(client.get(f"/cases/{case.pk}/"))
+    assert 'id="classifier-panel"' in page and "Piled-up garbage" in page and "0.42" in page
+    assert "垃圾" in page and "堆放" in page
+    login("handler")
+    assert 'id="classifier-panel"' not in codes_in(client.get(f"/cases/{case.pk}/"))
