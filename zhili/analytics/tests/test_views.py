@@ -1,0 +1,120 @@
+"""Cockpit pages, exports, the big screen and the JSON tiles: scope, content and refusals."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from zhili.analytics.tests.test_rollups import World
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(region, cats):
+    w = World(region, cats)
+    w.submit(0, 0)  # grid A, garbage
+    w.submit(1, 1)  # grid C, street lights
+    w.submit(0, 0)
+    w.act(0, 1)  # the first one rejected: closed today
+    return w
+
+
+def test_leader_sees_the_street_cockpit_with_figures_and_charts(client, login, region, world):
+    login("leader")
+    response = client.get(reverse("analytics:cockpit"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert response.context["node"] == region.street
+    kpis = response.context["kpis"]
+    assert (kpis["received"], kpis["closed"], kpis["open"]) == (3, 1, 2)
+    for chart in ("trend", "categories", "grids", "departments", "satisfaction"):
+        assert f'data-chart="{chart}"' in html
+    assert 'id="cockpit-map-data"' in html
+    features = response.context["map"]["features"]
+    assert {f["properties"]["name"]: f["properties"]["received"] for f in features} == {
+        "Grid A": 2,
+        "Grid B": 0,
+        "Grid C": 1,
+    }
+
+
+def test_a_grid_cockpit_is_reached_from_the_grid_table(client, login, region, world):
+    login("leader")
+    response = client.get(reverse("analytics:cockpit"), {"node": region.grid_a.pk, "period": "7"})
+    assert response.status_code == 200
+    assert response.context["kpis"]["received"] == 2
+    links = [link for _row, link in response.context["tables"]["grids"].lines]
+    assert links == [None]  # the grid itself: nowhere further to drill
+
+
+def test_categories_drill_down_one_level_at_a_time(client, login, region, cats, world):
+    login("leader")
+    top = client.get(reverse("analytics:cockpit")).context["category_rows"]
+    assert {r["name"]: r["received"] for r in top} == {"Environment": 2, "Roads": 1}
+    env = next(r for r in top if r["name"] == "Environment")
+    response = client.get(env["drill_url"], HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert [r["name"] for r in response.context["category_rows"]] == ["Garbage"]
+    assert 'id="tile-categories"' in response.content.decode()
+
+
+def test_outsider_gets_404_for_a_node_outside_their_area_and_others_403(client, login, region, world):
+    login("community_staff")  # community 1 only
+    assert client.get(reverse("analytics:cockpit"), {"node": region.c2.pk}).status_code == 404
+    assert client.get(reverse("analytics:cockpit"), {"node": region.street.pk}).status_code == 404
+    assert client.get(reverse("analytics:cockpit"), {"node": region.grid_a.pk}).status_code == 200
+    login("outsider")
+    assert client.get(reverse("analytics:cockpit"), {"node": region.street.pk}).status_code in (403, 404)
+    login("resident")
+    assert client.get(reverse("analytics:cockpit")).status_code == 403
+    assert client.get(reverse("analytics:screen")).status_code == 403
+
+
+def test_every_tile_exports_a_workbook_with_its_table(client, login, region, world):
+    login("supervisor")
+    for name in ("kpis", "trend", "categories", "grids", "departments", "satisfaction"):
+        response = client.get(reverse("analytics:export", args=[name]), {"node": region.street.pk})
+        assert response.status_code == 200, name
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet.max_row >= 3, name  # title, header, at least one row
+    grids = load_workbook(
+        io.BytesIO(
+            client.get(reverse("analytics:export", args=["grids"]), {"node": region.street.pk}).content
+        )
+    ).active
+    received = {row[0]: row[2] for row in grids.iter_rows(min_row=3, values_only=True)}
+    assert received == {"Grid A": 2, "Grid B": 0, "Grid C": 1}
+    assert client.get(reverse("analytics:export", args=["nothing"])).status_code == 404
+
+
+def test_big_screen_polls_itself_every_minute(client, login, region, world):
+    login("leader")
+    response = client.get(reverse("analytics:screen"), {"period": "30"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'hx-trigger="every 60s"' in html
+    assert f"node={region.street.pk}" in response.context["refresh_url"]
+    assert 'class="screen"' in html
+
+
+def test_api_tiles_are_scoped_like_the_pages(client, login, region, world):
+    login("leader")
+    response = client.get("/api/v1/analytics/tiles/kpis", {"node": region.c1.pk, "period": "7"})
+    assert response.status_code == 200
+    assert response.json()["data"]["received"] == 2
+    everything = client.get(
+        "/api/v1/analytics/cockpit", {"period": "custom", "start": "2020-01-01", "end": "2020-01-31"}
+    )
+    assert everything.json()["data"]["kpis"]["received"] == 0
+    assert client.get("/api/v1/analytics/tiles/nothing").status_code == 404
+    bad = client.get("/api/v1/analytics/tiles/kpis", {"period": "custom", "start": "x", "end": "y"})
+    assert bad.status_code == 422
+    login("community_staff")
+    assert client.get("/api/v1/analytics/tiles/kpis", {"node": region.c2.pk}).status_code == 404
+    login("resident")
+    assert client.get("/api/v1/analytics/tiles/kpis").status_code == 403

@@ -1,0 +1,215 @@
+"""The leader cockpit (驾驶舱), its category drill-down, the .xlsx exports and the big screen (大屏)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from zhili.analytics import present, scope, tiles
+from zhili.analytics.scope import PeriodChoice
+from zhili.core.errors import DomainError
+from zhili.core.http import page_errors
+from zhili.territory.models import GridBoundary, Node, NodeKind
+
+
+def _query(node: Node, choice: PeriodChoice, **extra: Any) -> str:
+    params: dict[str, Any] = {"node": node.pk, "period": choice.key}
+    if choice.key == "custom":
+        params.update(start=choice.period.start.isoformat(), end=choice.period.end.isoformat())
+    params.update({k: v for k, v in extra.items() if v not in (None, "")})
+    return urlencode(params)
+
+
+def _parent(request: HttpRequest) -> int | None:
+    value = request.GET.get("cat", "")
+    return int(value) if value.isdigit() else None
+
+
+def _choice(request: HttpRequest) -> PeriodChoice:
+    try:
+        return scope.parse_period(request.GET)
+    except DomainError:
+        # A hand-edited URL with bad dates: the default period rather than an error page.
+        return scope.parse_period({})
+
+
+def _category_context(request: HttpRequest, node: Node, choice: PeriodChoice) -> dict[str, Any]:
+    parent = _parent(request)
+    tree = tiles.category_tree()
+    if parent is not None and parent not in tree:
+        parent = None
+    rows = tiles.categories(node, choice.period, parent=parent)
+    base = reverse("analytics:categories")
+    for row in rows:
+        row["drill_url"] = f"{base}?{_query(node, choice, cat=row['id'])}" if row["drill"] else ""
+    trail = []
+    info = tree.get(parent) if parent is not None else None
+    while info is not None:
+        trail.append({"name": info.name, "url": f"{base}?{_query(node, choice, cat=info.id)}"})
+        info = tree.get(info.parent_id) if info.parent_id else None
+    trail.reverse()
+    return {
+        "category_rows": rows,
+        "category_table": present.table("categories", rows, lambda row: row.get("drill_url") or None),
+        "category_trail": trail,
+        "category_top_url": f"{base}?{_query(node, choice)}",
+        "category_parent": parent,
+        "category_export": reverse("analytics:export", args=["categories"])
+        + "?"
+        + _query(node, choice, cat=parent),
+    }
+
+
+def _map_features(node: Node, grid_rows: list[dict[str, Any]], choice: PeriodChoice) -> dict[str, Any]:
+    boundaries = {
+        b.grid_id: b.geometry
+        for b in GridBoundary.objects.filter(is_current=True, grid_id__in=[r["id"] for r in grid_rows])
+    }
+    cockpit = reverse("analytics:cockpit")
+    features = []
+    for row in grid_rows:
+        geometry = boundaries.get(row["id"])
+        if geometry is None:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "id": row["id"],
+                "properties": {
+                    "id": row["id"],
+                    "name": row["name"],
+                    "received": row["received"],
+                    "overdue": row["overdue"],
+                    "overdue_rate": row["overdue_rate"],
+                    "url": f"{cockpit}?{_query_for_id(row['id'], choice)}",
+                },
+                "geometry": geometry,
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _query_for_id(node_id: int, choice: PeriodChoice) -> str:
+    params: dict[str, Any] = {"node": node_id, "period": choice.key}
+    if choice.key == "custom":
+        params.update(start=choice.period.start.isoformat(), end=choice.period.end.isoformat())
+    return urlencode(params)
+
+
+def cockpit_context(request: HttpRequest) -> dict[str, Any]:
+    from zhili.emergency.selectors import active_emergency
+    from zhili.intelligence.selectors import open_warnings, top_hotspots
+
+    node = scope.cockpit_node(request.user, request.GET.get("node"))
+    choice = _choice(request)
+    period = choice.period
+    kpis = tiles.kpis(node, period)
+    trend = tiles.trend(node, period)
+    grid_rows = tiles.grids(node, period)
+    department_rows = tiles.departments(node, period)
+    satisfaction = tiles.satisfaction(node, period)
+    cockpit = reverse("analytics:cockpit")
+
+    def grid_link(row: dict[str, Any]) -> str | None:
+        return None if row["id"] == node.pk else f"{cockpit}?{_query_for_id(row['id'], choice)}"
+
+    query = _query(node, choice)
+    exports = {
+        name: reverse("analytics:export", args=[name]) + "?" + query
+        for name in ("kpis", "trend", "grids", "departments", "satisfaction")
+    }
+    return {
+        "node": node,
+        "choice": choice,
+        "period": period,
+        "periods": scope.PERIODS,
+        "node_choices": scope.node_choices(request.user),
+        "breadcrumbs": scope.breadcrumbs(request.user, node),
+        "is_grid": node.kind == NodeKind.GRID,
+        "query": query,
+        "kpis": kpis,
+        "tables": {
+            "kpis": present.table("kpis", kpis),
+            "trend": present.table("trend", trend),
+            "grids": present.table("grids", grid_rows, grid_link),
+            "departments": present.table("departments", department_rows),
+            "satisfaction": present.table("satisfaction", satisfaction),
+        },
+        "exports": exports,
+        "charts": {
+            "trend": trend,
+            "grids": grid_rows,
+            "departments": department_rows,
+            "satisfaction": satisfaction,
+            "labels": {
+                "received": _("Received"),
+                "closed": _("Closed"),
+                "overdue_rate": _("Overdue rate"),
+                "response_rate": _("Response rate"),
+                "on_time_rate": _("On-time rate"),
+                "resolution_rate": _("Resolution rate"),
+                "satisfaction_rate": _("Satisfaction rate"),
+                "volume": _("Volume"),
+                "no_data": _("No cases in this period."),
+            },
+        },
+        "map": _map_features(node, grid_rows, choice),
+        "emergency": active_emergency(node),
+        "hotspots": top_hotspots(request.user, node, 5),
+        "warnings": open_warnings(request.user, node, 5),
+        **_category_context(request, node, choice),
+    }
+
+
+@login_required
+@page_errors
+def cockpit(request: HttpRequest) -> HttpResponse:
+    return render(request, "analytics/cockpit.html", cockpit_context(request))
+
+
+@login_required
+@page_errors
+def categories(request: HttpRequest) -> HttpResponse:
+    """The category tile one level down (htmx swaps it in place; a plain request gets the cockpit)."""
+    if not request.headers.get("HX-Request"):
+        return cockpit(request)
+    node = scope.cockpit_node(request.user, request.GET.get("node"))
+    choice = _choice(request)
+    context = {"node": node, "choice": choice, **_category_context(request, node, choice)}
+    return render(request, "analytics/_categories.html", context)
+
+
+@login_required
+@page_errors
+def export(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in tiles.TILES:
+        raise Http404()
+    node = scope.cockpit_node(request.user, request.GET.get("node"))
+    choice = _choice(request)
+    options: dict[str, Any] = {}
+    if name == "categories":
+        options["parent"] = _parent(request)
+    data = tiles.tile(name, node, choice.period, **options)
+    content = present.xlsx(name, data, node_name=node.name, period=choice.period)
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    filename = f"{name}-{node.code}-{choice.period.start.isoformat()}-{choice.period.end.isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@page_errors
+def screen(request: HttpRequest) -> HttpResponse:
+    """The command centre's big screen: dark, 1920×1080, refreshes itself every minute (htmx)."""
+    context = cockpit_context(request)
+    context["refresh_url"] = reverse("analytics:screen") + "?" + context["query"]
+    context["top_grids"] = sorted(context["charts"]["grids"], key=lambda r: -r["received"])[:10]
+    return render(request, "analytics/screen.html", context)
