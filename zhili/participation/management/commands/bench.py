@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 BENCHMARKS: dict[str, str] = {
     "tally": "zhili.participation.elections.bench",
     "import": "zhili.residents.bench",
+    "dashboard": "zhili.analytics.bench",
     "intake": "zhili.cases.bench",
 }
 
