@@ -27,7 +27,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = "zhili.settings.base"
 GROUPS = (
     "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
-    "cases", "classify", "hotspots", "bench", "election", "assessment",
+    "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics",
 )  # fmt: skip
 
 
