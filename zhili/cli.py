@@ -27,7 +27,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = "zhili.settings.base"
 GROUPS = (
     "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
-    "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics",
+    "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics", "intelligence",
 )  # fmt: skip
 
 
@@ -97,6 +97,11 @@ def _sweep_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "cases", "sweep", "--every", "60"]
 
 
+def _scan_command() -> list[str]:
+    # Early warnings and the live hotspot list, every ten minutes.
+    return [sys.executable, "-m", "zhili", "intelligence", "scan", "--every", "600"]
+
+
 def _run_together(commands: list[list[str]]) -> int:
     """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
 
@@ -138,7 +143,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.no_serve:
         return 0
     print(f"== 服务地址 / serving on http://{args.bind}  (Ctrl-C 停止 / to stop)")
-    return _run_together([_serve_command(args.bind, args.workers), _worker_command(), _sweep_command()])
+    return _run_together(
+        [_serve_command(args.bind, args.workers), _worker_command(), _sweep_command(), _scan_command()]
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
