@@ -52,3 +52,4 @@ def test_any_upload_is_either_a_listed_format_with_its_magic_or_refused(name, da
         extension = name[name.rfind(".") :].lower()
         assert extension in FORMATS
         assert any(data.startswith(magic) for magic in FORMATS[extension][1])
+        assert clean.content_type == FORMATS[extension][0]
