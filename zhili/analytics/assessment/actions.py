@@ -100,7 +100,9 @@ def _fill(run: AssessmentRun) -> dict[str, Any]:
             denominator = None if tally.denominator_ids is None else len(tally.denominator_ids)
             value = scoring.raw_value(len(tally.numerator_ids), denominator, is_rate=definition.is_rate)
             points = scoring.points_for(value, c, higher_is_better=definition.higher_is_better)
-            parts.append((c, tally, value, points, scoring.weighted(points, scoring.dec(c["weight"]) or 0)))
+            parts.append(
+                (c, tally, value, points, scoring.weighted(points, scoring.dec(c["weight"]) or scoring.ZERO))
+            )
         rows.append((subject, parts))
         totals.append(scoring.total_of(p[4] for p in parts))
     ranks = scoring.competition_ranks(totals)
@@ -135,7 +137,7 @@ def _fill(run: AssessmentRun) -> dict[str, Any]:
                     result=result,
                     code=c["code"],
                     position=c["position"],
-                    weight=scoring.dec(c["weight"]) or 0,
+                    weight=scoring.dec(c["weight"]) or scoring.ZERO,
                     numerator=len(tally.numerator_ids),
                     denominator=None if tally.denominator_ids is None else len(tally.denominator_ids),
                     raw_value=value,
