@@ -22,7 +22,7 @@ GRID_INDICATORS: list[tuple[str, int, str, Any, Any, Any, Any, str]] = [
     ("reopen_rate", 10, "linear", 20, 0, None, None, "full"),
     ("patrol_reports", 10, "per_item", None, None, 10, 100, "zero"),
     ("tagged_visits", 5, "per_item", None, None, 20, 100, "zero"),
-    ("warnings_handled", 5, "threshold", None, 0, None, None, "full"),
+    ("warnings_handled", 5, "linear", 50, 100, None, None, "full"),
 ]
 WORKER_INDICATORS = [row for row in GRID_INDICATORS if row[0] != "warnings_handled"]
 WORKER_INDICATORS = [(r[0], 10, *r[2:]) if r[0] == "tagged_visits" else r for r in WORKER_INDICATORS]

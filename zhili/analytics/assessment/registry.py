@@ -193,19 +193,24 @@ def _tagged_visits(ctx: Context) -> dict[int, Tally]:
 
 
 def _warning_model() -> Any:
-    """The early-warning model of zhili.intelligence when it exists (it may not yet)."""
+    """The early-warning model of zhili.intelligence, when this installation has it."""
     try:
         from zhili.intelligence import models as intelligence_models
     except ImportError:  # pragma: no cover - the app is always installed
         return None
-    return getattr(intelligence_models, "Warning", None)
+    return getattr(intelligence_models, "EarlyWarning", None)
 
 
 def _warnings_handled(ctx: Context) -> dict[int, Tally]:
+    """Warnings raised in the month in the subject's area that someone confirmed or dismissed."""
     model = _warning_model()
     if model is None or ctx.kind not in (SubjectKind.GRID, SubjectKind.COMMUNITY):
-        return _group(ctx, [], is_rate=False)
-    return _group(ctx, [], is_rate=False)
+        return _group(ctx, [], is_rate=True)
+    warnings = model.objects.filter(
+        created_at__gte=ctx.start, created_at__lt=ctx.end, node__path__startswith=ctx.node_path
+    )
+    rows = warnings.annotate(in_num=_flag(~Q(state="new"))).values_list("node__path", "id", "in_num")
+    return _group(ctx, rows, is_rate=True)
 
 
 REGISTRY: dict[str, IndicatorDef] = {}
@@ -313,18 +318,21 @@ _register(
     IndicatorDef(
         code="warnings_handled",
         label=_("Warnings handled"),
-        is_rate=False,
+        is_rate=True,
         higher_is_better=True,
         source="warnings",
         kinds=frozenset({SubjectKind.GRID, SubjectKind.COMMUNITY}),
-        explanation=_("Early warnings handled in the month."),
+        explanation=_(
+            "Early warnings raised in the month in the area that were confirmed or dismissed, "
+            "among those raised."
+        ),
         compute=_warnings_handled,
         available=lambda: _warning_model() is not None,
     )
 )
 
 NO_SOURCE_EXPLANATION = _(
-    "No data source yet: early warnings are not recorded in this installation, so this counts 0."
+    "No data source: early warnings are not recorded in this installation, so there is nothing to count."
 )
 
 

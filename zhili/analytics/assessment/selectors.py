@@ -102,6 +102,13 @@ def explain(score: Score) -> dict[str, Any]:
         visits = Visit.objects.filter(pk__in=ids).select_related("visitor", "household__building__grid")
         for visit in visits.order_by("visited_at", "id"):
             rows.append({"visit": visit, "counted": visit.pk in numerator})
+    elif trace.source == "warnings":
+        model = registry._warning_model()
+        if model is not None:
+            for warning in (
+                model.objects.filter(pk__in=ids).select_related("node").order_by("created_at", "id")
+            ):
+                rows.append({"warning": warning, "counted": warning.pk in numerator})
     return {
         "source": trace.source,
         "rows": rows,

@@ -112,3 +112,49 @@ def test_communities_add_up_their_grids(region, example):
     c1 = run.results.get(subject_node=region.c1).scores.get(code="response_rate")
     assert (c1.numerator, c1.denominator) == (4, 5)  # a1, a3, b1, b2 of a1, a2, a3, b1, b2
     assert run.results.get(subject_node=region.c2).scores.get(code="response_rate").denominator == 0
+
+
+def test_warnings_handled_counts_the_decided_warnings_raised_in_the_month(region, example):
+    import datetime as dt
+
+    from zhili.analytics.assessment.models import Indicator, IndicatorSet, SubjectKind
+    from zhili.analytics.assessment.tests.conftest import at
+    from zhili.intelligence.models import EarlyWarning
+
+    def warning(node, state, created, n):
+        return EarlyWarning.objects.create(
+            kind="spike",
+            fingerprint=f"fp{n}",
+            node=node,
+            day=created.date(),
+            severity="low",
+            state=state,
+            created_at=created,
+        )
+
+    w1 = warning(region.c1, "confirmed", at(3), 1)
+    w2 = warning(region.c1, "new", at(4), 2)
+    warning(region.c1, "dismissed", at(3, month=9), 3)  # September's
+    w4 = warning(region.c2, "dismissed", at(7), 4)
+    s = IndicatorSet.objects.create(
+        name="社区", subject_kind=SubjectKind.COMMUNITY, node=region.street, valid_from=dt.date(2026, 1, 1)
+    )
+    Indicator.objects.create(
+        indicator_set=s,
+        code="warnings_handled",
+        weight=D(100),
+        rule="linear",
+        floor=D(0),
+        target=D(100),
+        no_data="zero",
+    )
+    run = do_compute_run(indicator_set=s, month=OCTOBER, actor=None)
+    c1 = run.results.get(subject_node=region.c1).scores.get(code="warnings_handled")
+    assert (c1.numerator, c1.denominator, c1.points) == (1, 2, D("50.00"))
+    assert (c1.trace.source, c1.trace.numerator_ids, c1.trace.denominator_ids) == (
+        "warnings",
+        [w1.pk],
+        [w1.pk, w2.pk],
+    )
+    c2 = run.results.get(subject_node=region.c2).scores.get(code="warnings_handled")
+    assert (c2.numerator, c2.denominator, c2.trace.numerator_ids) == (1, 1, [w4.pk])
