@@ -55,7 +55,7 @@ CHOICES = {
     "severity": Severity,
     "certainty": Certainty,
 }
-MIN_REASON = 4
+MIN_REASON = 2
 
 
 def _clean(values: dict[str, Any]) -> dict[str, Any]:
