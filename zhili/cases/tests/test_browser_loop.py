@@ -1,0 +1,129 @@
+"""In a real browser, the whole loop through the new pages: a resident with no account reports from
+a phone (375 px) with a pin on the map → the dispatcher dispatches it from the workbench queue → the
+handler signs and feeds back → the supervisor verifies → the resident rates on the tracking page."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhili.cases.models import Case
+from zhili.cases.states import CaseStatus as S
+from zhili.cases.tests.conftest import IN_GRID_A
+from zhili.cases.tests.test_browser import act, switch_to
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_resident_to_rating_through_the_workbench_and_tracking_page(page, browser_login, region, cats):
+    # The resident, on a phone, without an account.
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.context.grant_permissions(["geolocation"], origin=page.base_url)
+    page.context.set_geolocation({"latitude": IN_GRID_A[0], "longitude": IN_GRID_A[1]})
+    page.goto(page.base_url + "/cases/new/")
+    page.wait_for_selector("#pin-map[data-ready='1']")
+    page.fill("[name=title]", "小区路灯不亮")
+    page.fill("[name=body]", "3号楼旁的路灯坏了两周。")
+    page.click("#locate-me")
+    page.wait_for_function("document.getElementById('id_lat').value !== ''")
+    assert page.get_attribute("#pin-map", "data-pinned") == "1"
+    page.fill("[name=contact_mobile]", "13612345678")
+    # Nothing like it is open yet: the page says nothing and lets the resident send.
+    assert page.locator("#similar .support-button").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.click("#send-report")
+    page.wait_for_load_state("networkidle")
+    code = page.inner_text("#tracking-code").strip()
+    case = Case.objects.get(code=code)
+    assert case.status == S.PENDING and case.reporter is None and case.grid == region.grid_a
+
+    # The dispatcher ticks it in the queue and sends it to the department.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page = browser_login("dispatcher")
+    page.goto(page.base_url + "/cases/?queue=dispatch")
+    row = page.locator(f"tr[data-code='{code}']")
+    row.locator("input[name=ids]").check()
+    page.select_option("#bulk-department", str(region.department.pk))
+    with page.expect_response(lambda r: "/cases/bulk-dispatch/" in r.url):
+        page.click("#bulk-dispatch")
+    page.wait_for_selector("#bulk-summary")
+    assert code in page.inner_text("#bulk-summary")
+    assert Case.objects.get(pk=case.pk).status == S.DISPATCHED
+
+    # The handler signs, starts and feeds back on the case page.
+    page = switch_to(page, browser_login, "handler")
+    page.goto(page.base_url + "/cases/?queue=mine")
+    page.click(f"tr[data-code='{code}'] a")
+    act(page, case, "sign")
+    act(page, case, "start")
+    act(page, case, "resolve", fields={"feedback": "已更换灯泡，恢复照明"})
+    assert Case.objects.get(pk=case.pk).status == S.RESOLVED
+
+    # The supervisor finds it in the verification queue and verifies.
+    page = switch_to(page, browser_login, "supervisor")
+    page.goto(page.base_url + "/cases/?queue=verify")
+    page.click(f"tr[data-code='{code}'] a")
+    act(page, case, "verify", fields={"note": "夜间现场查看已亮"})
+    assert Case.objects.get(pk=case.pk).status == S.VERIFIED
+
+    # The resident, on the phone again and logged out, rates on the tracking page.
+    with page.expect_navigation():
+        page.click("header form[action$='/accounts/logout/'] button")
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(f"{page.base_url}/cases/track/?code={code}")
+    page.fill("[name=phone4]", "5678")
+    with page.expect_navigation():
+        page.click("#track-form button[type=submit]")
+    assert "5678" not in page.url
+    page.check("#rate-form input[value=satisfied]")
+    page.fill("#rate-form [name=comment]", "很及时")
+    with page.expect_navigation():
+        page.click("#rate-submit")
+    assert page.locator("#rated").is_visible()
+    case.refresh_from_db()
+    assert case.status == S.RATED
+    assert case.evaluations.get().comment == "很及时"
+    assert list(case.events.values_list("kind", flat=True)) == [
+        "submit", "dispatch", "sign", "start", "resolve", "verify", "rate",
+    ]  # fmt: skip
+
+
+def test_patrol_report_in_three_taps_on_a_phone(page, browser_login, region, cats):
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.context.grant_permissions(["geolocation"], origin=page.base_url)
+    page.context.set_geolocation({"latitude": IN_GRID_A[0], "longitude": IN_GRID_A[1]})
+    page = browser_login("grid_worker_a")
+    page.goto(page.base_url + "/cases/field/")
+    page.click("#patrol-start")  # tap 1
+    page.wait_for_selector("#locate-status[data-located='1']")
+    page.click(f"text={cats.garbage.name}")  # tap 2
+    assert page.input_value("#id_title") == cats.garbage.name
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    with page.expect_navigation():
+        page.click("#patrol-submit")  # tap 3
+    case = Case.objects.get()
+    assert case.channel == "patrol" and case.grid == region.grid_a and case.category == cats.garbage
+    assert case.code in page.inner_text("main")
+
+
+def test_a_second_resident_adds_their_voice_on_the_map_form(page, region, cats):
+    from zhili.cases.models import CaseSupport
+    from zhili.cases.tests.walk import Walker
+
+    first = Walker(region, cats).new()
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(page.base_url + "/cases/new/")
+    page.wait_for_selector("#pin-map[data-ready='1']")
+    page.fill("[name=title]", "路灯不亮")
+    page.fill("[name=body]", "小区门口路灯坏了")
+    page.fill("[name=contact_mobile]", "13700001111")
+    # A tap on the map, in the middle of grid A, sets the pin and asks for similar open cases.
+    page.click("#pin-map path[data-grid='Grid A']")
+    page.wait_for_function("document.getElementById('id_lat').value !== ''")
+    lat, lng = float(page.input_value("#id_lat")), float(page.input_value("#id_lng"))
+    assert 39.900 < lat < 39.910 and 116.300 < lng < 116.310
+    page.wait_for_selector("#similar .support-button")
+    page.click("#similar .support-button")
+    page.wait_for_selector(".support-done")
+    support = CaseSupport.objects.get()
+    assert support.case == first and support.contact_mobile_bidx
+    assert Case.objects.count() == 1
