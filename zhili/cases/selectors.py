@@ -675,7 +675,7 @@ def similar_near(
     )
     query = CaseText("new", title, body, now, lat, lng)
     texts = [CaseText(c.pk, c.title, c.body, c.created_at, c.lat, c.lng) for c in others]
-    by_id = {c.pk: c for c in others}
+    by_id: dict[Any, Case] = {c.pk: c for c in others}
     rows = []
     for match in similar_cases(query, texts, limit=limit):
         case = by_id[match.id]

@@ -114,6 +114,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
             note=data.get("note") or "",
             department=data["department"].pk if data.get("department") else None,
             grid=data["grid"].pk if data.get("grid") else None,
+            into=None,
         )
         for case_id in dict.fromkeys(data["ids"]):
             try:
