@@ -6,6 +6,11 @@ the same body gets the stored response; with a different body, 409 ``idempotency
 request that failed left no key behind (its transaction rolled back), so the client may retry it.
 On PostgreSQL a concurrent retry waits on the first insert and then reads the stored response.
 
+The writes that every intake queues behind (the audit chain's lock, the rollups' per-day rows) are
+held from the statement that takes them until the commit. Inside ``run_idempotent`` they are
+therefore written last, after the response has been built and stored (``before_commit``), so
+that concurrent submits wait only for those few statements and the commit of the one before them.
+
 Webhook signature: ``X-Zhili-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with
 the shared secret ZHILI_WEBHOOK_SECRET, and ``X-Zhili-Timestamp: <Unix seconds>`` within five
 minutes of our clock. The timestamp is inside the signed text, so it cannot be changed to replay an
@@ -20,6 +25,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -32,6 +38,22 @@ from zhili.cases.models import Case, IdempotencyKey
 from zhili.core.errors import DomainError
 
 KEY_MAX = 100
+
+# Work queued for the end of the current ``run_idempotent`` (None: none is running, run it now).
+_last: ContextVar[list[Callable[[], object]] | None] = ContextVar("zhili_cases_last", default=None)
+
+
+def before_commit(work: Callable[[], object]) -> None:
+    """Run ``work`` as the last thing of the current unit of work, inside its transaction.
+
+    Inside ``run_idempotent`` that is after the response is built and stored, just before the
+    commit; anywhere else it runs now (callers call it as the last step of their transaction).
+    """
+    queued = _last.get()
+    if queued is None:
+        work()
+    else:
+        queued.append(work)
 
 
 def request_hash(payload: dict[str, Any]) -> str:
@@ -63,9 +85,16 @@ def run_idempotent(
                     status=409,
                 ) from None
             return existing.status_code, existing.response, True
-        status, body, case = run()
-        record.status_code, record.response, record.case = status, body, case
-        record.save(update_fields=["status_code", "response", "case"])
+        queued: list[Callable[[], object]] = []
+        reset = _last.set(queued)
+        try:
+            status, body, case = run()
+            record.status_code, record.response, record.case = status, body, case
+            record.save(update_fields=["status_code", "response", "case"])
+        finally:
+            _last.reset(reset)
+        for work in queued:  # the serialising writes, last (see the module's docstring)
+            work()
     return status, body, False
 
 

@@ -1,0 +1,260 @@
+"""Intake over HTTP: cases submitted through the whole path, against a bare insert as the baseline.
+
+``zhili bench intake [--requests 4000] [--concurrency 16] [--workers N] [--json]``
+
+Creates its own PostgreSQL database (``--database-url``, default ``zhili_bench_intake`` on the
+local server; dropped afterwards), migrates it and loads a small region with categories, SLA
+policies and dispatch rules, logs a resident in, and starts gunicorn on a free loopback port with
+production's settings (plus one bench-only URL). Then, after a warm-up, ``--requests`` submits of
+``POST /api/v1/cases/`` with an Idempotency-Key each (validation, locate, classify, SLA clock,
+dispatch rule, timeline, audit chain, outbox, the stored response) from ``--concurrency``
+keep-alive clients in several processes; then as many requests to the baseline endpoint, which goes
+through the same middleware and session check and inserts one row with the ORM.
+
+Figures: requests/s and p50/p99 latency of each, and ``ratio`` = intake rps / baseline rps.
+Non-2xx responses count as errors. Afterwards the audit chain is verified and the cases counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/zhili_bench_intake"
+SUBMIT_PATH = "/api/v1/cases/"
+BASELINE_PATH = "/bench/baseline"
+
+
+def add_arguments(parser: Any) -> None:
+    parser.add_argument("--requests", type=int, default=4000, help="measured requests per endpoint")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (connections)")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="gunicorn worker processes (default: 2 per core)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (>1: gthread workers)")
+    parser.add_argument("--client-processes", type=int, default=0, help="load generator processes")
+    parser.add_argument("--warmup", type=int, default=0, help="unmeasured requests first (default: 10%%)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("ZHILI_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
+        help="PostgreSQL database to create for the run (dropped afterwards)",
+    )
+    parser.add_argument("--short", action="store_true", help="a quick run (300 requests, 8 clients)")
+    parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
+
+
+# The database -------------------------------------------------------------------------------------
+
+
+def _maintenance_url(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError("zhili bench intake needs a postgres:// --database-url")
+    name = parts.path.lstrip("/")
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"--database-url: database name {name!r} must be letters, digits and underscores")
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    maintenance, _name = _maintenance_url(url)
+    try:
+        with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]  # a fixed statement with a checked name
+    except psycopg.OperationalError as exc:
+        raise ValueError(
+            f"PostgreSQL does not answer at {urlsplit(maintenance).netloc}: {exc}".strip()
+        ) from None
+
+
+@contextlib.contextmanager
+def bench_database(url: str, *, keep: bool) -> Iterator[None]:
+    _maintenance, name = _maintenance_url(url)
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(url, f'CREATE DATABASE "{name}"')
+    try:
+        yield
+    finally:
+        if not keep:
+            _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# The server ---------------------------------------------------------------------------------------
+
+
+def bench_environment(database_url: str, var_dir: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_FILE") and k != "ZHILI_TEST_DB_NAME"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "zhili.cases.bench.settings",
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ZHILI_DATA_KEY": "b1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
+            "ZHILI_DEBUG": "0",
+            "ZHILI_HTTPS": "0",
+            "ZHILI_BEHIND_PROXY": "0",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "ZHILI_TASKS_BACKEND": "database",
+            "ZHILI_LOG_LEVEL": "WARNING",
+            "ZHILI_VAR_DIR": var_dir,
+            "ZHILI_DB_CONN_MAX_AGE": "600",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    env.pop("ZHILI_SIGNING_KEY", None)
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def _child(env: dict[str, str], command: str) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603  # our own interpreter and module
+        [sys.executable, "-m", "zhili.cases.bench.setup", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench {command} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log: Any) -> Iterator[None]:
+    command = [
+        sys.executable, "-m", "gunicorn", "zhili.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
+        "--backlog", "512", "--log-level", "warning", "--timeout", "60",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError("gunicorn exited while starting (see its log above)")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/ping", timeout=10) as reply:
+                    if reply.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not answer within 180 s")
+            time.sleep(0.2)
+        yield
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+# The run ------------------------------------------------------------------------------------------
+
+
+def run(
+    *,
+    requests: int = 4000,
+    concurrency: int = 16,
+    workers: int = 0,
+    threads: int = 1,
+    client_processes: int = 0,
+    warmup: int = 0,
+    database_url: str = DEFAULT_DATABASE_URL,
+    short: bool = False,
+    keep: bool = False,
+    **_ignored: Any,
+) -> dict[str, Any]:
+    from zhili.cases.bench.load import drive
+
+    if short:
+        requests, concurrency = min(requests, 300), min(concurrency, 8)
+    if requests < 1 or concurrency < 1:
+        raise ValueError("--requests and --concurrency must be positive")
+    cpus = os.cpu_count() or 1
+    workers = workers or 2 * cpus
+    client_processes = client_processes or max(1, min(4, concurrency // 4))
+    warmup = warmup or max(concurrency * 4, requests // 10)
+    with tempfile.TemporaryDirectory(prefix="zhili-bench-intake-") as var_dir:
+        env = bench_environment(database_url, var_dir)
+        log_path = os.path.join(var_dir, "gunicorn.log")
+        with bench_database(database_url, keep=keep), open(log_path, "w+b") as log:
+            client = _child(env, "prepare")
+            headers = {"Cookie": client["cookie"], "X-CSRFToken": client["csrf"]}
+            port = free_port()
+            common = {"port": port, "headers": headers, "concurrency": concurrency}
+            common["processes"] = client_processes
+            try:
+                with gunicorn(env, port=port, workers=workers, threads=threads, log=log):
+                    # Warm-up: every worker imports, connects and fills its caches, unmeasured.
+                    warm = drive(path=SUBMIT_PATH, body="submit", requests=warmup, tag="w", **common)
+                    drive(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb", **common)
+                    load_before = os.getloadavg()
+                    submit = drive(
+                        path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup, **common
+                    )
+                    base = drive(path=BASELINE_PATH, body="baseline", requests=requests, tag="b", **common)
+            except Exception:
+                log.seek(0)
+                sys.stderr.write(log.read()[-5000:].decode("utf-8", "replace"))
+                raise
+            after = _child(env, "check")
+    ratio = round(submit["rps"] / base["rps"], 3) if base["rps"] else 0.0
+    return {
+        "benchmark": "cases_intake",
+        "rps": submit["rps"],
+        "p50_ms": submit["p50_ms"],
+        "p90_ms": submit["p90_ms"],
+        "p99_ms": submit["p99_ms"],
+        "max_ms": submit["max_ms"],
+        "baseline_rps": base["rps"],
+        "baseline_p50_ms": base["p50_ms"],
+        "baseline_p99_ms": base["p99_ms"],
+        "ratio": ratio,
+        "requests": requests,
+        "concurrency": concurrency,
+        "errors": submit["errors"] + base["errors"] + warm["errors"],
+        "error_statuses": {
+            "submit": submit["error_statuses"],
+            "baseline": base["error_statuses"],
+            "warmup": warm["error_statuses"],
+        },
+        "cases_created": after["cases"],
+        "cases_dispatched": after["dispatched"],
+        "notifications": after["notifications"],
+        "audit_events": after["audit_events"],
+        "audit_chain_ok": after["audit_chain_ok"],
+        "workers": workers,
+        "threads": threads,
+        "client_processes": client_processes,
+        "database": "postgresql",
+        "cpus": cpus,
+        "load_average_before": [round(x, 2) for x in load_before],
+    }

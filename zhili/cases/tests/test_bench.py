@@ -1,0 +1,80 @@
+"""`zhili bench intake` in short mode: gunicorn on PostgreSQL, both endpoints, no errors, a sound chain.
+
+It needs PostgreSQL on 127.0.0.1:5432 (its own throwaway database, whatever database the suite runs
+on); without it the test skips, except in CI where it must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from zhili.participation.management.commands.bench import BENCHMARKS
+
+SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def _postgres_answers() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(f"{SERVER}/postgres", connect_timeout=3).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+@pytest.fixture
+def postgres() -> str:
+    if not _postgres_answers():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL does not answer on 127.0.0.1:5432 but CI needs the intake bench")
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
+    return f"{SERVER}/zhili_bench_intake_test_{os.getpid()}"
+
+
+def _database_exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", connect_timeout=3) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def test_short_run_submits_over_http_without_errors_and_drops_its_database(postgres, capsys):
+    call_command(
+        "bench", "intake", "--short", "--workers", "2", "--warmup", "40", "--database-url", postgres, "--json"
+    )
+    figures = json.loads(capsys.readouterr().out)
+    for key in ("rps", "p50_ms", "p99_ms", "baseline_rps", "baseline_p50_ms", "baseline_p99_ms", "ratio"):
+        assert figures[key] > 0, key
+    assert figures["p50_ms"] <= figures["p99_ms"]
+    assert figures["requests"] == 300 and figures["concurrency"] == 8
+    assert figures["errors"] == 0, figures["error_statuses"]
+    # Every submit (warm-up and measured) made exactly one case, and the chain holds all of them.
+    assert figures["cases_created"] == 340
+    assert 0 < figures["cases_dispatched"] < figures["cases_created"]  # both intake paths ran
+    assert figures["audit_chain_ok"] is True
+    assert figures["audit_events"] >= figures["cases_created"]
+    assert figures["notifications"] >= figures["cases_created"]
+    assert figures["ratio"] == pytest.approx(figures["rps"] / figures["baseline_rps"], abs=0.002)
+    assert not _database_exists(postgres.rsplit("/", 1)[1])
+
+
+def test_refuses_clearly_without_postgresql():
+    with pytest.raises(CommandError, match="PostgreSQL does not answer"):
+        call_command(
+            "bench", "intake", "--short", "--database-url", "postgres://postgres@127.0.0.1:9/x_bench"
+        )
+
+
+def test_refuses_a_database_url_that_is_not_postgresql():
+    with pytest.raises(CommandError, match="postgres://"):
+        call_command("bench", "intake", "--short", "--database-url", "sqlite:///bench.sqlite3")
+
+
+def test_registered_as_intake():
+    assert BENCHMARKS["intake"] == "zhili.cases.bench"
