@@ -304,12 +304,13 @@ def do_mobilise(
     """A check task for every tagged household of the area; households that have one are skipped."""
     if not policies.can(actor, Perm.DRAFT, alert):
         raise Forbidden()
-    if alert.status not in (S.APPROVED, S.SENT):
-        raise DomainError("not_approved", _("Only an approved alert can mobilise."), status=409)
     now = now or timezone.now()
     targets = tagged_households(alert, sorted(set(tag_codes)))
     with transaction.atomic():
-        Alert.objects.select_for_update().get(pk=alert.pk)  # one mobilisation at a time per alert
+        # One mobilisation at a time per alert, and only of an approved or sent one.
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.status not in (S.APPROVED, S.SENT):
+            raise DomainError("not_approved", _("Only an approved alert can mobilise."), status=409)
         existing = set(CheckTask.objects.filter(alert=alert).values_list("household_id", flat=True))
         mobilisation = Mobilisation.objects.create(
             alert=alert, tag_codes=sorted(set(tag_codes)), created_by=actor, created_at=now
