@@ -415,7 +415,7 @@ def _moderated(kind: str, pk: Any) -> Proposal | Comment:
         raise DomainError("not_found", _("Not found."), status=404)
     try:
         return model.objects.select_for_update(of=("self",)).select_related("topic__node").get(pk=pk)
-    except (model.DoesNotExist, ValueError, TypeError):
+    except (Proposal.DoesNotExist, Comment.DoesNotExist, ValueError, TypeError):
         raise DomainError("not_found", _("Not found."), status=404) from None
 
 
@@ -570,9 +570,9 @@ def _history(
 
 
 def _meeting_of(topic: Topic, meeting: Meeting | int | None) -> Meeting | None:
-    if meeting in (None, ""):
+    if meeting is None or meeting == "":
         return None
-    pk = meeting.pk if isinstance(meeting, Meeting) else meeting
+    pk: Any = meeting.pk if isinstance(meeting, Meeting) else meeting
     found = Meeting.objects.filter(topic=topic, pk=pk).first()
     if found is None:
         raise DomainError("bad_meeting", _("That meeting does not belong to this topic."))

@@ -166,7 +166,7 @@ def read_topic(request: HttpRequest, topic_id: int) -> Any:
         "opens_on": topic.opens_on,
         "closes_on": topic.closes_on,
         "can_take_part": person is not None,
-        "following": topic.follows.filter(user=request.user).exists(),
+        "following": topic.follows.filter(user_id=int(request.user.pk or 0)).exists(),
         "documents": [
             {
                 "id": d.pk,

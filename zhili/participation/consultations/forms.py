@@ -13,7 +13,7 @@ DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class TopicForm(forms.Form):
-    node = forms.ModelChoiceField(queryset=None, label=_("Area concerned"))  # type: ignore[arg-type]
+    node: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, label=_("Area concerned"))  # type: ignore[arg-type]
     title = forms.CharField(label=_("Title"), max_length=120)
     body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
     opens_on = forms.DateField(label=_("Consultation opens on"), required=False, widget=DATE)

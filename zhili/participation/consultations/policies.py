@@ -108,7 +108,7 @@ def linked_person(user: Any) -> Person | None:
         )
         cached = link.person if link is not None else None
         user._zhili_consult_person = cached
-    return cached
+    return cached if isinstance(cached, Person) else None
 
 
 def lives_in_subtree(person: Person, node: Node, today: date | None = None) -> bool:

@@ -48,7 +48,7 @@ def proposals(topic: Topic, *, person_id: int | None = None) -> list[Proposal]:
         qs = qs.annotate(
             supported=Exists(Support.objects.filter(proposal=OuterRef("pk"), person_id=person_id))
         )
-    rows = list(qs)
+    rows: list[Proposal] = list(qs)
     rows.sort(key=lambda p: (p.is_hidden, -p.support_count, p.pk))  # type: ignore[attr-defined]
     return rows
 

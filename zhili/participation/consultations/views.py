@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +47,10 @@ from zhili.participation.consultations.states import (
 
 def _staff(request: HttpRequest, pk: int, action: ConsultAction = ConsultAction.VIEW) -> Topic:
     return policies.get_topic_for_staff(request.user, pk, action)
+
+
+def _uid(user: Any) -> int:
+    return int(user.pk or 0)
 
 
 def _back(topic: Topic) -> HttpResponse:
@@ -381,7 +385,7 @@ def topics(request: HttpRequest) -> HttpResponse:
             "topics": mine,
             "is_staff": policies.is_staff(user),
             "verified": policies.linked_person(user) is not None,
-            "following": set(Follow.objects.filter(user=user).values_list("topic_id", flat=True)),
+            "following": set(Follow.objects.filter(user_id=_uid(user)).values_list("topic_id", flat=True)),
         },
     )
 
@@ -404,7 +408,7 @@ def _topic_context(request: HttpRequest, topic: Topic) -> dict[str, Any]:
         "documents": list(topic.documents.all()),
         "proposals": selectors.proposals(topic, person_id=person.pk if person else None),
         "comments": selectors.comments(topic),
-        "following": Follow.objects.filter(topic=topic, user=user).exists(),
+        "following": Follow.objects.filter(topic=topic, user_id=_uid(user)).exists(),
         "proposal_form": forms.ProposalForm(),
         "comment_form": forms.CommentForm(),
         "decisions": decisions,
@@ -423,13 +427,15 @@ def topic_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@page_errors
 @require_GET
-def document(request: HttpRequest, pk: int, document_id: int) -> HttpResponse:
-    topic = policies.get_topic_for_user(request.user, pk)
+def document(request: HttpRequest, pk: int, document_id: int) -> FileResponse:
+    try:
+        topic = policies.get_topic_for_user(request.user, pk)
+    except NotFound:
+        raise Http404() from None
     doc = Document.objects.filter(topic=topic, pk=document_id).first()
     if doc is None:
-        raise NotFound()
+        raise Http404()
     inline = doc.content_type in ("application/pdf", "image/jpeg", "image/png")
     response = FileResponse(
         doc.file.open("rb"),
@@ -551,7 +557,7 @@ def outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "percent": selectors.topic_percent(decisions),
             "history": selectors.history(topic),
             "meetings": selectors.meetings(topic),
-            "following": Follow.objects.filter(topic=topic, user=request.user).exists(),
+            "following": Follow.objects.filter(topic=topic, user_id=_uid(request.user)).exists(),
         },
     )
 

@@ -1,0 +1,58 @@
+"""In a real browser on a phone: a resident supports a proposal and follows the topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhili.core.testing import PASSWORD
+from zhili.participation.consultations import actions
+from zhili.participation.consultations.models import Follow, Support
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+PHONE = {"width": 375, "height": 812}
+
+
+def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, live_server, consulting):
+    topic = consulting.topic
+    author, resident = consulting.residents
+    first = actions.do_submit_proposal(topic, title="电梯加装在北侧", body="北侧空间大", actor=author)
+    second = actions.do_submit_proposal(topic, title="按楼层分摊费用", body="一楼不出资", actor=author)
+    actions.do_set_support(first, supported=True, actor=author)
+
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(15000)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", resident.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login-box button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+    page.goto(f"{live_server.url}/consultations/")
+    page.click(f"text={topic.title}")
+    # Proposals come most supported first.
+    titles = page.locator("#proposals article .title").all_inner_texts()
+    assert titles == ["电梯加装在北侧", "按楼层分摊费用"]
+
+    box = page.locator(f"#support-{second.pk}")
+    box.locator("button").click()
+    page.wait_for_selector(f"#support-{second.pk} button[aria-pressed=true]")
+    assert page.inner_text(f"#support-{second.pk} [data-count]") == "1"
+    assert Support.objects.filter(proposal=second, user=resident).count() == 1
+
+    page.click("#follow-button")
+    page.wait_for_selector("#follow-button[aria-pressed=true]")
+    assert "已关注" in page.inner_text("#follow-box")
+    assert Follow.objects.filter(topic=topic, user=resident).exists()
+
+    # After a reload both stay as they were, and nothing is wider than the phone.
+    page.reload()
+    assert page.get_attribute(f"#support-{second.pk} button", "aria-pressed") == "true"
+    assert page.get_attribute("#follow-button", "aria-pressed") == "true"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    # Withdrawing the support is the same button.
+    page.locator(f"#support-{second.pk} button").click()
+    page.wait_for_selector(f"#support-{second.pk} button[aria-pressed=false]")
+    assert not Support.objects.filter(proposal=second, user=resident).exists()
+    phone.close()
