@@ -41,7 +41,7 @@ def tile(
         raise NotFound()
     target = scope.cockpit_node(request.user, node)
     choice = scope.parse_period({"period": period, "start": start, "end": end})
-    options = {"parent": parent} if name == "categories" else {}
+    options: dict[str, Any] = {"parent": parent} if name == "categories" else {}
     return _envelope(name, request, tiles.tile(name, target, choice.period, **options), target, choice)
 
 

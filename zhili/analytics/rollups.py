@@ -270,14 +270,14 @@ def rebuild(since: date | None = None) -> dict[str, int]:
     with transaction.atomic():
         _lock_tables()
         for model, dim in ROLLUP_MODELS:
-            rows = model.objects.all()
+            rows = model._default_manager.all()
             if since is not None:
                 rows = rows.filter(day__gte=since)
             rows.delete()
             with connection.cursor() as cursor:
                 value = connection.ops.adapt_datetimefield_value(bound)
                 cursor.execute(_rebuild_sql(model, dim), [value, value])
-            counts[model._meta.model_name or model.__name__] = model.objects.filter(
+            counts[model._meta.model_name or model.__name__] = model._default_manager.filter(
                 day__gte=since or date(1970, 1, 1)
             ).count()
     return counts
@@ -307,7 +307,7 @@ def refresh_lights() -> int:
         rows: dict[Key, list[int]] = {}
         for table, (model, dim) in enumerate(ROLLUP_MODELS):
             fields = ["node_id", "day", dim] if dim else ["node_id", "day"]
-            for values in model.objects.filter(overdue__gt=0).values_list(*fields, "overdue"):
+            for values in model._default_manager.filter(overdue__gt=0).values_list(*fields, "overdue"):
                 key: Key = (table, values[0], values[1], values[2] if dim else 0)
                 change = expected.pop(key, 0) - values[-1]
                 if change:

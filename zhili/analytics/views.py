@@ -56,7 +56,13 @@ def _category_context(request: HttpRequest, node: Node, choice: PeriodChoice) ->
     trail.reverse()
     return {
         "category_rows": rows,
-        "category_table": present.table("categories", rows, lambda row: row.get("drill_url") or None),
+        # Drilling from the table keeps the table open on the next level.
+        "category_table": present.table(
+            "categories",
+            rows,
+            lambda row: (row["drill_url"] + "&view=table") if row.get("drill_url") else None,
+        ),
+        "show_table": request.GET.get("view") == "table",
         "category_trail": trail,
         "category_top_url": f"{base}?{_query(node, choice)}",
         "category_parent": parent,

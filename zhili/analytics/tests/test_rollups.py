@@ -31,7 +31,7 @@ def rollup_rows() -> dict[tuple, tuple]:
     rows = {}
     for table, (model, dim) in enumerate(ROLLUP_MODELS):
         fields = ["node_id", "day", *([dim] if dim else [])]
-        for values in model.objects.values_list(*fields, *COUNTERS):
+        for values in model._default_manager.values_list(*fields, *COUNTERS):
             key, counts = values[: len(fields)], values[len(fields) :]
             if any(counts):
                 rows[(table, *key)] = counts
@@ -111,7 +111,7 @@ class World:
                 lambda: a.do_approve_extension(pk, actor=d),
                 lambda: a.do_deny_extension(pk, actor=d),
             ],
-        }.get(case.status, [])
+        }.get(S(case.status), [])
         if not options:
             return
         # A guard may say no (a photo needed, arbitration due …): then nothing changed.

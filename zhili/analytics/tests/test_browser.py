@@ -1,0 +1,46 @@
+"""In a real browser: a leader opens the cockpit, sees the charts and the map, drills into a category
+and into a grid."""
+
+from __future__ import annotations
+
+import pytest
+
+from zhili.analytics.tests.test_rollups import World
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_leader_opens_the_cockpit_and_drills_into_a_grid(browser_login, region, cats):
+    w = World(region, cats)
+    w.submit(0, 0)  # grid A, garbage
+    w.submit(0, 0)
+    w.submit(1, 1)  # grid C, street lights
+    page = browser_login("leader")
+    page.goto(page.base_url + "/analytics/")
+    assert page.locator("#cockpit-node").inner_text() == region.street.name
+    assert page.locator("[data-kpi=received]").inner_text() == "3"
+    # ECharts drew the charts (a canvas each) and Leaflet drew the three grids.
+    for chart in ("trend", "categories", "departments", "satisfaction", "grids"):
+        page.wait_for_selector(f"[data-chart={chart}][data-ready='1'] canvas", state="attached")
+    page.wait_for_selector("#cockpit-map[data-ready='1']")
+    assert page.locator("#cockpit-map path[data-grid-id]").count() == 3
+
+    # The table view of the trend, and back.
+    trend = page.locator("#tile-trend")
+    trend.locator("[data-toggle-table]").click()
+    assert trend.locator(".tile-table").is_visible()
+    assert not trend.locator("[data-chart=trend]").is_visible()
+
+    # Categories: one level down (htmx swaps the tile in place).
+    categories = page.locator("#tile-categories")
+    categories.locator("[data-toggle-table]").click()
+    with page.expect_response(lambda r: "/analytics/categories/" in r.url):
+        categories.locator(".tile-table a", has_text="Environment").click()
+    page.wait_for_selector("#tile-categories nav.crumbs >> text=Environment")
+    assert "Garbage" in page.locator("#tile-categories").inner_text()
+
+    # A click on grid A on the map opens grid A's cockpit.
+    with page.expect_navigation():
+        page.locator(f"#cockpit-map path[data-grid-id='{region.grid_a.pk}']").click()
+    assert page.locator("#cockpit-node").inner_text() == region.grid_a.name
+    assert page.locator("[data-kpi=received]").inner_text() == "2"
