@@ -88,8 +88,18 @@ def available_queues(user: Any) -> list[str]:
 
 
 def default_queue(user: Any) -> str:
-    tabs = available_queues(user)
-    return Queue.DISPATCH if Queue.DISPATCH in tabs else Queue.MINE
+    """The tab a user starts on: their own work (dispatching, verifying, handling), or everything
+    for those who only watch (leaders, community staff)."""
+    from zhili.accounts.roles import Role
+
+    roles = {role for role, _path in _memberships(user)}
+    if Role.DISPATCHER in roles:
+        return Queue.DISPATCH
+    if Role.SUPERVISOR in roles:
+        return Queue.VERIFY
+    if roles & {Role.HANDLER, Role.GRID_WORKER, Role.RESIDENT} or not roles:
+        return Queue.MINE
+    return Queue.ALL
 
 
 def _open_q() -> Q:

@@ -243,3 +243,19 @@ def test_the_classifier_panel_shows_the_stored_suggestion_and_terms(client, logi
     assert "垃圾" in page and "堆放" in page
     login("handler")
     assert 'id="classifier-panel"' not in codes_in(client.get(f"/cases/{case.pk}/"))
+
+
+def _active_tab(page: str) -> str:
+    import re
+
+    found = re.search(r'data-queue="(\w+)"[^>]*class="active"', page, re.S)
+    return found.group(1) if found else ""
+
+
+def test_each_role_starts_on_its_own_tab(client, login, region):
+    expected = {"dispatcher": "dispatch", "supervisor": "verify", "handler": "mine", "leader": "all"}
+    for persona, tab in expected.items():
+        login(persona)
+        assert _active_tab(client.get("/cases/").content.decode()) == tab, persona
+    login("dispatcher")
+    assert _active_tab(client.get("/cases/", {"queue": "overdue"}).content.decode()) == "overdue"
