@@ -255,3 +255,5 @@ ZHILI_SMS_GATEWAY_URL = env_str("ZHILI_SMS_GATEWAY_URL", "")
 ZHILI_SMS_GATEWAY_TOKEN = read_secret("ZHILI_SMS_GATEWAY_TOKEN", required=False)
 ZHILI_WECOM_WEBHOOK_URL = read_secret("ZHILI_WECOM_WEBHOOK_URL", required=False)  # the URL holds the key
 ZHILI_MAX_RETURNS = env_int("ZHILI_MAX_RETURNS", 2, minimum=0, maximum=10)
+# How many cases `zhili demo` plays into the demo street's last six months (tests use fewer).
+ZHILI_DEMO_CASES = env_int("ZHILI_DEMO_CASES", 2000, minimum=0, maximum=100_000)

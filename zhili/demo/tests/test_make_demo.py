@@ -50,6 +50,7 @@ def test_zhili_demo_serves_home_and_api_docs_then_stops_on_ctrl_c(tmp_path):
     for name in ("DATABASE_URL", "SECRET_KEY", "ALLOWED_HOSTS"):
         env.pop(name, None)
     env["ZHILI_VAR_DIR"] = str(tmp_path / "var")
+    env["ZHILI_DEMO_CASES"] = "150"  # the full history takes minutes; its own test covers it
     proc = subprocess.Popen(
         [sys.executable, "-m", "zhili", "demo", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
         cwd=ROOT,
