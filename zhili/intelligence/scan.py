@@ -127,7 +127,8 @@ def spike_candidates(*, today: date, days: int = 2, window: int | None = None) -
     d = first
     while d <= today:
         for s in spikes.detect_spikes(series, d, window=window):
-            category_id, node_id = s.key  # type: ignore[misc]
+            series_key: tuple[int, int] = s.key  # type: ignore[assignment]
+            category_id, node_id = series_key
             history = series[s.key]
             shown = []
             for k in range(SERIES_DAYS_SHOWN - 1, -1, -1):
@@ -195,8 +196,9 @@ def repeated_candidates(
             events.append((("place", place), created, pk))
     out = []
     for r in spikes.repeated_reports(events, window_days=window_days, threshold=threshold):
-        subject_kind, subject = r.key  # type: ignore[misc]
-        ids = sorted(int(i) for i in r.ids)  # type: ignore[call-overload]
+        subject_key: tuple[str, str] = r.key  # type: ignore[assignment]
+        subject_kind, subject = subject_key
+        ids = sorted(int(str(i)) for i in r.ids)
         members = [by_id[i] for i in ids]
         node_id = common_node(m[2] for m in members)
         tops = Counter(tree.top.get(m[3], m[3]) for m in members if m[3])
