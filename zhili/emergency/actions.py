@@ -270,7 +270,7 @@ def do_acknowledge(token: str, *, now: datetime | None = None) -> Acknowledgemen
 
 
 def do_acknowledge_as_user(alert: Alert, *, actor: Any) -> Acknowledgement:
-    ack = Acknowledgement.objects.filter(alert=alert, user_id=getattr(actor, "pk", None)).first()
+    ack = Acknowledgement.objects.filter(alert=alert, user_id=actor.pk).first() if actor.pk else None
     if ack is None:
         raise NotFound()
     return do_acknowledge(ack.token)

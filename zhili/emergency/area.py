@@ -81,7 +81,7 @@ class Area:
                 )
                 .values_list("pk", "lat", "lng")
                 .iterator(chunk_size=2000)
-                if shape.covers(point(lat, lng))
+                if lat is not None and lng is not None and shape.covers(point(lat, lng))
             ]
             ids |= set(Household.objects.filter(building_id__in=inside).values_list("pk", flat=True))
         return Household.objects.filter(pk__in=ids)

@@ -59,8 +59,10 @@ class AlertForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         nodes = _scope_nodes(user, Perm.DRAFT)
-        self.fields["node"].queryset = nodes.exclude(kind=NodeKind.GRID)
-        self.fields["grids"].queryset = nodes.filter(kind=NodeKind.GRID)
+        node, grids = self.fields["node"], self.fields["grids"]
+        assert isinstance(node, forms.ModelChoiceField) and isinstance(grids, forms.ModelMultipleChoiceField)
+        node.queryset = nodes.exclude(kind=NodeKind.GRID)
+        grids.queryset = nodes.filter(kind=NodeKind.GRID)
         if not self.is_bound and "effective" not in self.initial:
             now = timezone.localtime().replace(second=0, microsecond=0)
             self.initial.setdefault("effective", now)
@@ -90,7 +92,9 @@ class MobiliseForm(forms.Form):
 
     def __init__(self, *args: Any, tags: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tags"].choices = [(t.code, t.name) for t in tags]
+        field = self.fields["tags"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(t.code, t.name) for t in tags]
 
 
 class CheckForm(forms.Form):
@@ -107,4 +111,6 @@ class ModeForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["node"].queryset = _scope_nodes(user, Perm.SWITCH_MODE).exclude(kind=NodeKind.GRID)
+        node = self.fields["node"]
+        assert isinstance(node, forms.ModelChoiceField)
+        node.queryset = _scope_nodes(user, Perm.SWITCH_MODE).exclude(kind=NodeKind.GRID)

@@ -116,7 +116,9 @@ def ack_counts(alert: Alert) -> list[AckCounts]:
 
 
 def own_acknowledgement(alert: Alert, user: Any) -> Acknowledgement | None:
-    return Acknowledgement.objects.filter(alert=alert, user_id=getattr(user, "pk", None)).first()
+    if not getattr(user, "pk", None):
+        return None
+    return Acknowledgement.objects.filter(alert=alert, user_id=user.pk).first()
 
 
 # The mobilisation board ----------------------------------------------------------------------------

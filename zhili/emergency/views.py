@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms import ModelChoiceField, ModelMultipleChoiceField
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -75,7 +76,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 
 
 def _alert_form_page(request: HttpRequest, form: AlertForm, alert: Alert | None) -> HttpResponse:
-    grids = list(form.fields["grids"].queryset)  # type: ignore[attr-defined]
+    field = form.fields["grids"]
+    assert isinstance(field, ModelMultipleChoiceField)
+    grids = list(field.queryset or [])
     return render(
         request,
         "emergency/alert_form.html",
@@ -407,9 +410,7 @@ def mode(request: HttpRequest) -> HttpResponse:
             )
             return redirect("emergency:mode")
     active = list(
-        EmergencyMode.objects.filter(
-            ended_at__isnull=True, node__in=form.fields["node"].queryset
-        ).select_related(  # type: ignore[attr-defined]
+        EmergencyMode.objects.filter(ended_at__isnull=True, node__in=_mode_nodes(form)).select_related(
             "node", "alert", "started_by"
         )
     )
@@ -423,6 +424,12 @@ def mode(request: HttpRequest) -> HttpResponse:
             "alert_id": request.GET.get("alert", ""),
         },
     )
+
+
+def _mode_nodes(form: ModeForm) -> Any:
+    field = form.fields["node"]
+    assert isinstance(field, ModelChoiceField)
+    return field.queryset
 
 
 def board_url(alert: Alert) -> str:
