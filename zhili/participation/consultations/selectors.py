@@ -142,7 +142,9 @@ class ChangeView:
     by: str
 
 
-def _shown(field_name: str, value: str) -> str:
+def _shown(field_name: str, value: str, meetings: dict[str, str] | None = None) -> str:
+    if field_name == "meeting" and meetings is not None:
+        return meetings.get(value, value)
     if field_name == "status" and value in MilestoneStatus.values:
         return str(MilestoneStatus(value).label)
     if field_name == "percent" and value != "":
@@ -158,6 +160,10 @@ def history(topic: Topic) -> list[ChangeView]:
         .select_related("decision", "milestone", "changed_by")
         .order_by("-changed_at", "-id")
     )
+    meetings = {
+        str(m.pk): f"{timezone.localtime(m.held_at):%Y-%m-%d} {m.place}"
+        for m in Meeting.objects.filter(topic=topic)
+    }
     for change in changes:
         what = (
             change.milestone.title
@@ -173,8 +179,8 @@ def history(topic: Topic) -> list[ChangeView]:
                 change,
                 what,
                 str(label()) if label else change.field,
-                _shown(change.field, change.old_value),
-                _shown(change.field, change.new_value),
+                _shown(change.field, change.old_value, meetings),
+                _shown(change.field, change.new_value, meetings),
                 by,
             )
         )

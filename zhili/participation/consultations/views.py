@@ -444,7 +444,6 @@ def document(request: HttpRequest, pk: int, document_id: int) -> FileResponse:
         filename=f"{doc.title}{doc.extension}",
     )
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; plugin-types application/pdf"
     return response
 
 

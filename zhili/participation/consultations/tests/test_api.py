@@ -80,3 +80,16 @@ def test_support_refusals_have_codes(client, region, consulting):
         f"{BASE}/topics/{consulting.topic.pk}/proposals/999999/support", {}, content_type="application/json"
     )
     assert response.status_code == 404
+
+
+def test_list_query_count_does_not_grow_with_topics(
+    client, region, staff, today, django_assert_max_num_queries
+):
+    for i in range(5):
+        topic = actions.do_create_topic(
+            node=region.c1, title=f"议题{i}", body="b", opens_on=today, closes_on=today, actor=staff
+        )
+        actions.do_transition_topic(topic, "open", actor=staff)
+    client.force_login(verified_resident(region.grid_a))
+    with django_assert_max_num_queries(8):
+        assert len(client.get(f"{BASE}/topics").json()) == 5
