@@ -61,14 +61,14 @@ DISPATCHABLE = (CaseStatus.PENDING, CaseStatus.ACCEPTED, CaseStatus.RETURNED)
 
 
 def queue_labels() -> dict[str, Any]:
-    from django.utils.translation import gettext_lazy as _l
+    from django.utils.translation import gettext_lazy
 
     return {
-        Queue.MINE: _l("My cases"),
-        Queue.DISPATCH: _l("To dispatch"),
-        Queue.VERIFY: _l("To verify"),
-        Queue.OVERDUE: _l("Overdue"),
-        Queue.ALL: _l("All"),
+        Queue.MINE: gettext_lazy("My cases"),
+        Queue.DISPATCH: gettext_lazy("To dispatch"),
+        Queue.VERIFY: gettext_lazy("To verify"),
+        Queue.OVERDUE: gettext_lazy("Overdue"),
+        Queue.ALL: gettext_lazy("All"),
     }
 
 
@@ -542,6 +542,7 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
         name = category.name if category else str(suggested["category"])
     return {
         "source": case.category_source,
+        "source_label": _category_source_label(case.category_source),
         "confidence": case.category_confidence,
         "suggested_code": suggested.get("category", ""),
         "suggested_name": name,
@@ -549,6 +550,19 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
         "model": suggested.get("model", ""),
         "terms": terms,
     }
+
+
+def _category_source_label(source: str) -> str:
+    from django.utils.translation import gettext as _
+
+    labels = {
+        "reporter": _("chosen by the resident"),
+        "classifier": _("set by the classifier"),
+        "staff": _("set by staff at intake"),
+        "system": _("set by the sending system"),
+        "dispatcher": _("corrected by the dispatcher"),
+    }
+    return labels.get(source, source)
 
 
 def duplicates(user: Any, case: Case, *, limit: int = 5) -> list[dict[str, Any]]:
