@@ -258,3 +258,43 @@ def test_topic_list_query_count_does_not_grow_with_topics(
     client.force_login(staff)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("consultations:staff_list")).status_code == 200
+
+
+def _write_urls(decided):
+    topic = decided.topic
+    decision = decided.decision
+    milestone = decision.milestones.first()
+    return [
+        reverse("consultations:topic_edit", args=[topic.pk]),
+        reverse("consultations:document_add", args=[topic.pk]),
+        reverse("consultations:transition", args=[topic.pk, "start"]),
+        reverse("consultations:meeting_new", args=[topic.pk]),
+        reverse("consultations:decision_new", args=[topic.pk]),
+        reverse("consultations:decision_edit", args=[topic.pk, decision.pk]),
+        reverse("consultations:milestone_new", args=[topic.pk, decision.pk]),
+        reverse("consultations:milestone_edit", args=[topic.pk, milestone.pk]),
+        reverse("consultations:moderate", args=[topic.pk, "comment", 1]),
+    ]
+
+
+@pytest.mark.parametrize(("persona", "status"), [("outsider", 404), ("leader", 403), ("auditor", 404)])
+def test_every_staff_write_is_404_outside_and_403_read_only(client, login, decided, persona, status):
+    login(persona)
+    for url in _write_urls(decided):
+        assert client.post(url, {}).status_code == status, url
+    decided.topic.refresh_from_db()
+    assert decided.topic.state == "decided"
+
+
+def test_resident_writes_outside_the_territory_are_404(client, region, consulting):
+    topic = consulting.topic
+    proposal = actions.do_submit_proposal(topic, title="t", body="b", actor=consulting.residents[0])
+    client.force_login(verified_resident(region.grid_d))
+    for url, data in (
+        (reverse("consultations:propose", args=[topic.pk]), {"title": "t", "body": "b"}),
+        (reverse("consultations:comment", args=[topic.pk]), {"body": "b"}),
+        (reverse("consultations:support", args=[topic.pk, proposal.pk]), {"support": "1"}),
+        (reverse("consultations:follow", args=[topic.pk]), {"follow": "1"}),
+    ):
+        assert client.post(url, data).status_code == 404, url
+    assert not Support.objects.exists() and not Follow.objects.exists() and Proposal.objects.count() == 1
