@@ -263,3 +263,34 @@ def test_read_only_roles_are_refused_steps(client, login, region, draft):
     assert client.get(f"/emergency/alerts/{alert.pk}/").status_code == 200
     assert client.post(f"/emergency/alerts/{alert.pk}/act/cancel/").status_code == 403
     assert Alert.objects.get(pk=alert.pk).status == S.SENT
+
+
+def test_the_sweep_expires_alerts_and_queues_waiting_messages(region, approved, people):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    alert = do_transition_alert(approved(grids=[region.grid_a]), T.SEND, actor=region.user("dispatcher"))
+    assert Acknowledgement.objects.filter(alert=alert, notified_at__isnull=True).exists()  # no task ran
+    now = timezone.now()
+    Alert.objects.filter(pk=alert.pk).update(
+        effective=now - timezone.timedelta(hours=2), expires=now - timezone.timedelta(minutes=1)
+    )
+    out = io.StringIO()
+    call_command("emergency", "sweep", "--json", stdout=out)
+    counts = json.loads(out.getvalue())
+    assert counts == {"expired": 1, "queued": Acknowledgement.objects.filter(alert=alert).count()}
+    assert Alert.objects.get(pk=alert.pk).status == S.EXPIRED
+    assert not Acknowledgement.objects.filter(notified_at__isnull=True).exists()
+
+
+def test_the_alert_list_reads_in_a_fixed_number_of_queries(
+    client, login, region, approved, django_assert_max_num_queries
+):
+    for _n in range(3):
+        do_transition_alert(approved(), T.SEND, actor=region.user("dispatcher"))
+    login("grid_worker_a")
+    with django_assert_max_num_queries(8):
+        page = client.get("/emergency/")
+    assert page.content.decode().count("/emergency/alerts/") >= 3
