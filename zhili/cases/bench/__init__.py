@@ -113,7 +113,6 @@ def bench_environment(database_url: str, var_dir: str) -> dict[str, str]:
             "ZHILI_LOG_LEVEL": "WARNING",
             "ZHILI_VAR_DIR": var_dir,
             "ZHILI_DB_CONN_MAX_AGE": "600",
-            "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
     env.pop("ZHILI_SIGNING_KEY", None)
@@ -146,10 +145,10 @@ def free_port() -> int:
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log: Any) -> Iterator[None]:
     command = [
-        sys.executable, "-m", "gunicorn", "zhili.wsgi:application",
+        sys.executable, "-m", "gunicorn", "zhili.cases.bench.wsgi:application", "--preload",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
         "--worker-class", "gthread" if threads > 1 else "sync", "--threads", str(threads),
-        "--backlog", "512", "--log-level", "warning", "--timeout", "60",
+        "--backlog", "512", "--log-level", "warning", "--timeout", "120",
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, stdout=log, stderr=log)  # noqa: S603
     try:
