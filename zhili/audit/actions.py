@@ -112,6 +112,49 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
+def _append_postgresql(fields: dict[str, Any]) -> AuditEvent:
+    """Lock, read the head and insert the hashed row in one round trip (PostgreSQL).
+
+    Every writer of the log waits for the one holding the chain lock until it commits, so the
+    time between taking the lock and committing bounds how many actions commit per second; here
+    it is one message to the server instead of three. The statements run one after the other,
+    each with its own snapshot, so the head is read after the lock is held. The hash is the same
+    as ``compute_hash``: SHA-256 of the previous hash and the canonical JSON of the payload.
+    """
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    head = f"SELECT hash FROM {table} ORDER BY id DESC LIMIT 1"
+    payload = canonical_json(event_payload(**fields)).encode("utf-8")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s); "
+            f"INSERT INTO {table} (occurred_at, actor_id, actor_label, action, target_type, target_id,"
+            " node_id, node_path, details, prev_hash, hash)"
+            " SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, head.hash,"
+            " encode(sha256(convert_to(head.hash, 'UTF8') || %s::bytea), 'hex')"
+            f" FROM (SELECT coalesce(({head}), %s) AS hash) AS head"
+            " RETURNING id, prev_hash, hash",
+            [
+                _CHAIN_LOCK_KEY,
+                fields["occurred_at"],
+                fields["actor_id"],
+                fields["actor_label"],
+                fields["action"],
+                fields["target_type"],
+                fields["target_id"],
+                fields["node_id"],
+                fields["node_path"],
+                json.dumps(fields["details"], ensure_ascii=False),
+                payload,
+                GENESIS_HASH,
+            ],
+        )
+        cursor.nextset()
+        pk, prev_hash, digest = cursor.fetchone()
+    event = AuditEvent(id=pk, prev_hash=prev_hash, hash=digest, **fields)
+    event._state.adding, event._state.db = False, connection.alias
+    return event
+
+
 def record_audit(
     action: AuditAction,
     *,
@@ -123,9 +166,6 @@ def record_audit(
     """Append one event to the chain. Call it inside the transaction of the action it records."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record_audit must run inside the action's transaction")
-    _lock_chain()
-    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-    prev_hash = head or GENESIS_HASH
     clean_details = clean_json(details or {})
     fields: dict[str, Any] = {
         "occurred_at": timezone.now(),
@@ -138,6 +178,11 @@ def record_audit(
         "node_path": getattr(node, "path", "") or "",
         "details": clean_details,
     }
+    if connection.vendor == "postgresql":
+        return _append_postgresql(fields)
+    _lock_chain()
+    head = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    prev_hash = head or GENESIS_HASH
     digest = compute_hash(prev_hash, event_payload(**fields))
     return AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **fields)
 
