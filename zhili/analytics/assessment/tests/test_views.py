@@ -190,3 +190,28 @@ def test_the_xlsx_report_has_the_monthly_layout(client, login, region, example, 
 
     assert ws["A9"].value == gettext("Prepared by (signature):") and ws["A10"].value == gettext("Date:")
     assert ws.column_dimensions["B"].width >= 20
+
+
+def test_the_ranking_page_reads_in_a_fixed_number_of_queries(client, login, region, example, run):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhili.core.testing import make_user
+    from zhili.territory.actions import do_create_node
+    from zhili.territory.models import NodeKind
+
+    login("supervisor")
+    url = reverse("assessment:run", args=[run.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    for n in range(6):
+        grid = do_create_node(
+            kind=NodeKind.GRID, name=f"Extra {n}", code=f"S-C2-X{n}", parent=region.c2, actor=None
+        )
+        make_user(f"gw_x{n}", role=None, node=grid)
+    actions.do_compute_run(indicator_set=example.grid_set, month=OCTOBER, actor=region.user("supervisor"))
+    assert run.results.count() == 9
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url).status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
