@@ -30,6 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -208,18 +209,17 @@ def run(
             client = _child(env, "prepare")
             headers = {"Cookie": client["cookie"], "X-CSRFToken": client["csrf"]}
             port = free_port()
-            common = {"port": port, "headers": headers, "concurrency": concurrency}
-            common["processes"] = client_processes
+            load = partial(
+                drive, port=port, headers=headers, concurrency=concurrency, processes=client_processes
+            )
             try:
                 with gunicorn(env, port=port, workers=workers, threads=threads, log=log):
-                    # Warm-up: every worker imports, connects and fills its caches, unmeasured.
-                    warm = drive(path=SUBMIT_PATH, body="submit", requests=warmup, tag="w", **common)
-                    drive(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb", **common)
+                    # Warm-up: every worker connects and fills its caches, unmeasured.
+                    warm = load(path=SUBMIT_PATH, body="submit", requests=warmup, tag="w")
+                    load(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb")
                     load_before = os.getloadavg()
-                    submit = drive(
-                        path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup, **common
-                    )
-                    base = drive(path=BASELINE_PATH, body="baseline", requests=requests, tag="b", **common)
+                    submit = load(path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup)
+                    base = load(path=BASELINE_PATH, body="baseline", requests=requests, tag="b")
             except Exception:
                 log.seek(0)
                 sys.stderr.write(log.read()[-5000:].decode("utf-8", "replace"))

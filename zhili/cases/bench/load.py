@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -172,7 +173,13 @@ def drive(
     workers = [context.Process(target=run_process, args=(job, barrier, results)) for job in jobs]
     for worker in workers:
         worker.start()
-    outcomes = [results.get(timeout=3600) for _job in jobs]
+    outcomes: list[Outcome] = []
+    while len(outcomes) < len(jobs):
+        try:
+            outcomes.append(results.get(timeout=5))
+        except queue.Empty:
+            if not any(worker.is_alive() for worker in workers):
+                raise RuntimeError("a load generator process died (see above)") from None
     for worker in workers:
         worker.join()
     latencies = sorted(x for o in outcomes for x in o.latencies)
