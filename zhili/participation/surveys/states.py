@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class SurveyStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")  # questions and audience are being written
-    OPEN = "open", _("Open")  # residents of the audience answer (within the time window)
-    CLOSED = "closed", _("Closed")  # no more answers; results stay
+    DRAFT = "draft", pgettext_lazy("survey status", "Draft")  # questions and audience are being written
+    OPEN = (
+        "open",
+        pgettext_lazy("survey status", "Open"),
+    )  # residents of the audience answer (within the time window)
+    CLOSED = "closed", pgettext_lazy("survey status", "Closed")  # no more answers; results stay
 
 
 class Transition(models.TextChoices):
