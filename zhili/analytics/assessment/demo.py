@@ -20,8 +20,8 @@ GRID_INDICATORS: list[tuple[str, int, str, Any, Any, Any, Any, str]] = [
     ("resolution_rate", 15, "linear", 50, 95, None, None, "full"),
     ("satisfaction_rate", 20, "linear", 60, 95, None, None, "full"),
     ("reopen_rate", 10, "linear", 20, 0, None, None, "full"),
-    ("patrol_reports", 10, "per_item", None, None, 10, 100, "zero"),
-    ("tagged_visits", 5, "per_item", None, None, 20, 100, "zero"),
+    ("patrol_reports", 10, "per_item", None, None, 25, 100, "zero"),
+    ("tagged_visits", 5, "per_item", None, None, 5, 100, "zero"),
     ("warnings_handled", 5, "linear", 50, 100, None, None, "full"),
 ]
 WORKER_INDICATORS = [row for row in GRID_INDICATORS if row[0] != "warnings_handled"]
