@@ -6,20 +6,43 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.roles import Role
 from zhili.authz.policies import roles_of
 
-# (label, url name, roles that see it; empty = every logged-in staff user)
+LEADERS = frozenset({Role.LEADER, Role.SUPERVISOR, Role.COMMUNITY_STAFF})
+OFFICE = frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.RESIDENT}
+
+
+# (label, url name, roles that see it; empty = every logged-in user). The labels have a context of
+# their own so that a menu word never changes the same word elsewhere (Emergency: 应急 here, 特急 as urgency).
 NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
-    (_("Home"), "core:home", frozenset()),
-    (_("Grid map"), "territory:map", frozenset()),
-    (_("Cases"), "cases:list", frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.PARTY_SECRETARY}),
-    (_("Residents"), "residents:search", frozenset(Role) - {Role.AUDITOR, Role.ADMIN}),
-    (_("Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
-    (_("Audit log"), "audit:events", frozenset({Role.AUDITOR})),
-    (_("Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
+    (pgettext_lazy("menu", "Home"), "core:home", frozenset()),
+    (pgettext_lazy("menu", "Cockpit"), "analytics:cockpit", LEADERS),
+    (pgettext_lazy("menu", "Grid map"), "territory:map", frozenset()),
+    (
+        pgettext_lazy("menu", "Cases"),
+        "cases:list",
+        frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.PARTY_SECRETARY},
+    ),
+    (pgettext_lazy("menu", "My grid"), "cases:field", frozenset({Role.GRID_WORKER})),
+    (pgettext_lazy("menu", "Warnings"), "intelligence:warnings", LEADERS),
+    (pgettext_lazy("menu", "Hotspots"), "intelligence:hotspots", LEADERS | {Role.DISPATCHER}),
+    (pgettext_lazy("menu", "Assessment"), "assessment:index", LEADERS),
+    (pgettext_lazy("menu", "Emergency"), "emergency:alerts", OFFICE),
+    (pgettext_lazy("menu", "Check tasks"), "emergency:tasks", frozenset({Role.GRID_WORKER})),
+    (pgettext_lazy("menu", "Residents"), "residents:search", frozenset(Role) - {Role.AUDITOR, Role.ADMIN}),
+    (pgettext_lazy("menu", "Surveys"), "surveys:list", LEADERS | {Role.PARTY_SECRETARY}),
+    (pgettext_lazy("menu", "My surveys"), "surveys:mine", frozenset({Role.RESIDENT})),
+    (
+        pgettext_lazy("menu", "Consultations"),
+        "consultations:topics",
+        frozenset(Role) - {Role.AUDITOR, Role.ADMIN},
+    ),
+    (pgettext_lazy("menu", "Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
+    (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
+    (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
 ]
 
 

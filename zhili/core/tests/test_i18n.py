@@ -17,6 +17,12 @@ def test_there_are_catalogues():
     assert CATALOGUES, "no zh_Hans catalogue found"
 
 
+def _compiled(compiled: gettext.GNUTranslations, entry: polib.POEntry) -> str:
+    if entry.msgctxt:
+        return compiled.pgettext(entry.msgctxt, entry.msgid)
+    return compiled.gettext(entry.msgid)
+
+
 @pytest.mark.parametrize("po_path", CATALOGUES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_catalogue_is_fully_translated_and_its_mo_is_current(po_path):
     po = polib.pofile(str(po_path))
@@ -29,7 +35,7 @@ def test_catalogue_is_fully_translated_and_its_mo_is_current(po_path):
     stale = [
         entry.msgid
         for entry in po.translated_entries()
-        if not entry.msgid_plural and compiled.gettext(entry.msgid) != entry.msgstr
+        if not entry.msgid_plural and _compiled(compiled, entry) != entry.msgstr
     ]
     assert not stale, f"{po_path.with_suffix('.mo')} is older than its .po: {stale[:5]}"
 

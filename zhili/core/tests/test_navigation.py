@@ -1,0 +1,50 @@
+"""The menu: each persona sees the entries of its posts, and every entry it sees opens."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from zhili.core.context_processors import NAV_ENTRIES
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "resident", "grid_worker_a", "community_staff", "dispatcher", "handler", "supervisor",
+    "leader", "party_secretary", "auditor", "admin",
+]  # fmt: skip
+
+
+def _menu(client) -> list[str]:
+    response = client.get(reverse("core:home"))
+    assert response.status_code == 200
+    return [entry["url"] for entry in response.context["nav_entries"]]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_menu_entry_opens_for_the_persona_that_sees_it(client, login, persona):
+    login(persona)
+    urls = _menu(client)
+    assert urls[0] == reverse("core:home")
+    for url in urls:
+        response = client.get(url, follow=True)  # a resident's 居民 entry leads to their own page
+        assert response.status_code == 200, (persona, url, response.status_code)
+
+
+def test_posts_decide_the_menu(client, login):
+    login("grid_worker_a")
+    worker = set(_menu(client))
+    assert reverse("cases:field") in worker and reverse("emergency:tasks") in worker
+    assert reverse("analytics:cockpit") not in worker and reverse("audit:events") not in worker
+    login("leader")
+    leader = set(_menu(client))
+    wanted = ("analytics:cockpit", "assessment:index", "intelligence:warnings")
+    assert {reverse(name) for name in wanted} <= leader
+    assert reverse("cases:field") not in leader
+    login("auditor")
+    assert set(_menu(client)) == {reverse("core:home"), reverse("territory:map"), reverse("audit:events")}
+
+
+def test_every_entry_names_a_page():
+    for _label, url_name, _roles in NAV_ENTRIES:
+        assert reverse(url_name).startswith("/")
