@@ -55,3 +55,16 @@ def test_loading_twice_adds_nothing(demo):
     before = (Topic.objects.count(), Support.objects.count(), OutcomeChange.objects.count())
     load_demo(5)
     assert (Topic.objects.count(), Support.objects.count(), OutcomeChange.objects.count()) == before
+
+
+def test_after_the_election_demo_the_resident_keeps_their_linked_record():
+    from zhili.participation.demo import load_demo_election
+    from zhili.participation.elections.models import ResidentAccount
+
+    do_load_demo_region(5, scale=0.05)
+    load_demo_election(5)
+    link = ResidentAccount.objects.get(user__username="jumin")
+    load_demo(5)
+    assert ResidentAccount.objects.get(user__username="jumin").person_id == link.person_id
+    # the record the election demo linked is the one that supported the elevator's first proposal
+    assert Support.objects.filter(person=link.person, proposal__title="电梯加装在楼栋北侧").exists()
