@@ -26,6 +26,8 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
         "cases:list",
         frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.PARTY_SECRETARY},
     ),
+    (pgettext_lazy("menu", "Report a problem"), "cases:new", frozenset({Role.RESIDENT})),
+    (pgettext_lazy("menu", "Follow my request"), "cases:track", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "My grid"), "cases:field", frozenset({Role.GRID_WORKER})),
     (pgettext_lazy("menu", "Warnings"), "intelligence:warnings", LEADERS),
     (pgettext_lazy("menu", "Hotspots"), "intelligence:hotspots", LEADERS | {Role.DISPATCHER}),
