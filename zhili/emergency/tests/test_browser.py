@@ -12,6 +12,15 @@ from zhili.emergency.states import AlertTransition
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _views_imported():
+    # Import every page module before the browser's first request: on a busy machine importing the
+    # whole URLconf inside that request can take longer than the page timeout.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018
+
+
 def test_a_grid_worker_completes_check_tasks_on_a_phone(browser_login, region, approved, people):
     alert = do_transition_alert(approved(), AlertTransition.SEND, actor=region.user("dispatcher"))
     do_mobilise(alert, actor=region.user("dispatcher"), tag_codes=["elderly_alone", "disabled"])
@@ -45,3 +54,35 @@ def test_a_grid_worker_completes_check_tasks_on_a_phone(browser_login, region, a
     helped = next(t for t in tasks.values() if t.outcome == "needs_help")
     case = Case.objects.get(pk=helped.case_id)
     assert case.urgency == "emergency" and case.body == "一楼进水，老人需要转移"
+
+
+def test_a_dispatcher_draws_the_area_on_the_map_and_the_board_draws_its_chart(
+    browser_login, region, approved, people
+):
+    from zhili.emergency.models import Alert
+    from zhili.territory.geometry import parse_boundary
+
+    page = browser_login("dispatcher")
+    page.goto(page.base_url + "/emergency/alerts/new/")
+    page.select_option("select[name=node]", str(region.street.pk))
+    page.fill("input[name=event]", "暴雨")
+    page.fill("input[name=headline]", "暴雨橙色预警")
+    page.wait_for_selector("#area-map[data-ready='1']")
+    page.locator("#area-map").scroll_into_view_if_needed()
+    box = page.locator("#area-map").bounding_box()
+    for fx, fy in ((0.35, 0.4), (0.5, 0.4), (0.5, 0.6), (0.35, 0.6)):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    assert page.input_value("input[name=polygon]").startswith('{"type":"Polygon"')
+    page.click("#alert-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    alert = Alert.objects.get(headline="暴雨橙色预警")
+    shape = parse_boundary(alert.polygon)
+    assert len(alert.polygon["coordinates"][0]) == 5 and shape.area > 0
+    page.wait_for_selector("#area-map[data-ready='1']")
+
+    sent = approved()
+    do_transition_alert(sent, AlertTransition.SEND, actor=region.user("dispatcher"))
+    do_mobilise(sent, actor=region.user("dispatcher"), tag_codes=["elderly_alone"])
+    page.goto(f"{page.base_url}/emergency/alerts/{sent.pk}/board/")
+    page.wait_for_selector("#board-chart[data-ready='1'] canvas")
+    assert page.locator("#board-table tbody tr").count() == 2
