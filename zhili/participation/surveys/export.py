@@ -101,7 +101,7 @@ def survey_workbook(survey: Survey) -> bytes:
     ):
         answers.setdefault(answer.response_id, []).append(answer)
     for response in responses.order_by("submitted_on", "person__name"):
-        cells: list[Any] = [""] * len(questions)
+        row_cells: list[Any] = [""] * len(questions)
         for answer in answers.get(response.pk, []):
             qid = answer.question_id
             if qid not in column:
@@ -115,7 +115,7 @@ def survey_workbook(survey: Survey) -> bytes:
                 value = answer.number
             else:
                 value = answer.text
-            cells[column[qid]] = value
+            row_cells[column[qid]] = value
         head: list[Any] = [response.submitted_on]
         if not survey.anonymous:
             head += [
@@ -123,7 +123,7 @@ def survey_workbook(survey: Survey) -> bytes:
                 response.community.name if response.community else "",
                 response.grid.name if response.grid else "",
             ]
-        raw.append(head + cells)
+        raw.append(head + row_cells)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

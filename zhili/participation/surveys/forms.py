@@ -17,12 +17,15 @@ from zhili.participation.surveys.actions import parse_options
 from zhili.participation.surveys.models import Question, Section, Survey
 from zhili.participation.surveys.rules import CONDITION_KINDS, MAX_TEXT_LENGTH, QuestionKind
 from zhili.residents.models import Tag
+from zhili.territory.models import Node
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class SurveyForm(forms.Form):
-    node = forms.ModelChoiceField(queryset=None, label=_("Territory (who is asked)"))  # type: ignore[arg-type]
+    node: forms.ModelChoiceField[Node] = forms.ModelChoiceField(
+        queryset=Node.objects.none(), label=_("Territory (who is asked)")
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
         label=_("Description"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})

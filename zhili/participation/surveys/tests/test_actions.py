@@ -39,7 +39,7 @@ def test_a_verified_resident_of_the_territory_answers_once(region, build):
     with pytest.raises(DomainError) as second:
         actions.do_submit_response(survey, actor=user, answers=good_answers(survey, colour=1))
     assert second.value.code == "already_answered"
-    assert "已经" in second.value.message or "already" in second.value.message
+    assert "每位居民只能填写一次" in second.value.message
     assert Response.objects.filter(survey=survey).count() == 1
 
 

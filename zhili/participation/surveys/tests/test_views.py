@@ -199,3 +199,31 @@ def test_export_holds_the_same_counts(region, build, client, staff):
     responses = list(book.worksheets[-1].iter_rows(values_only=True))
     assert len(responses) == 4  # header and three responses
     assert all("res" not in str(cell) for row in responses for cell in row)
+
+
+# -- query counts -----------------------------------------------------------------------------
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_list_pages_do_not_query_per_survey(region, build, client, staff):
+    build()
+    user = resident(region.grid_a)
+    client.force_login(staff)
+    staff_one = _queries(client, reverse("surveys:list"))
+    client.force_login(user)
+    mine_one = _queries(client, reverse("surveys:mine"))
+    for _ in range(3):
+        build()
+    client.force_login(staff)
+    assert _queries(client, reverse("surveys:list")) == staff_one
+    client.force_login(user)
+    # Each open survey's audience check is one query (age and tags need the person's record).
+    assert _queries(client, reverse("surveys:mine")) <= mine_one + 3 * 2
