@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from zhili.analytics.assessment import actions, policies, selectors
 from zhili.core.errors import NotFound
@@ -132,13 +132,13 @@ def get_trace(request: HttpRequest, run_id: int, score_id: int) -> dict[str, obj
 
 
 @router.post("/runs", response={201: RunOut})
-def compute(request: HttpRequest, payload: ComputeIn) -> tuple[int, dict[str, object]]:
+def compute(request: HttpRequest, payload: ComputeIn) -> Status:
     _staff(request)
     indicator_set = policies.get_set_for_user(request.user, payload.indicator_set, manage=True)
     run = actions.do_compute_run(
         indicator_set=indicator_set, month=actions.parse_month(payload.month), actor=request.user
     )
-    return 201, _run_out(run)
+    return Status(201, _run_out(run))
 
 
 @router.post("/runs/{run_id}/recompute", response=RunOut)
@@ -154,6 +154,6 @@ def publish(request: HttpRequest, run_id: int) -> dict[str, object]:
 
 
 @router.post("/runs/{run_id}/correct", response={201: RunOut})
-def correct(request: HttpRequest, run_id: int, payload: CorrectIn) -> tuple[int, dict[str, object]]:
+def correct(request: HttpRequest, run_id: int, payload: CorrectIn) -> Status:
     run = policies.get_run_for_user(request.user, run_id, manage=True)
-    return 201, _run_out(actions.do_correct_run(run, reason=payload.reason, actor=request.user))
+    return Status(201, _run_out(actions.do_correct_run(run, reason=payload.reason, actor=request.user)))

@@ -215,3 +215,26 @@ def test_the_ranking_page_reads_in_a_fixed_number_of_queries(client, login, regi
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_api_computes_publishes_and_corrects_like_the_pages(client, login, region, example):
+    login("supervisor")
+    body = {"indicator_set": example.grid_set.pk, "month": "2026-10"}
+    created = client.post("/api/v1/assessment/runs", body, content_type="application/json")
+    assert created.status_code == 201 and created.json()["state"] == "draft"
+    run_id = created.json()["id"]
+    detail = client.get(f"/api/v1/assessment/runs/{run_id}").json()
+    assert [(r["label"], r["total"], r["rank"]) for r in detail["results"]][:2] == [
+        ("Grid A", "55.84", 1),
+        ("Grid B", "40.00", 2),
+    ]
+    assert client.post(f"/api/v1/assessment/runs/{run_id}/publish").json()["state"] == "published"
+    again = client.post(f"/api/v1/assessment/runs/{run_id}/publish")
+    assert again.status_code == 409 and again.json()["code"] == "bad_state"
+    refused = client.post("/api/v1/assessment/runs", body, content_type="application/json")
+    assert refused.status_code == 400 and refused.json()["code"] == "already_published"
+    corrected = client.post(
+        f"/api/v1/assessment/runs/{run_id}/correct", {"reason": "复核"}, content_type="application/json"
+    )
+    assert corrected.status_code == 201 and corrected.json()["version"] == 2
+    assert corrected.json()["supersedes"] == run_id
