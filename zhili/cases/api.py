@@ -337,14 +337,15 @@ def webhook(request: HttpRequest, response: HttpResponse) -> Any:
     return _reply(response, status, body, replayed)
 
 
-@router.get(
+@router.post(
     "/track",
     auth=None,
     response={200: TrackOut, 404: ErrorOut, 429: ErrorOut},
     url_name="cases_track",
     summary="Public tracking by code and the last four digits of the phone (rate-limited)",
+    description="A POST, so that the four digits stay out of URLs, proxy logs and browser history.",
 )
-def track(request: HttpRequest, query: Query[TrackQuery]) -> Any:
+def track(request: HttpRequest, query: TrackQuery) -> Any:
     case = tracking.lookup(client_address(request), query.code, query.phone4)
     return selectors.public_view(case)
 

@@ -304,9 +304,20 @@ def test_the_webhook_is_off_without_a_secret(client, region):
 # Public tracking ----------------------------------------------------------------------------------
 
 
+def _track(client, code: str, phone4: str, **extra):
+    body = {"code": code, "phone4": phone4}
+    return client.post(f"{API}/track", body, content_type="application/json", **extra)
+
+
+def test_tracking_is_a_post_so_the_digits_stay_out_of_urls(client, walker):
+    case = walker.to(S.PENDING)
+    assert client.get(f"{API}/track", {"code": case.code, "phone4": "5678"}).status_code == 405
+    assert _track(client, case.code, "5678").status_code == 200
+
+
 def test_tracking_shows_a_redacted_timeline(client, walker):
     case = walker.to(S.RESOLVED)
-    response = client.get(f"{API}/track", {"code": case.code.lower(), "phone4": "5678"})
+    response = _track(client, case.code.lower(), "5678")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["status"] == "resolved"
@@ -325,19 +336,19 @@ def test_tracking_shows_a_redacted_timeline(client, walker):
 
 def test_tracking_answers_404_for_a_wrong_code_or_phone(client, walker):
     case = walker.to(S.PENDING)
-    assert client.get(f"{API}/track", {"code": case.code, "phone4": "0000"}).status_code == 404
-    assert client.get(f"{API}/track", {"code": "ZZZZZZZZZZ", "phone4": "5678"}).status_code == 404
+    assert _track(client, case.code, "0000").status_code == 404
+    assert _track(client, "ZZZZZZZZZZ", "5678").status_code == 404
 
 
 @override_settings(ZHILI_TRACK_FAILURE_LIMIT=10)
 def test_tracking_is_locked_after_ten_failures_per_client(client, walker):
     case = walker.to(S.PENDING)
     for digits in range(10):
-        assert client.get(f"{API}/track", {"code": case.code, "phone4": f"{digits:04d}"}).status_code == 404
-    locked = client.get(f"{API}/track", {"code": case.code, "phone4": "5678"})
+        assert _track(client, case.code, f"{digits:04d}").status_code == 404
+    locked = _track(client, case.code, "5678")
     assert locked.status_code == 429 and locked.json()["code"] == "too_many_attempts"
     # Another client address is not affected.
-    other = client.get(f"{API}/track", {"code": case.code, "phone4": "5678"}, REMOTE_ADDR="10.9.9.9")
+    other = _track(client, case.code, "5678", REMOTE_ADDR="10.9.9.9")
     assert other.status_code == 200
 
 
