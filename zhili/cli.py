@@ -28,6 +28,7 @@ DEFAULT_SETTINGS = "zhili.settings.base"
 GROUPS = (
     "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
     "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics", "intelligence",
+    "emergency",
 )  # fmt: skip
 
 
@@ -102,6 +103,16 @@ def _scan_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "intelligence", "scan", "--every", "600"]
 
 
+def _refresh_command() -> list[str]:
+    # The cockpit's overdue counts follow the SLA lights the sweep turns red, once a minute.
+    return [sys.executable, "-m", "zhili", "analytics", "refresh", "--every", "60"]
+
+
+def _emergency_command() -> list[str]:
+    # Alerts past their end expire; messages still waiting are queued again.
+    return [sys.executable, "-m", "zhili", "emergency", "sweep", "--every", "60"]
+
+
 def _run_together(commands: list[list[str]]) -> int:
     """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
 
@@ -144,7 +155,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     print(f"== 服务地址 / serving on http://{args.bind}  (Ctrl-C 停止 / to stop)")
     return _run_together(
-        [_serve_command(args.bind, args.workers), _worker_command(), _sweep_command(), _scan_command()]
+        [
+            _serve_command(args.bind, args.workers),
+            _worker_command(),
+            _sweep_command(),
+            _scan_command(),
+            _refresh_command(),
+            _emergency_command(),
+        ]
     )
 
 

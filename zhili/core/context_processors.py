@@ -20,6 +20,7 @@ OFFICE = frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.RESIDENT}
 NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (pgettext_lazy("menu", "Home"), "core:home", frozenset()),
     (pgettext_lazy("menu", "Cockpit"), "analytics:cockpit", LEADERS),
+    (pgettext_lazy("menu", "Big screen"), "analytics:screen", LEADERS),
     (pgettext_lazy("menu", "Grid map"), "territory:map", frozenset()),
     (
         pgettext_lazy("menu", "Cases"),
