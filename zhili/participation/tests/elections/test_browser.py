@@ -31,7 +31,7 @@ def test_resident_votes_on_a_phone_and_the_tracker_is_on_the_board(browser, live
 
     phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
     page = phone.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(60000)
     log_in(page, live_server.url, voter.username)
     page.goto(f"{live_server.url}/participation/elections/")
     page.click(f"text={election.title}")
@@ -47,7 +47,7 @@ def test_resident_votes_on_a_phone_and_the_tracker_is_on_the_board(browser, live
 
     desktop = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
     office = desktop.new_page()
-    office.set_default_timeout(15000)
+    office.set_default_timeout(60000)
     log_in(office, live_server.url, staff.username)
     office.goto(f"{live_server.url}/participation/elections/{election.pk}/")
     office.click("#close-voting")
