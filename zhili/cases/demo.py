@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from unittest import mock
 
@@ -227,6 +228,7 @@ def _life(world: World, leaf: Leaf, place: Place, submitted: datetime, *, story:
 
     # Signing; now and then the department returns it (twice → the supervisor arbitrates).
     returns = 0
+    assignee: User | None = None
     while True:
         case = Case.objects.get(pk=pk)
         assignee = cast.handlers.get(case.department_id or 0) or cast.grid_workers.get(
@@ -258,6 +260,7 @@ def _life(world: World, leaf: Leaf, place: Place, submitted: datetime, *, story:
         yield _hours(rng, 4, 30) if late else timedelta(0)
         a.do_sign(pk, actor=assignee)
         break
+    assert assignee is not None
     yield _hours(rng, 0.2, 5)
     a.do_start(pk, actor=assignee)
     a.do_record_contact(pk, actor=assignee, note="已电话联系反映人，约定上门时间")
@@ -361,7 +364,7 @@ def _plans(world: World, count: int, now: datetime) -> Iterator[tuple[datetime, 
         leaf = rng.choices(all_leaves, weights=weights)[0]
         place = rng.choice(world.places)
         at = _submitted_at(rng, now)
-        yield at, (lambda leaf=leaf, place=place, at=at: _life(world, leaf, place, at))
+        yield at, partial(_life, world, leaf, place, at)
     by_code = {lf.code: lf for lf in all_leaves}
     for code, story, size, within in STORIES:
         place = rng.choice(world.places)
@@ -370,14 +373,7 @@ def _plans(world: World, count: int, now: datetime) -> Iterator[tuple[datetime, 
             at = timezone.localtime(at).replace(hour=rng.randrange(7, 23))
             if at >= now:
                 at = now - timedelta(hours=1)
-            yield (
-                at,
-                (
-                    lambda leaf=by_code[code], place=place, at=at, story=story: _life(
-                        world, leaf, place, at, story=story
-                    )
-                ),
-            )
+            yield at, partial(_life, world, by_code[code], place, at, story=story)
 
 
 def _step(world: World, life: Life) -> timedelta | None:
