@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from zhili.participation.surveys import actions
 from zhili.participation.surveys.models import Participation, Question
+from zhili.residents.models import Tag
 
 from .conftest import good_answers, resident
 
@@ -227,3 +228,37 @@ def test_list_pages_do_not_query_per_survey(region, build, client, staff):
     client.force_login(user)
     # Each open survey's audience check is one query (age and tags need the person's record).
     assert _queries(client, reverse("surveys:mine")) <= mine_one + 3 * 2
+
+
+def test_settings_and_question_edit_pages_change_a_draft(region, build, client, staff):
+    survey = build(status="draft")
+    client.force_login(staff)
+    tag = Tag.objects.get(code="elderly_alone")
+    response = client.post(
+        reverse("surveys:settings", args=[survey.pk]),
+        {"title": "独居老人需求调查", "anonymous": "", "min_age": "60", "max_age": "", "tags": [tag.pk]},
+    )
+    assert response.status_code == 302
+    survey.refresh_from_db()
+    assert (survey.title, survey.anonymous, survey.min_age) == ("独居老人需求调查", False, 60)
+    assert list(survey.audience_tags.all()) == [tag]
+    q = survey.q["scale"]
+    edit = reverse("surveys:question_edit", args=[survey.pk, q.pk])
+    assert client.get(edit).status_code == 200
+    refused = client.post(edit, {"kind": "scale", "text": "满意度", "scale_min": "5", "scale_max": "1"})
+    assert refused.status_code == 200
+    assert (
+        client.post(
+            edit, {"kind": "scale", "text": "满意度", "scale_min": "0", "scale_max": "10"}
+        ).status_code
+        == 302
+    )
+    q.refresh_from_db()
+    assert (q.text, q.scale_min, q.scale_max) == ("满意度", 0, 10)
+    actions.do_publish_survey(survey, actor=staff)
+    assert (
+        client.post(edit, {"kind": "scale", "text": "改", "scale_min": "1", "scale_max": "5"}).status_code
+        == 200
+    )
+    q.refresh_from_db()
+    assert q.text == "满意度"
