@@ -22,7 +22,7 @@ def _submitted(case: Case) -> bool:
     ).exists()
 
 
-def test_inside_an_idempotent_request_the_audit_row_comes_after_the_response(submit):
+def test_inside_an_idempotent_request_the_audit_row_comes_after_the_response(submit) -> None:
     seen: dict[str, bool] = {}
 
     def run():
@@ -56,7 +56,7 @@ def test_a_failure_in_the_last_writes_rolls_back_the_case_and_the_key(submit, mo
     assert not AuditEvent.objects.filter(action=AuditAction.CASE_SUBMITTED.value).exists()
 
 
-def test_queued_work_runs_in_order_and_work_queued_outside_runs_at_once():
+def test_queued_work_runs_in_order_and_work_queued_outside_runs_at_once() -> None:
     order: list[str] = []
     before_commit(lambda: order.append("now"))
     assert order == ["now"]
