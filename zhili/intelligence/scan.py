@@ -16,6 +16,7 @@ first case, always give the same text, so a second scan raises nothing new.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from django.utils import timezone
 from zhili.intelligence import spikes
 from zhili.intelligence.hotspots import Message
 from zhili.intelligence.states import Severity, WarningKind
+from zhili.territory.models import NodeKind
 
 SERIES_DAYS_SHOWN = 28
 
@@ -160,6 +162,18 @@ def spike_candidates(*, today: date, days: int = 2, window: int | None = None) -
     return out
 
 
+def caller_key(reporter_id: int | None, bidx: str, channel: str) -> str:
+    """Who called: the phone (through its blind index), or the resident's own account on the
+    resident form. Staff who type in calls or patrol reports are not the caller."""
+    from zhili.cases.models import Channel
+
+    if bidx:
+        return f"m{bidx}"
+    if reporter_id and channel == Channel.H5:
+        return f"u{reporter_id}"
+    return ""
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -180,17 +194,23 @@ def repeated_candidates(
         Case.objects.filter(created_at__gte=now - timedelta(days=window_days), created_at__lte=now)
         .order_by("created_at", "id")
         .values_list(
-            "id", "created_at", "node__path", "category_id", "reporter_id", "contact_mobile_bidx", "address"
+            "id",
+            "created_at",
+            "node__path",
+            "category_id",
+            "reporter_id",
+            "contact_mobile_bidx",
+            "address",
+            "channel",
         )
     )
     tree = _Tree()
     by_id = {r[0]: r for r in rows}
     events: list[tuple[Hashable, datetime, object]] = []
-    for pk, created, _path, _cat, reporter_id, bidx, address in rows:
-        if reporter_id:
-            events.append((("caller", f"u{reporter_id}"), created, pk))
-        elif bidx:
-            events.append((("caller", f"m{bidx}"), created, pk))
+    for pk, created, _path, _cat, reporter_id, bidx, address, channel in rows:
+        caller = caller_key(reporter_id, bidx, channel)
+        if caller:
+            events.append((("caller", caller), created, pk))
         place = _place(address or "")
         if len(place) >= 4:
             events.append((("place", place), created, pk))
@@ -247,12 +267,23 @@ def live_messages(*, now: datetime, days: int = 30) -> dict[int, list[tuple[Mess
         )
         .filter(created_at__lte=now)
         .order_by("id")
-        .values_list("id", "title", "body", "created_at", "reporter_id", "contact_mobile_bidx", "node__path")
+        .values_list(
+            "id", "title", "body", "created_at", "reporter_id", "contact_mobile_bidx", "node__path", "channel"
+        )
     )
     tree = _Tree()
+    # Names of streets and communities say where the request was filed, not what place it is
+    # about: left in, they would make one "place" of a whole street (like the A市 prefixes that
+    # hotspots.py drops).
+    names = sorted(
+        {n for kind, _p, n in tree.nodes.values() if kind != NodeKind.GRID and len(n) >= 2}, key=len
+    )
+    admin = re.compile("|".join(re.escape(n) for n in reversed(names))) if names else None
     out: dict[int, list[tuple[Message, str]]] = defaultdict(list)
-    for pk, title, body, created, reporter_id, bidx, path in rows.iterator():
-        reporter = f"u{reporter_id}" if reporter_id else (f"m{bidx}" if bidx else "")
+    for pk, title, body, created, reporter_id, bidx, path, channel in rows.iterator():
+        if admin is not None:
+            title, body = admin.sub(" ", title), admin.sub(" ", body)
+        reporter = caller_key(reporter_id, bidx, channel)
         out[tree.street_of(path)].append((Message(str(pk), title, body, created, reporter), path))
     return dict(out)
 

@@ -21,7 +21,7 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 def add_cases(rows: list[dict[str, Any]]) -> list[Case]:
-    """Each row: node, created_at, and optionally title, body, category, reporter, address, status."""
+    """Rows: node, created_at; optionally title, body, category, reporter, address, status, channel."""
     objs = []
     for row in rows:
         n = next(_codes)
@@ -30,7 +30,7 @@ def add_cases(rows: list[dict[str, Any]]) -> list[Case]:
                 code=f"T{n:09d}",
                 title=row.get("title", f"诉求 {n}"),
                 body=row.get("body", "测试内容"),
-                channel=Channel.HOTLINE,
+                channel=row.get("channel", Channel.HOTLINE),
                 status=row.get("status", CaseStatus.PENDING),
                 node=row["node"],
                 category=row.get("category"),

@@ -80,7 +80,7 @@ def test_repeated_reports_from_one_caller_raise_one_warning(region, cats):
     resident = region.user("resident")
     now = timezone.now()
     base = [
-        {"node": region.grid_a, "reporter": resident, "created_at": now - timedelta(days=d)}
+        {"node": region.grid_a, "reporter": resident, "channel": "h5", "created_at": now - timedelta(days=d)}
         for d in (9, 4, 1)
     ]
     add_cases(base)
@@ -90,7 +90,12 @@ def test_repeated_reports_from_one_caller_raise_one_warning(region, cats):
     ]
     assert resident.username not in str(raised[0].evidence)
     # one more report from the same caller: the warning already says it
-    add_cases([{"node": region.grid_a, "reporter": resident, "created_at": now}])
+    add_cases([{"node": region.grid_a, "reporter": resident, "channel": "h5", "created_at": now}])
+    # what staff type in (calls, patrols) is not one caller reporting again and again
+    staff = region.user("dispatcher")
+    add_cases(
+        [{"node": region.grid_b, "reporter": staff, "created_at": now - timedelta(hours=h)} for h in range(5)]
+    )
     assert do_scan_warnings(now=now + timedelta(minutes=1), days=1) == []
     # two reports are no pattern
     add_cases(
