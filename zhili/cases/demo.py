@@ -389,6 +389,66 @@ def _step(world: World, life: Life) -> timedelta | None:
         return None
 
 
+def _this_morning(world: World, now: datetime, traveller: Any) -> None:
+    """The last hours' cases, left where today's work would find them: waiting in the queue,
+    accepted, signed, returned (once, and twice: the supervisor must arbitrate), waiting for an
+    extension. The random history ends too evenly to be sure each of these shows."""
+    rng, cast = world.rng, world.cast
+    by_code = {lf.code: lf for lf in leaves()}
+    handled = [lf for lf in leaves() if lf.department and cast.departments.get(lf.department)]
+    for hours, target in (
+        (5.5, "pending"), (3.2, "pending"), (4.4, "accepted"), (6.1, "signed"), (2.5, "signed"),
+        (7.3, "returned"), (8.2, "arbitration"), (9.1, "extension"),
+    ):  # fmt: skip
+        traveller.move_to(now - timedelta(hours=hours))
+        place = rng.choice(world.places)
+        leaf = rng.choice(handled)
+        try:
+            with transaction.atomic():
+                if target in ("pending", "accepted"):
+                    text = f"想咨询一下{place.name}附近的办事地点和时间"
+                    case = a.do_submit_case(
+                        actor=None, channel=Channel.H5, title=text[:100], body=text + "，谢谢。",
+                        lat=place.lat, lng=place.lng, contact_mobile=f"13{rng.randrange(10**9):09d}",
+                    )  # fmt: skip
+                    if target == "accepted" and case.status == S.PENDING:
+                        a.do_accept(case.pk, actor=cast.dispatcher, note="已受理，待确认职责部门")
+                    continue
+                title, body = _text(rng, by_code[leaf.code], place.name)
+                case = a.do_submit_case(
+                    actor=cast.dispatcher, channel=Channel.HOTLINE, category=world.categories[leaf.code],
+                    title=title, body=body, lat=place.lat, lng=place.lng,
+                    contact_mobile=f"13{rng.randrange(10**9):09d}",
+                )  # fmt: skip
+                if case.status == S.PENDING:
+                    a.do_dispatch(
+                        case.pk, actor=cast.dispatcher, department=world.categories[leaf.code].department
+                    )
+                case = Case.objects.get(pk=case.pk)
+                handler = cast.handlers[case.department_id or 0]
+                if target == "signed":
+                    a.do_sign(case.pk, actor=handler)
+                elif target in ("returned", "arbitration"):
+                    a.do_return(case.pk, actor=handler, reason="不属于本部门职责")
+                    if target == "arbitration":
+                        other = _other_department(world, case.department)
+                        a.do_dispatch(case.pk, actor=cast.dispatcher, department=other)
+                        a.do_return(case.pk, actor=cast.handlers[other.pk], reason="也不属于本部门职责")
+                elif target == "extension":
+                    a.do_sign(case.pk, actor=handler)
+                    a.do_start(case.pk, actor=handler)
+                    due = Case.objects.get(pk=case.pk).finish_due_at or now
+                    a.do_request_extension(
+                        case.pk,
+                        actor=handler,
+                        until=due + timedelta(days=10),
+                        reason="需协调产权单位，申请延期",
+                    )
+        except DomainError as exc:
+            world.refused += 1
+            world.refusals[exc.code] = world.refusals.get(exc.code, 0) + 1
+
+
 def load_demo_cases(
     seed: int, *, count: int | None = None, report: Callable[[str], Any] | None = None
 ) -> int:
@@ -410,7 +470,6 @@ def load_demo_cases(
         heap.append((at, order, start))
     heapq.heapify(heap)
     lives: dict[int, Life] = {}
-    # Messages about the past are marked delivered below; no sender is kicked for each of them.
     # Messages about the past are marked delivered below; no sender is kicked for each of them, and
     # only the last week's events leave messages at all (the inboxes show recent work, not 10,000 rows).
     recent = now - timedelta(days=7)
@@ -439,6 +498,7 @@ def load_demo_cases(
                 lives.pop(order, None)
             if report is not None and world.played % 5000 == 0:
                 report(f"{world.played} steps")
+        _this_morning(world, now, traveller)
     # Messages about the past were delivered back then: the worker must not send them today.
     Notification.objects.filter(status=NotificationStatus.PENDING).update(
         status=NotificationStatus.SENT, sent_at=now
