@@ -28,7 +28,7 @@ DEFAULT_SETTINGS = "zhili.settings.base"
 GROUPS = (
     "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
     "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics", "intelligence",
-    "emergency",
+    "emergency", "surveys",
 )  # fmt: skip
 
 
@@ -113,6 +113,11 @@ def _emergency_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "emergency", "sweep", "--every", "60"]
 
 
+def _surveys_command() -> list[str]:
+    # Open surveys past their closing time are closed (answers are refused after it anyway).
+    return [sys.executable, "-m", "zhili", "surveys", "close-due", "--every", "60"]
+
+
 def _run_together(commands: list[list[str]]) -> int:
     """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
 
@@ -162,6 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _scan_command(),
             _refresh_command(),
             _emergency_command(),
+            _surveys_command(),
         ]
     )
 

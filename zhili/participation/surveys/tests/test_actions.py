@@ -274,3 +274,23 @@ def test_publish_and_close_leave_audit_rows(build, staff):
     )
     assert [e.details["transition"] for e in transitions] == ["publish", "close"]
     assert all(e.actor_id == staff.pk for e in transitions)
+
+
+def test_the_close_due_command_closes_a_survey_past_its_closing_time(region, build):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    survey = build(status="draft", closes_at=timezone.now() + timedelta(minutes=5))
+    actions.do_publish_survey(survey, actor=None)
+    out = io.StringIO()
+    call_command("surveys", "close-due", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"closed": 0}
+    survey.closes_at = timezone.now() - timedelta(minutes=1)
+    survey.save(update_fields=["closes_at"])
+    out = io.StringIO()
+    call_command("surveys", "close-due", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"closed": 1}
+    survey.refresh_from_db()
+    assert survey.status == "closed"
