@@ -57,6 +57,7 @@ class AuditAction(models.TextChoices):
     SURVEY_CHANGED = "participation.survey_changed", _("Survey changed")
     SURVEY_TRANSITION = "participation.survey_transition", _("Survey status changed")
     SURVEY_ANSWERED = "participation.survey_answered", _("Survey answered")
+    CASES_EXPORTED = "cases.exported", _("Cases exported")
     # intelligence
     CLASSIFIER_RETRAINED = "intelligence.classifier_retrained", _("Classifier retrained")
     WARNING_RAISED = "intelligence.warning_raised", _("Early warning raised")

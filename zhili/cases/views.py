@@ -143,15 +143,15 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
 @login_required
 @page_errors
 def export_cases(request: HttpRequest) -> HttpResponse:
-    """The filtered list as .xlsx, without personal data (see zhili.cases.export)."""
+    """The filtered list as .xlsx, without personal data (see zhili.cases.export); audited."""
     from django.utils import timezone
 
-    from zhili.cases.export import cases_workbook
+    from zhili.cases.actions.export import do_export_cases
 
     form, filters, _queues = _workbench_form(request)
     if not form.is_valid():
         return case_list(request)
-    content, _count = cases_workbook(selectors.case_list(request.user, filters))
+    content = do_export_cases(selectors.case_list(request.user, filters), actor=request.user, filters=filters)
     response = HttpResponse(
         content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )

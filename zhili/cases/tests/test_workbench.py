@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from zhili.audit.models import AuditAction, AuditEvent
 from zhili.cases import actions as a
 from zhili.cases.models import Case, Channel
 from zhili.cases.selectors import countdown
@@ -185,6 +186,11 @@ def test_export_is_scoped_and_holds_no_personal_data(client, login, walker, regi
     assert case.code in cells
     text = " ".join(cells)
     assert "13912345678" not in text and case.title not in text and case.body not in text
+    event = AuditEvent.objects.get(action=AuditAction.CASES_EXPORTED)
+    assert event.details == {"filters": {"queue": "all"}, "count": 1, "format": "xlsx"}
+    client.get("/cases/export.xlsx", {"queue": "all", "phone": "13912345678"})
+    logged = AuditEvent.objects.filter(action=AuditAction.CASES_EXPORTED).latest("id")
+    assert logged.details["filters"]["phone"] is True and "13912345678" not in str(logged.details)
     login("outsider")
     sheet = load_workbook(io.BytesIO(client.get("/cases/export.xlsx").content)).active
     assert case.code not in [c for row in sheet.iter_rows(values_only=True) for c in row]
