@@ -36,6 +36,10 @@ COUNTERS = (
 
 
 class RollupBase(models.Model):
+    # Month rollups hold the sums of the day rows of a calendar month under the month's first day;
+    # a long period reads its whole months from them and its edge days from the day rows.
+    monthly = False
+
     node = models.ForeignKey(
         "territory.Node", on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
@@ -108,8 +112,67 @@ class NodeDepartmentDay(RollupBase):
         ]
 
 
+class NodeMonth(RollupBase):
+    """Per node and calendar month (``day``: its first day): the sums of ``NodeDay``."""
+
+    monthly = True
+
+    class Meta:
+        verbose_name = _("Monthly rollup")
+        verbose_name_plural = _("Monthly rollup")
+        constraints = [models.UniqueConstraint(fields=["node", "day"], name="analytics_nodemonth_key")]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodemonth_overdue")
+        ]
+
+
+class NodeCategoryMonth(RollupBase):
+    """Per node, calendar month and category: the sums of ``NodeCategoryDay``."""
+
+    monthly = True
+    category_id = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Monthly rollup by category")
+        verbose_name_plural = _("Monthly rollup by category")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "day", "category_id"], name="analytics_nodecategorymonth_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodecatmonth_overdue")
+        ]
+
+
+class NodeDepartmentMonth(RollupBase):
+    """Per node, calendar month and handling department: the sums of ``NodeDepartmentDay``."""
+
+    monthly = True
+    department_id = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("Monthly rollup by department")
+        verbose_name_plural = _("Monthly rollup by department")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "day", "department_id"], name="analytics_nodedepartmentmonth_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["node"], condition=Q(overdue__gt=0), name="analytics_nodedepmonth_overdue")
+        ]
+
+
 ROLLUP_MODELS: tuple[tuple[type[RollupBase], str], ...] = (
     (NodeDay, ""),
     (NodeCategoryDay, "category_id"),
     (NodeDepartmentDay, "department_id"),
+    (NodeMonth, ""),
+    (NodeCategoryMonth, "category_id"),
+    (NodeDepartmentMonth, "department_id"),
 )
+"""Day tables first, then their month tables in the same order (``MONTH_OF``: day table index → month)."""
+
+DAY_TABLES = 3
+MONTH_OF = {0: 3, 1: 4, 2: 5}

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from zhili.analytics.models import COUNTERS, ROLLUP_MODELS, RollupBase
+from zhili.analytics.models import COUNTERS, DAY_TABLES, MONTH_OF, ROLLUP_MODELS, RollupBase
 from zhili.cases.models import Case, Evaluation, Rating, SlaState
 from zhili.cases.states import OPEN_STATUSES, CaseStatus
 from zhili.territory.models import Node
@@ -109,18 +109,22 @@ def snapshot(case: Case) -> Snapshot:
     )
 
 
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
 def _contributions(snap: Snapshot, sign: int, into: dict[Key, list[int]]) -> None:
     dims = (0, snap.category_id, snap.department_id)
-    closed_vector = [0] * N
-    closed_vector[CLOSED_INDEX] = 1
     for node in snap.ancestors:
-        for table in range(len(ROLLUP_MODELS)):
-            row = into.setdefault((table, node, snap.created, dims[table]), [0] * N)
-            for i, value in enumerate(snap.counters):
-                row[i] += sign * value
+        for table in range(DAY_TABLES):
+            for index, day in ((table, snap.created), (MONTH_OF[table], month_start(snap.created))):
+                row = into.setdefault((index, node, day, dims[table]), [0] * N)
+                for i, value in enumerate(snap.counters):
+                    row[i] += sign * value
             if snap.closed is not None:
-                row = into.setdefault((table, node, snap.closed, dims[table]), [0] * N)
-                row[CLOSED_INDEX] += sign
+                for index, day in ((table, snap.closed), (MONTH_OF[table], month_start(snap.closed))):
+                    row = into.setdefault((index, node, day, dims[table]), [0] * N)
+                    row[CLOSED_INDEX] += sign
 
 
 def delta(before: Snapshot | None, after: Snapshot | None) -> dict[Key, list[int]]:
@@ -201,87 +205,175 @@ def _in(values: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{v}'" for v in sorted(values)) + ")"
 
 
-def _flag(condition: str) -> str:
-    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+def month_sql(column: str) -> str:
+    """The first day of the month of a date column."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('month', {column})::date"
+    return f"date({column}, 'start of month')"
 
 
-def _ancestors_sql() -> str:
-    return (
-        "SELECT n.id AS node_id, p.id AS anc_id FROM territory_node n "
-        "JOIN territory_node p ON substr(n.path, 1, length(p.path)) = p.path"
-    )
-
-
-def _rebuild_sql(model: type[RollupBase], dim: str, case_table: str = "cases_case") -> str:
-    """INSERT … SELECT of one rollup table from the case table (two %s: the filing and closing bounds)."""
-    qn = connection.ops.quote_name
-    dim_expr = {
-        "": "",
-        "category_id": "COALESCE(c.category_id, 0)",
-        "department_id": "COALESCE(c.department_id, 0)",
-    }[dim]
-    dim_select = f", {dim_expr} AS dim" if dim else ""
-    dim_group = f", {dim_expr}" if dim else ""
-    created_day = day_sql("c.created_at")
-    closed_day = day_sql("c.closed_at")
+def _counter_flags() -> list[str]:
+    """Per case row ``c`` (its latest rating in ``e``): the filing-day counters as 0/1 expressions."""
     opened = _in(OPEN_STATUSES)
-    filed = [
-        "COUNT(*)",
-        _flag(f"c.status IN {opened}"),
-        _flag(f"c.status IN {opened} AND c.sla_state = '{SlaState.RED.value}'"),
-        _flag(f"c.status NOT IN {_in(NOT_TAKEN)}"),
-        _flag(f"c.status IN {_in(DONE_STATUSES)}"),
-        _flag("c.signed_at IS NOT NULL AND c.accept_due_at IS NOT NULL"),
-        _flag("c.signed_at <= c.accept_due_at"),
-        _flag("c.resolved_at IS NOT NULL AND c.finish_due_at IS NOT NULL"),
-        _flag("c.resolved_at <= c.finish_due_at"),
-        _flag("e.rating IS NOT NULL"),
-        _flag(f"e.rating IN {_in(PLEASED)}"),
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+    flags = [
+        "1",
+        flag(f"c.status IN {opened}"),
+        flag(f"c.status IN {opened} AND c.sla_state = '{SlaState.RED.value}'"),
+        flag(f"c.status NOT IN {_in(NOT_TAKEN)}"),
+        flag(f"c.status IN {_in(DONE_STATUSES)}"),
+        flag("c.signed_at IS NOT NULL AND c.accept_due_at IS NOT NULL"),
+        flag("c.signed_at <= c.accept_due_at"),
+        flag("c.resolved_at IS NOT NULL AND c.finish_due_at IS NOT NULL"),
+        flag("c.resolved_at <= c.finish_due_at"),
+        flag("e.rating IS NOT NULL"),
+        flag(f"e.rating IN {_in(PLEASED)}"),
         "0",
     ]
-    assert len(filed) == N
-    closed = ["0"] * (N - 1) + ["COUNT(*)"]
-    names = ", ".join(qn(c) for c in COUNTERS)
-    filed_cols = ", ".join(f"{expr} AS {qn(name)}" for expr, name in zip(filed, COUNTERS, strict=True))
-    closed_cols = ", ".join(f"{expr} AS {qn(name)}" for expr, name in zip(closed, COUNTERS, strict=True))
-    sums = ", ".join(f"SUM(x.{qn(c)})" for c in COUNTERS)
-    return (
-        f"INSERT INTO {_table(model)} (node_id, day{', ' + qn(dim) if dim else ''}, {names}) "
-        f"SELECT a.anc_id, x.day{', x.dim' if dim else ''}, {sums} FROM ("
-        f" SELECT c.node_id AS node_id, {created_day} AS day{dim_select}, {filed_cols}"
-        f" FROM {case_table} c"
+    assert len(flags) == N
+    return flags
+
+
+def _sums() -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(f"SUM({qn(c)}) AS {qn(c)}" for c in COUNTERS)
+
+
+def _names(prefix: str = "") -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(f"{prefix}{qn(c)}" for c in COUNTERS)
+
+
+_TEMPS = ("zr_case", "zr_nodes", "zr_own", "zr_level", "zr_next")
+
+
+def _drop_temps(cursor: Any) -> None:
+    for name in _TEMPS:
+        cursor.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _load_cases(cursor: Any, bound: datetime) -> None:
+    """``zr_case``: one row per case filed since ``bound`` and one per case closed since then.
+
+    The case table is read once; every rollup is an aggregate of these narrow rows.
+    """
+    qn = connection.ops.quote_name
+    value = connection.ops.adapt_datetimefield_value(bound)
+    filed = ", ".join(f"{expr} AS {qn(name)}" for expr, name in zip(_counter_flags(), COUNTERS, strict=True))
+    closed = ", ".join(f"{'1' if name == 'closed' else '0'} AS {qn(name)}" for name in COUNTERS)
+    cursor.execute(
+        f"CREATE TEMP TABLE zr_case AS"
+        f" SELECT c.node_id AS node_id, {day_sql('c.created_at')} AS day,"
+        " COALESCE(c.category_id, 0) AS category_id, COALESCE(c.department_id, 0) AS department_id,"
+        f" {filed} FROM cases_case c"
         " LEFT JOIN (SELECT case_id, MAX(id) AS id FROM cases_evaluation GROUP BY case_id) le"
         " ON le.case_id = c.id"
         " LEFT JOIN cases_evaluation e ON e.id = le.id"
-        f" WHERE c.created_at >= %s GROUP BY c.node_id, {created_day}{dim_group}"
+        " WHERE c.created_at >= %s"
         " UNION ALL"
-        f" SELECT c.node_id AS node_id, {closed_day} AS day{dim_select}, {closed_cols}"
-        f" FROM {case_table} c WHERE c.closed_at IS NOT NULL AND c.closed_at >= %s"
-        f" GROUP BY c.node_id, {closed_day}{dim_group}"
-        f") x JOIN ({_ancestors_sql()}) a ON a.node_id = x.node_id"
-        f" GROUP BY a.anc_id, x.day{', x.dim' if dim else ''}"
+        f" SELECT c.node_id, {day_sql('c.closed_at')}, COALESCE(c.category_id, 0),"
+        f" COALESCE(c.department_id, 0), {closed} FROM cases_case c"
+        " WHERE c.closed_at IS NOT NULL AND c.closed_at >= %s",
+        [value, value],
+    )
+
+
+def _load_nodes(cursor: Any) -> int:
+    """``zr_nodes``: every node with its parent and depth (0: a root). Returns the deepest depth."""
+    cursor.execute("CREATE TEMP TABLE zr_nodes (id integer PRIMARY KEY, parent_id integer, depth integer)")
+    rows = [
+        (pk, parent_id, path.strip("/").count("/"))
+        for pk, parent_id, path in Node.objects.values_list("id", "parent_id", "path")
+    ]
+    if rows:
+        cursor.executemany("INSERT INTO zr_nodes (id, parent_id, depth) VALUES (%s, %s, %s)", rows)
+    return max((depth for _pk, _parent, depth in rows), default=0)
+
+
+def _build_table(cursor: Any, model: type[RollupBase], dim: str, deepest: int) -> None:
+    """Insert the rows of one day table from ``zr_case``, one level of the tree at a time.
+
+    The cases are summed at their own node first; each level then adds its own nodes' sums to the
+    sums of its children's rows (one level below, already complete), so no case is expanded to
+    its ancestors and each level reads only the much smaller rows of the one below.
+    """
+    qn = connection.ops.quote_name
+    dim_expr = f"x.{qn(dim)}" if dim else "0"
+    cursor.execute(
+        f"CREATE TEMP TABLE zr_own AS SELECT x.node_id AS node_id, n.depth AS depth, x.day AS day,"
+        f" {dim_expr} AS dim, {_sums()} FROM zr_case x JOIN zr_nodes n ON n.id = x.node_id"
+        f" GROUP BY x.node_id, n.depth, x.day{', ' + dim_expr if dim else ''}"
+    )
+    target = _table(model)
+    columns = f"node_id, day{', ' + qn(dim) if dim else ''}, {_names()}"
+    for depth in range(deepest, -1, -1):
+        if depth == deepest:
+            # Nothing below: the level is its own sums, already one row per key.
+            source = f"SELECT node_id, day, dim, {_names()} FROM zr_own WHERE depth = {depth}"
+        else:
+            below = "zr_level" if depth + 1 < deepest else f"(SELECT * FROM zr_own WHERE depth = {depth + 1})"
+            cursor.execute(
+                f"CREATE TEMP TABLE zr_next AS SELECT node_id, day, dim, {_sums()} FROM ("
+                f" SELECT node_id, day, dim, {_names()} FROM zr_own WHERE depth = {depth}"
+                f" UNION ALL SELECT n.parent_id, l.day, l.dim, {_names('l.')}"
+                f" FROM {below} l JOIN zr_nodes n ON n.id = l.node_id"
+                ") u GROUP BY node_id, day, dim"
+            )
+            cursor.execute("DROP TABLE IF EXISTS zr_level")
+            cursor.execute("ALTER TABLE zr_next RENAME TO zr_level")
+            source = "SELECT * FROM zr_level"
         # In key order: a node's rows of consecutive days land on the same pages, which is what a
         # tile reads.
-        f" ORDER BY a.anc_id, x.day{', x.dim' if dim else ''}"
+        cursor.execute(
+            f"INSERT INTO {target} ({columns}) SELECT node_id, day{', dim' if dim else ''}, {_names()}"
+            f" FROM ({source}) s ORDER BY node_id, day, dim"
+        )
+    cursor.execute("DROP TABLE IF EXISTS zr_level")
+    cursor.execute("DROP TABLE zr_own")
+
+
+def _build_months(
+    cursor: Any, day_model: type[RollupBase], model: type[RollupBase], dim: str, first: date
+) -> None:
+    """The month rows from ``first`` (a month's first day): sums of the day rows."""
+    qn = connection.ops.quote_name
+    month = month_sql("day")
+    dim_part = f", {qn(dim)}" if dim else ""
+    cursor.execute(
+        f"INSERT INTO {_table(model)} (node_id, day{dim_part}, {_names()})"
+        f" SELECT node_id, {month}{dim_part}, {_sums()} FROM {_table(day_model)} WHERE day >= %s"
+        f" GROUP BY node_id, {month}{dim_part} ORDER BY node_id, {month}{dim_part}",
+        [connection.ops.adapt_datefield_value(first)],
     )
 
 
 def rebuild(since: date | None = None) -> dict[str, int]:
-    """Recompute the rollup rows of the days from ``since`` (all days when None) from the case table."""
+    """Recompute the rollup rows of the days from ``since`` (all days when None) from the case table.
+
+    The month rows are recomputed from the first day of ``since``'s month, from the day rows.
+    """
     bound = day_start(since) if since else datetime(1970, 1, 1, tzinfo=BEIJING)
+    first = since or date(1970, 1, 1)
     counts: dict[str, int] = {}
     with transaction.atomic():
         _lock_tables()
-        for model, dim in ROLLUP_MODELS:
-            rows = model._default_manager.all()
-            if since is not None:
-                rows = rows.filter(day__gte=since)
-            rows.delete()
-            with connection.cursor() as cursor:
-                value = connection.ops.adapt_datetimefield_value(bound)
-                cursor.execute(_rebuild_sql(model, dim), [value, value])
+        for model, _dim in ROLLUP_MODELS:
+            model._default_manager.filter(day__gte=month_start(first) if model.monthly else first).delete()
+        with connection.cursor() as cursor:
+            _drop_temps(cursor)
+            _load_cases(cursor, bound)
+            deepest = _load_nodes(cursor)
+            for table, (model, dim) in enumerate(ROLLUP_MODELS[:DAY_TABLES]):
+                _build_table(cursor, model, dim, deepest)
+                month_model, _same = ROLLUP_MODELS[MONTH_OF[table]]
+                _build_months(cursor, model, month_model, dim, month_start(first))
+            _drop_temps(cursor)
+        for model, _dim in ROLLUP_MODELS:
             counts[model._meta.model_name or model.__name__] = model._default_manager.filter(
-                day__gte=since or date(1970, 1, 1)
+                day__gte=month_start(first) if model.monthly else first
             ).count()
     return counts
 
@@ -305,8 +397,9 @@ def refresh_lights() -> int:
             dims = (0, category_id or 0, department_id or 0)
             day = local_day(created_at)
             for ancestor in ancestors:
-                for table in range(len(ROLLUP_MODELS)):
+                for table in range(DAY_TABLES):
                     expected[(table, ancestor, day, dims[table])] += 1
+                    expected[(MONTH_OF[table], ancestor, month_start(day), dims[table])] += 1
         rows: dict[Key, list[int]] = {}
         for table, (model, dim) in enumerate(ROLLUP_MODELS):
             fields = ["node_id", "day", dim] if dim else ["node_id", "day"]

@@ -17,11 +17,25 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from zhili.accounts.models import Department
-from zhili.analytics.models import COUNTERS, NodeCategoryDay, NodeDay, NodeDepartmentDay
+from zhili.analytics.models import (
+    COUNTERS,
+    NodeCategoryDay,
+    NodeCategoryMonth,
+    NodeDay,
+    NodeDepartmentDay,
+    NodeDepartmentMonth,
+    NodeMonth,
+)
 from zhili.analytics.rollups import BEIJING, DONE_STATUSES, NOT_TAKEN, PLEASED, day_start
 from zhili.cases.models import Case, Category, Evaluation, SlaState
 from zhili.cases.states import OPEN_STATUSES
 from zhili.territory.models import Node, NodeKind
+
+MONTH_MODELS: dict[Any, Any] = {
+    NodeDay: NodeMonth,
+    NodeCategoryDay: NodeCategoryMonth,
+    NodeDepartmentDay: NodeDepartmentMonth,
+}
 
 TILES = ("kpis", "trend", "categories", "grids", "departments", "satisfaction")
 
@@ -77,6 +91,48 @@ def _rollup_days(model: Any, node_ids: list[int] | int, period: Period) -> Query
     if isinstance(node_ids, int):
         return rows.filter(node_id=node_ids)
     return rows.filter(node_id__in=node_ids)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def whole_months(period: Period) -> tuple[date, date] | None:
+    """The first day of the first and of the last calendar month wholly inside the period, if any."""
+    first = period.start if period.start.day == 1 else _next_month(period.start)
+    after = period.end + timedelta(days=1)
+    last = (
+        period.end.replace(day=1)
+        if after.day == 1
+        else (period.end.replace(day=1) - timedelta(days=1)).replace(day=1)
+    )
+    return (first, last) if first <= last else None
+
+
+def _rollup_sums(
+    day_model: Any, node_ids: list[int] | int, period: Period, key: str | None
+) -> dict[Any, dict[str, int]]:
+    """Counters summed over the period (per value of ``key`` when given): whole calendar months
+    from the month rows, the days at either edge from the day rows."""
+    months = whole_months(period)
+    parts: list[QuerySet[Any]]
+    if months is None:
+        parts = [_rollup_days(day_model, node_ids, period)]
+    else:
+        first, last = months
+        edges = _rollup_days(day_model, node_ids, period).filter(
+            Q(day__lt=first) | Q(day__gte=_next_month(last))
+        )
+        month_model = MONTH_MODELS[day_model]
+        parts = [edges, _rollup_days(month_model, node_ids, Period(first, last))]
+    out: dict[Any, dict[str, int]] = {}
+    for rows in parts:
+        found = rows.order_by().values(key).annotate(**_SUMS) if key else [rows.aggregate(**_SUMS)]
+        for row in found:
+            bucket = out.setdefault(row[key] if key else None, _zero())
+            for name in COUNTERS:
+                bucket[name] += int(row.get(name) or 0)
+    return out
 
 
 # From the case table -----------------------------------------------------------------------------
@@ -150,7 +206,7 @@ def kpis(node: Node, period: Period, *, raw: bool = False) -> dict[str, Any]:
     if raw:
         totals = _raw_total(_cases_under(node), period)
     else:
-        totals = _sums(_rollup_days(NodeDay, node.pk, period).aggregate(**_SUMS))
+        totals = _rollup_sums(NodeDay, node.pk, period, None)[None]
     return with_rates(totals)
 
 
@@ -220,10 +276,7 @@ def categories(
     if raw:
         counted = _raw_grouped(_cases_under(node), period, "category_id")
     else:
-        rows = (
-            _rollup_days(NodeCategoryDay, node.pk, period).order_by().values("category_id").annotate(**_SUMS)
-        )
-        counted = {row["category_id"]: _sums(row) for row in rows}
+        counted = _rollup_sums(NodeCategoryDay, node.pk, period, "category_id")
     tree = category_tree()
     level = tree[parent].level + 1 if parent is not None and parent in tree else 1
     totals: dict[int | None, dict[str, int]] = {}
@@ -287,8 +340,7 @@ def grids(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, An
         located = Case.objects.filter(node_id__in=ids)
         counted = _raw_grouped(located, period, "node_id")
     else:
-        rows = _rollup_days(NodeDay, ids, period).order_by().values("node_id").annotate(**_SUMS)
-        counted = {row["node_id"]: _sums(row) for row in rows}
+        counted = _rollup_sums(NodeDay, ids, period, "node_id")
     return [
         with_rates(
             {
@@ -307,13 +359,7 @@ def departments(node: Node, period: Period, *, raw: bool = False) -> list[dict[s
     if raw:
         counted = _raw_grouped(_cases_under(node), period, "department_id")
     else:
-        rows = (
-            _rollup_days(NodeDepartmentDay, node.pk, period)
-            .order_by()
-            .values("department_id")
-            .annotate(**_SUMS)
-        )
-        counted = {row["department_id"]: _sums(row) for row in rows}
+        counted = _rollup_sums(NodeDepartmentDay, node.pk, period, "department_id")
     names = dict(Department.objects.filter(pk__in=[k for k in counted if k]).values_list("id", "name"))
     out = []
     for key, counts in counted.items():

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from zhili.analytics import rollups
-from zhili.analytics.models import COUNTERS, ROLLUP_MODELS
+from zhili.analytics.models import COUNTERS, DAY_TABLES, ROLLUP_MODELS
 from zhili.analytics.rollups import BEIJING
-from zhili.analytics.tiles import TILES, Period, tile
+from zhili.analytics.tiles import TILES, Period, tile, whole_months
 from zhili.cases import actions as a
 from zhili.cases.models import Case, Channel, SlaState
 from zhili.cases.states import CaseStatus as S
@@ -203,3 +203,45 @@ def test_a_case_counts_at_its_grid_and_every_node_above(region, cats):
         assert tile("kpis", node, period)["received"] == 1
     for node in (region.grid_b, region.c2, region.other_street):
         assert tile("kpis", node, period)["received"] == 0
+
+
+def test_whole_months_of_a_period():
+    assert whole_months(Period(date(2026, 3, 2), date(2026, 3, 31))) is None
+    assert whole_months(Period(date(2026, 3, 1), date(2026, 3, 31))) == (date(2026, 3, 1), date(2026, 3, 1))
+    assert whole_months(Period(date(2025, 12, 30), date(2026, 11, 29))) == (
+        date(2026, 1, 1),
+        date(2026, 10, 1),
+    )
+    assert whole_months(Period(date(2026, 1, 15), date(2026, 2, 27))) is None
+
+
+def test_long_periods_read_whole_months_and_agree_with_the_case_table(region, cats):
+    """Cases filed and closed across months: the month rows plus the edge days give the raw figures."""
+    world = World(region, cats)
+    moments = [
+        datetime(2026, m, d, 10, 0, tzinfo=BEIJING)
+        for m, d in ((1, 15), (1, 31), (2, 1), (2, 28), (3, 1), (3, 31), (4, 2))
+    ]
+    for i, moment in enumerate(moments):
+        with time_machine.travel(moment, tick=False):
+            world.submit(i % 3, i % 4)
+            world.act(i, i)  # acts on an earlier case too: closings land in later months
+            world.act(i + 1, 0)
+    days = [
+        date(2026, 1, 1),
+        date(2026, 1, 16),
+        date(2026, 2, 1),
+        date(2026, 2, 28),
+        date(2026, 4, 1),
+        date(2026, 4, 30),
+    ]
+    nodes = [region.street, region.c1, region.grid_a, region.other_street]
+    periods = [Period(a, b) for a in days for b in days if a <= b]
+    for node in nodes:
+        for period in periods:
+            for name in ("kpis", "categories", "grids", "departments"):
+                assert tile(name, node, period) == tile(name, node, period, raw=True), (name, node, period)
+    incremental = rollup_rows()
+    assert any(key[0] >= DAY_TABLES for key in incremental)  # month rows were written
+    rollups.rebuild()
+    assert rollup_rows() == incremental
