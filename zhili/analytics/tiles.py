@@ -120,11 +120,13 @@ def _rollup_sums(
         parts = [_rollup_days(day_model, node_ids, period)]
     else:
         first, last = months
-        edges = _rollup_days(day_model, node_ids, period).filter(
-            Q(day__lt=first) | Q(day__gte=_next_month(last))
-        )
-        month_model = MONTH_MODELS[day_model]
-        parts = [edges, _rollup_days(month_model, node_ids, Period(first, last))]
+        after = _next_month(last)
+        parts = [_rollup_days(MONTH_MODELS[day_model], node_ids, Period(first, last))]
+        # The edge days, each an index range of its own (not the whole period filtered).
+        if period.start < first:
+            parts.append(_rollup_days(day_model, node_ids, Period(period.start, first - timedelta(days=1))))
+        if after <= period.end:
+            parts.append(_rollup_days(day_model, node_ids, Period(after, period.end)))
     out: dict[Any, dict[str, int]] = {}
     for rows in parts:
         found = rows.order_by().values(key).annotate(**_SUMS) if key else [rows.aggregate(**_SUMS)]
