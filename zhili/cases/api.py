@@ -278,7 +278,7 @@ def submit_case(request: HttpRequest, response: HttpResponse, payload: CaseIn) -
             external_ref=payload.external_ref,
             photos=_photos(payload.photos),
         )
-        return 201, _created(user, selectors.case_detail(user, case.pk)), case
+        return 201, _created(user, selectors.submitted_case(user, case)), case
 
     status, body, replayed = run_idempotent(
         owner=f"user:{user.pk}",

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Q
-
 from zhili.cases import conf
-from zhili.cases.models import Case, Category, SLAPolicy, SlaState, SlaUnit, Urgency
+from zhili.cases.models import Case, Category, SlaState, SlaUnit, Urgency
 from zhili.cases.sla import add_time, duration, elapsed
 
 
@@ -35,13 +33,16 @@ DEFAULT_LIMITS = {
 
 def limits_for(category: Category | None, urgency: str) -> Limits:
     """The policy of the nearest category (the case's own, then its parents), then any category."""
-    lineage = category.lineage() if category else []
-    rank = {c.pk: i for i, c in enumerate(lineage)}
-    rows = list(
-        SLAPolicy.objects.filter(urgency=urgency, emergency_mode=False).filter(
-            Q(category_id__in=list(rank)) | Q(category__isnull=True)
-        )
-    )
+    from zhili.cases.rulebook import rulebook
+
+    book = rulebook()
+    lineage = book.lineage_ids(category.pk) if category is not None else []
+    rank = {pk: i for i, pk in enumerate(lineage)}
+    rows = [
+        p
+        for p in book.policies
+        if p.urgency == urgency and not p.emergency_mode and (p.category_id is None or p.category_id in rank)
+    ]
     if rows:
         best = min(rows, key=lambda p: rank.get(p.category_id, len(rank)) if p.category_id else len(rank) + 1)
         return Limits(best.unit, best.accept_within, best.contact_within, best.finish_within)

@@ -3,36 +3,55 @@
 Among the active rules whose category is the case's category or one of its parents (or any) and
 whose area contains the case's node (or anywhere), the highest priority wins; ties go to the more
 specific category, then to the smaller area.
+
+The rules come from the process's rulebook (``zhili.cases.rulebook``), so choosing one reads no
+rows; only a rule that sends cases to a fixed grid loads that grid.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from zhili.cases.models import Category, DispatchRule
+from zhili.cases.rulebook import Rule, rulebook
 from zhili.territory.models import Node
 
 
 def match_rule(category: Category | None, node: Node, grid: Node | None) -> DispatchRule | None:
-    lineage = category.lineage() if category else []
-    category_rank = {c.pk: len(lineage) - i for i, c in enumerate(lineage)}  # own category ranks highest
-    area_ids = node.ancestors()
-    rules = (
-        DispatchRule.objects.filter(active=True)
-        .filter(Q(category_id__in=list(category_rank)) | Q(category__isnull=True))
-        .filter(Q(area_id__in=area_ids) | Q(area__isnull=True))
-        .select_related("department", "grid", "area")
-    )
-    best: DispatchRule | None = None
+    book = rulebook()
+    lineage = book.lineage_ids(category.pk) if category is not None else []
+    category_rank = {pk: len(lineage) - i for i, pk in enumerate(lineage)}  # own category ranks highest
+    # The areas that contain the node are its ancestors: their order on the path is their depth.
+    area_depth = {pk: depth for depth, pk in enumerate(node.ancestors())}
+    best: Rule | None = None
     best_key: tuple[int, int, int] | None = None
-    for rule in rules:
+    for rule in book.rules:
+        if rule.category_id is not None and rule.category_id not in category_rank:
+            continue
+        if rule.area_id is not None and rule.area_id not in area_depth:
+            continue
         if rule.to_case_grid and grid is None:
             continue
         key = (
             rule.priority,
-            category_rank.get(rule.category_id, 0) if rule.category_id else 0,
-            rule.area.depth if rule.area_id and rule.area else -1,
+            category_rank[rule.category_id] if rule.category_id is not None else 0,
+            area_depth[rule.area_id] if rule.area_id is not None else -1,
         )
         if best_key is None or key > best_key:
             best, best_key = rule, key
-    return best
+    if best is None:
+        return None
+    chosen = DispatchRule(
+        pk=best.pk,
+        category_id=best.category_id,
+        area_id=best.area_id,
+        department_id=best.department_id,
+        grid_id=best.grid_id,
+        to_case_grid=best.to_case_grid,
+        priority=best.priority,
+        active=True,
+    )
+    chosen._state.adding = False
+    if best.department_id is not None:
+        department = book.department(best.department_id)
+        if department is not None:
+            chosen.department = department
+    return chosen

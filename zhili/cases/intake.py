@@ -29,8 +29,9 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.cases import conf
@@ -73,10 +74,8 @@ def run_idempotent(
             "idempotency_key_invalid", _("The Idempotency-Key header is not valid."), status=422
         )
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(owner=owner, key=key, request_hash=digest)
-        except IntegrityError:
+        record = _claim_key(owner, key, digest)
+        if record is None:
             existing = IdempotencyKey.objects.get(owner=owner, key=key)
             if existing.request_hash != digest:
                 raise DomainError(
@@ -96,6 +95,40 @@ def run_idempotent(
         for work in queued:  # the serialising writes, last (see the module's docstring)
             work()
     return status, body, False
+
+
+def _claim_key(owner: str, key: str, digest: str) -> IdempotencyKey | None:
+    """Insert the key row, or None when the key exists (once its inserter has committed).
+
+    ``INSERT … ON CONFLICT DO NOTHING``: one statement where a savepoint around a plain INSERT
+    takes three; on PostgreSQL it waits for a concurrent insert of the same key to end like the
+    plain INSERT does, then inserts (the other rolled back) or does nothing (it committed).
+    """
+    meta = IdempotencyKey._meta
+    qn = connection.ops.quote_name
+    values: dict[str, Any] = {
+        "owner": owner,
+        "key": key,
+        "request_hash": digest,
+        "status_code": 0,
+        "response": {},
+        "created_at": timezone.now(),
+    }
+    fields = [field for field in meta.concrete_fields if field.name in values]
+    params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
+            f" VALUES ({', '.join(['%s'] * len(fields))})"
+            f" ON CONFLICT ({qn('owner')}, {qn('key')}) DO NOTHING RETURNING {qn(meta.pk.column or 'id')}",
+            params,
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    record = IdempotencyKey(pk=row[0], **values)
+    record._state.adding, record._state.db = False, connection.alias
+    return record
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

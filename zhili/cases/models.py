@@ -477,3 +477,25 @@ class CaseSupport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} +1"
+
+
+class ConfigStamp(models.Model):
+    """One row whose token changes, in the same transaction, whenever the loop's configuration does.
+
+    Intake reads categories, dispatch rules, SLA policies and departments on every submit; each
+    process keeps them in memory (``zhili.cases.config``) and compares this token, one primary-key
+    read per submit, to know when to load them again. The token is changed on every save and delete
+    of those models, by the admin, an action, a loader or the shell alike. A random token rather
+    than a counter: a rolled-back transaction can restore an old counter value that some process
+    already saw with different rows, but never a token it generated afresh.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Configuration stamp")
+        verbose_name_plural = _("Configuration stamp")
+
+    def __str__(self) -> str:
+        return self.token

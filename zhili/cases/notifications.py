@@ -22,7 +22,7 @@ from zhili.accounts.roles import Role
 from zhili.cases.contact import unseal
 from zhili.cases.models import Case
 from zhili.cases.states import CaseStatus
-from zhili.notify.actions import do_enqueue_notification
+from zhili.notify.actions import batch, do_enqueue_notification
 from zhili.notify.models import NotifyChannel
 from zhili.territory.models import Node
 
@@ -91,10 +91,11 @@ def _status_label(status: str) -> str:
     return str(CaseStatus(status).label)
 
 
-def tell_reporters(case: Case, status: str) -> None:
-    """The reporter of this case and of every case merged into it."""
+def tell_reporters(case: Case, status: str, *, new: bool = False) -> None:
+    """The reporter of this case and of every case merged into it (``new``: just submitted, so
+    nothing is merged into it and nobody supports it yet)."""
     with translation.override(settings.LANGUAGE_CODE):
-        cases = [case, *case.merged_cases.all()] if case.pk else [case]
+        cases = [case, *case.merged_cases.all()] if case.pk and not new else [case]
         for each in cases:
             values = {"code": each.code, "main": case.code, "status": _status_label(status)}
             subject = _("Your request %(code)s: %(status)s") % values
@@ -122,7 +123,7 @@ def tell_reporters(case: Case, status: str) -> None:
                     topic=f"cases.case:{each.pk}",
                 )
         # Residents who added their voice (附议) to the case hear what the reporter hears.
-        supports = case.supports.select_related("supporter").all() if case.pk else []
+        supports = case.supports.select_related("supporter").all() if case.pk and not new else []
         for support in supports:
             values = {"code": case.code, "status": _status_label(status)}
             subject = _("A request you supported, %(code)s: %(status)s") % values
@@ -146,7 +147,12 @@ def tell_reporters(case: Case, status: str) -> None:
 
 
 def announce(case: Case, transition: str, source: str, target: str, *, actor: Any = None) -> None:
-    """Messages for one status change (called inside the action's transaction)."""
+    """Messages for one status change (called inside the action's transaction), written together."""
+    with batch():
+        _announce(case, transition, source, target, actor=actor)
+
+
+def _announce(case: Case, transition: str, source: str, target: str, *, actor: Any) -> None:
     with translation.override(settings.LANGUAGE_CODE):
         code, title = case.code, case.title
         status = _status_label(target)
@@ -181,7 +187,7 @@ def announce(case: Case, transition: str, source: str, target: str, *, actor: An
             subject = _("Resident unsatisfied again, supervisor review needed: %(code)s") % {"code": code}
             _send_in_app(staff_over(case.node, Role.SUPERVISOR), case, subject, title, skip=actor)
     if target in REPORTER_MILESTONES:
-        tell_reporters(case, target)
+        tell_reporters(case, target, new=transition == "submit")
 
 
 def announce_escalation(case: Case) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -13,8 +13,9 @@ from zhili.authz.policies import _memberships
 from zhili.cases.actions import RejectReason, allowed_transitions
 from zhili.cases.contact import mask_name, mask_phone, unseal
 from zhili.cases.models import Attachment, Case, CaseEvent, SlaState
-from zhili.cases.policies import get_case_for_user, visible_cases
+from zhili.cases.policies import can_view, get_case_for_user, visible_cases
 from zhili.cases.states import STAFF_DISPATCH, CaseStatus, Transition
+from zhili.core.errors import NotFound
 
 EVENT_LABELS: dict[str, Any] = {t.value: t.label for t in Transition}
 
@@ -249,6 +250,26 @@ def case_detail(user: Any, pk: Any) -> Case:
     )
     # The prefetch cache is what timeline() reads.
     case._timeline = list(events.filter(case=case).order_by("created_at", "id"))  # type: ignore[attr-defined]
+    return case
+
+
+_TIMES = ("sla_started_at", "accept_due_at", "contact_due_at", "finish_due_at", "yellow_at", "escalated_at")
+
+
+def submitted_case(user: Any, case: Case) -> Case:
+    """The case an intake just created, as ``case_detail`` would load it, without reading it again.
+
+    Everything the view shows is on the object ``do_submit_case`` saved, its first event too; the
+    same 404 as ``case_detail`` when the user may not see it (staff filing a call for another area).
+    Times in UTC, as read back from the database.
+    """
+    if not can_view(user, case):
+        raise NotFound()
+    case._timeline = [case._submit_event]  # type: ignore[attr-defined]
+    for name in _TIMES:
+        moment = getattr(case, name)
+        if moment is not None:
+            setattr(case, name, moment.astimezone(UTC))
     return case
 
 

@@ -22,21 +22,34 @@ class CategoryInfo:
     department_code: str | None
 
 
-def categories() -> dict[str, CategoryInfo]:
-    """Active categories by code, with their lineage names, keywords and (inherited) department."""
-    from zhili.cases.models import Category
+# The catalogue as of the cases' rulebook it was built from (classify reads it on every intake).
+_catalogue: tuple[Any, dict[str, CategoryInfo]] | None = None
 
-    rows = list(
-        Category.objects.select_related("department", "parent__department", "parent__parent__department")
-    )
+
+def categories() -> dict[str, CategoryInfo]:
+    """Active categories by code, with their lineage names, keywords and (inherited) department.
+
+    Built once per version of the configuration that ``zhili.cases.rulebook`` keeps in each process
+    (one primary-key read to learn whether it changed): treat the result as read-only.
+    """
+    global _catalogue
+    from zhili.cases.rulebook import rulebook
+
+    book = rulebook()
+    cached = _catalogue
+    if cached is not None and cached[0] is book:
+        return cached[1]
     out = {}
-    for c in rows:
-        if not c.active:
+    for pk in book.categories:
+        c = book.category(pk)
+        if c is None or not c.active:
             continue
         lineage = c.lineage()
         dept = next((n.department.code for n in lineage if n.department is not None), None)
         keywords = [k.strip() for k in c.keywords.splitlines() if k.strip()]
         out[c.code] = CategoryInfo(c.code, [n.name for n in reversed(lineage)], keywords, dept)
+    out = dict(sorted(out.items()))  # by code, as the rows were ordered before
+    _catalogue = (book, out)
     return out
 
 

@@ -1,9 +1,11 @@
 """Writing to the outbox and sending from it.
 
 ``do_enqueue_notification`` writes a row in the caller's transaction and, once that commits,
-starts the sender task. ``send_due_notifications`` (run by the task, or ``zhili manage notify
-send``) claims due rows one by one with a conditional UPDATE, so two workers never send a message
-twice, and retries failures with exponential backoff.
+starts the sender task (unless one this process started is still waiting to run: it will see the
+row). Inside ``batch()`` the rows are written together, with one INSERT, when the block ends.
+``send_due_notifications`` (run by the task, or ``zhili manage notify send``) claims due rows one
+by one with a conditional UPDATE, so two workers never send a message twice, and retries failures
+with exponential backoff.
 
 Queueing a message is not audited: it is the side effect of an action that already was.
 """
@@ -11,6 +13,10 @@ Queueing a message is not audited: it is the side effect of an action that alrea
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -41,6 +47,30 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
+# The rows of the ``batch()`` under way in this thread (None: write each row at once).
+_batch: ContextVar[list[Notification] | None] = ContextVar("zhili_notify_batch", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Write the messages queued inside the block with one INSERT when it ends (and kick once).
+
+    Rows queued inside have no primary key until the block ends; an exception inside writes none.
+    """
+    if _batch.get() is not None:  # nested: the outer block writes them
+        yield
+        return
+    rows: list[Notification] = []
+    reset = _batch.set(rows)
+    try:
+        yield
+    finally:
+        _batch.reset(reset)
+    if rows:
+        Notification.objects.bulk_create(rows)
+        _kick_sender_on_commit()
+
+
 def do_enqueue_notification(
     *,
     channel: str,
@@ -59,28 +89,55 @@ def do_enqueue_notification(
         address = getattr(recipient, "email", "") or ""
     if channel in (NotifyChannel.EMAIL, NotifyChannel.SMS) and not address:
         raise DomainError("address_required", "an e-mail or SMS needs an address")
-    with transaction.atomic():
-        notification = Notification.objects.create(
-            recipient=recipient,
-            address_enc=crypto.encrypt(address) if address else "",
-            channel=channel,
-            subject=str(subject)[:200],
-            body=str(body),
-            topic=topic[:64],
-            url=url[:200],
-            next_attempt_at=timezone.now(),
-        )
-        _kick_sender_on_commit()
+    notification = Notification(
+        recipient=recipient,
+        address_enc=crypto.encrypt(address) if address else "",
+        channel=channel,
+        subject=str(subject)[:200],
+        body=str(body),
+        topic=topic[:64],
+        url=url[:200],
+        next_attempt_at=timezone.now(),
+    )
+    rows = _batch.get()
+    if rows is not None:
+        rows.append(notification)
+        return notification
+    notification.save(force_insert=True)  # one statement: no transaction of its own needed
+    _kick_sender_on_commit()
     return notification
 
 
-def _kick_sender() -> None:
-    from zhili.notify.tasks import send_notifications
+# The sender this process enqueued last; while it waits to start, it will also send rows committed
+# after it was enqueued, so a busy process does not queue one sender run per message.
+_kick_lock = threading.RLock()
+_last_kick: Any = None
+
+
+def _sender_waiting(result: Any) -> bool:
+    from django_tasks.base import TaskResultStatus
 
     try:
-        send_notifications.enqueue()
-    except Exception:  # the rows are safe in the outbox; the next run or the periodic sweep sends them
-        logger.exception("could not enqueue the notification sender")
+        result.refresh()
+    except Exception:  # the result is gone or the backend cannot say: queue another
+        return False
+    return bool(result.status == TaskResultStatus.READY)
+
+
+def _kick_sender() -> None:
+    """Runs after the commit of the rows, so a sender that has not started yet is sure to see them."""
+    global _last_kick
+    from zhili.notify.tasks import send_notifications
+
+    with _kick_lock:
+        last = _last_kick
+        if last is not None and _sender_waiting(last):
+            return
+        try:
+            _last_kick = send_notifications.enqueue()
+        except Exception:  # the rows are safe in the outbox; the next run or the periodic sweep sends them
+            _last_kick = None
+            logger.exception("could not enqueue the notification sender")
 
 
 def _kick_sender_on_commit() -> None:

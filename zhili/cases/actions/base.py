@@ -169,6 +169,14 @@ def _save_attachments(
     return saved
 
 
+def _known_attachments(event: CaseEvent, attachments: list[Attachment]) -> None:
+    """Fill the event's ``attachments`` as a prefetch would, so that showing it reads no rows."""
+    rows = Attachment.objects.filter(event=event)
+    rows._result_cache = attachments
+    rows._prefetch_done = True  # type: ignore[attr-defined]
+    event._prefetched_objects_cache = {"attachments": rows}  # type: ignore[attr-defined]
+
+
 def _record(
     case: Case,
     kind: str,
@@ -195,8 +203,8 @@ def _record(
         note=note,
         data=data or {},
     )
-    if photos:
-        _save_attachments(case, event, photos, actor)
+    saved = _save_attachments(case, event, photos, actor) if photos else []
+    _known_attachments(event, saved)
     # Notes and contact details stay out of the audit log: it is kept for ever and read by auditors.
     details: dict[str, Any] = {"code": case.code, "event": event.pk, "kind": kind}
     if source or target:

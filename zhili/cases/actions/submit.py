@@ -46,6 +46,7 @@ from zhili.cases.photos import CleanPhoto
 from zhili.cases.policies import (
     staff_paths,
 )
+from zhili.cases.rulebook import pinned, rulebook
 from zhili.cases.states import (
     NEW,
     is_edge,
@@ -58,9 +59,14 @@ logger = logging.getLogger(__name__)
 # Intake ------------------------------------------------------------------------------------------
 
 
+def random_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def new_code() -> str:
+    """A code no case has yet (for callers outside a transaction that cannot retry)."""
     while True:
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = random_code()
         if not Case.objects.filter(code=code).exists():
             return code
 
@@ -109,25 +115,32 @@ def _valid_coordinate(value: float, low: float, high: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
 
 
-def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
-    from zhili.territory.locate import locate, locate_address
+def _grid_and_boundary(grid_id: int) -> Located:
+    """The grid with its current boundary, in one read."""
+    boundary = GridBoundary.objects.select_related("grid").filter(grid_id=grid_id, is_current=True).first()
+    if boundary is not None:
+        return Located(boundary.grid, boundary.grid, boundary)
+    grid = Node.objects.get(pk=grid_id)
+    return Located(grid, grid, None)
 
-    grid: Node | None = None
+
+def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
+    from zhili.territory.locate import locate_address, locate_grid_id
+
     if (lat is None) != (lng is None):
         raise DomainError("coordinates_incomplete", _("Give both latitude and longitude."), status=422)
     if lat is not None and lng is not None:
         if not (_valid_coordinate(lat, -90, 90) and _valid_coordinate(lng, -180, 180)):
             raise DomainError("coordinates_invalid", _("The coordinates are not valid."), status=422)
-        grid = locate(lat, lng)
-        if grid is None:
+        grid_id = locate_grid_id(lat, lng)
+        if grid_id is None:
             raise DomainError(
                 "outside_territory", _("This place lies outside the territory we serve."), status=422
             )
-    elif address:
-        grid = locate_address(address)
-    boundary = GridBoundary.objects.filter(grid=grid, is_current=True).first() if grid is not None else None
+        return _grid_and_boundary(grid_id)
+    grid = locate_address(address) if address else None
     if grid is not None:
-        return Located(grid, grid, boundary)
+        return _grid_and_boundary(grid.pk)
     if node is not None:
         if actor is not SYSTEM_ACTOR:
             paths = staff_paths(actor, STAFF_ROLES)
@@ -177,6 +190,46 @@ def do_submit_case(
     now: datetime | None = None,
 ) -> Case:
     """Intake from any channel: validate, locate, classify, start the clock, dispatch by rule or queue."""
+    with pinned():  # one look at the configuration's stamp for the whole intake
+        return _submit(
+            actor=actor,
+            channel=channel,
+            title=title,
+            body=body,
+            lat=lat,
+            lng=lng,
+            address=address,
+            node=node,
+            category=category,
+            urgency=urgency,
+            contact_name=contact_name,
+            contact_mobile=contact_mobile,
+            anonymous=anonymous,
+            external_ref=external_ref,
+            photos=photos,
+            now=now,
+        )
+
+
+def _submit(
+    *,
+    actor: Any,
+    channel: str,
+    title: str,
+    body: str,
+    lat: float | None,
+    lng: float | None,
+    address: str,
+    node: Node | None,
+    category: Category | None,
+    urgency: str,
+    contact_name: str,
+    contact_mobile: str,
+    anonymous: bool,
+    external_ref: str,
+    photos: Sequence[bytes | CleanPhoto],
+    now: datetime | None,
+) -> Case:
     _check_channel(channel, actor)
     title = _clean_text(title, field_name="title", required=True, max_length=TITLE_MAX)
     body = _clean_text(body, field_name="body", required=True, max_length=BODY_MAX)
@@ -206,14 +259,18 @@ def do_submit_case(
             agrees = prediction is not None and prediction.category_code == category.code
             confidence, source = (float(prediction.confidence) if agrees else 0.0), "reporter"
     elif prediction is not None:
-        category = Category.objects.filter(code=prediction.category_code, active=True).first()
+        category = rulebook().active_category(prediction.category_code)
         if category is not None:
             confidence, source = float(prediction.confidence), "classifier"
 
     now = now or timezone.now()
-    with transaction.atomic():
+    # Inside a caller's transaction (the API's idempotent request) no savepoint of its own: an
+    # error here fails the caller's whole unit of work anyway.
+    with transaction.atomic(savepoint=False):
         case = Case(
-            code=new_code(),
+            # 50 random bits: a clash with an existing code is left to the unique index (the
+            # request fails whole and can be sent again) rather than checked with a read each time.
+            code=random_code(),
             title=title,
             body=body,
             channel=channel,
@@ -254,7 +311,7 @@ def do_submit_case(
         assert is_edge(T.SUBMIT, NEW, case.status)
         case.save()
         audit: list[Callable[[], object]] = []
-        _record(
+        event = _record(
             case,
             T.SUBMIT.value,
             actor=actor,
@@ -266,6 +323,8 @@ def do_submit_case(
             defer=audit.append,
         )
         announce(case, T.SUBMIT.value, NEW, case.status, actor=_actor_user(actor))
+        # The event it was born with, for the response (see ``selectors.submitted_case``).
+        case._submit_event = event  # type: ignore[attr-defined]
 
         def serialising_writes() -> None:
             # Every intake queues behind these rows (the audit chain's lock, the rollups' rows of

@@ -1,0 +1,210 @@
+"""The loop's configuration as every process keeps it: categories, dispatch rules, SLA policies, departments.
+
+Intake needs all of it on every submit (the classifier's catalogue, the category's lineage, the SLA
+policy, the dispatch rule and its department), and it changes a few times a year. Each process
+keeps one immutable ``Rulebook`` and compares ``ConfigStamp.token``, one primary-key read per
+submit, to know when to load it again; the token changes in the same transaction as any save or
+delete of those models (the receivers below, connected in ``CasesConfig.ready``), whichever process
+makes it: the admin, an action, a loader, the shell. Writes that send no signals (``QuerySet.update``,
+``bulk_create``, raw SQL) must call ``config_changed()`` themselves.
+
+Model instances handed out are built afresh for each caller (``category``, ``department``), so a
+caller may change or cache them without touching another request's.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from zhili.accounts.models import Department
+from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
+
+WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department)
+
+_CATEGORY_FIELDS = (
+    "id",
+    "code",
+    "name",
+    "parent_id",
+    "level",
+    "department_id",
+    "requires_photo_on_feedback",
+    "keywords",
+    "active",
+)
+_DEPARTMENT_FIELDS = tuple(f.attname for f in Department._meta.concrete_fields)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An active dispatch rule (ids only: the target is loaded when the rule is used)."""
+
+    pk: int
+    category_id: int | None
+    area_id: int | None
+    department_id: int | None
+    grid_id: int | None
+    to_case_grid: bool
+    priority: int
+
+
+@dataclass(frozen=True)
+class Policy:
+    category_id: int | None
+    urgency: str
+    unit: str
+    accept_within: float
+    contact_within: float
+    finish_within: float
+    emergency_mode: bool
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    token: str
+    categories: dict[int, tuple[Any, ...]]  # pk → values of _CATEGORY_FIELDS
+    by_code: dict[str, int]
+    departments: dict[int, tuple[Any, ...]]  # pk → values of _DEPARTMENT_FIELDS
+    rules: tuple[Rule, ...]
+    policies: tuple[Policy, ...]
+
+    def category(self, pk: int | None) -> Category | None:
+        """A fresh ``Category`` with its parents and departments attached (``lineage()`` reads no rows)."""
+        values = self.categories.get(pk) if pk is not None else None
+        if values is None:
+            return None
+        category = Category.from_db("default", _CATEGORY_FIELDS, values)
+        department = self.department(category.department_id)
+        if department is not None:
+            category.department = department
+        parent = self.category(category.parent_id)
+        if parent is not None:
+            category.parent = parent
+        return category
+
+    def active_category(self, code: str) -> Category | None:
+        category = self.category(self.by_code.get(code))
+        return category if category is not None and category.active else None
+
+    def department(self, pk: int | None) -> Department | None:
+        values = self.departments.get(pk) if pk is not None else None
+        if values is None:
+            return None
+        return Department.from_db("default", _DEPARTMENT_FIELDS, values)
+
+    def lineage_ids(self, pk: int | None) -> list[int]:
+        """The category and its ancestors, nearest first (like ``Category.lineage``)."""
+        chain: list[int] = []
+        while pk is not None and pk in self.categories and len(chain) < 3:
+            chain.append(pk)
+            pk = self.categories[pk][3]
+        return chain
+
+
+_lock = threading.Lock()
+_current: Rulebook | None = None
+# Set by ``pinned``: the rulebook of the unit of work under way in this thread.
+_pinned: ContextVar[Rulebook | None] = ContextVar("zhili_cases_rulebook", default=None)
+
+
+def current_token() -> str:
+    return ConfigStamp.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+def _load(token: str) -> Rulebook:
+    categories = {row[0]: row for row in Category.objects.order_by("id").values_list(*_CATEGORY_FIELDS)}
+    rules = tuple(
+        Rule(*row)
+        for row in DispatchRule.objects.filter(active=True)
+        .order_by("id")
+        .values_list("id", "category_id", "area_id", "department_id", "grid_id", "to_case_grid", "priority")
+    )
+    policies = tuple(
+        Policy(*row)
+        for row in SLAPolicy.objects.order_by("id").values_list(
+            "category_id",
+            "urgency",
+            "unit",
+            "accept_within",
+            "contact_within",
+            "finish_within",
+            "emergency_mode",
+        )
+    )
+    departments = {row[0]: row for row in Department.objects.order_by("id").values_list(*_DEPARTMENT_FIELDS)}
+    return Rulebook(
+        token=token,
+        categories=categories,
+        by_code={row[1]: pk for pk, row in categories.items()},
+        departments=departments,
+        rules=rules,
+        policies=policies,
+    )
+
+
+def rulebook() -> Rulebook:
+    """The configuration as of now: one primary-key read, and a reload when it changed."""
+    global _current
+    book = _pinned.get()
+    if book is not None:
+        return book
+    # Token first, rows second: a change committed in between makes the rulebook newer than its
+    # token (loaded once more next time), never older (which would stay stale until the next change).
+    token = current_token()
+    book = _current
+    if book is not None and book.token == token:
+        return book
+    with _lock:
+        book = _current
+        if book is None or book.token != token:
+            book = _load(token)
+            _current = book
+    return book
+
+
+@contextmanager
+def pinned() -> Iterator[Rulebook]:
+    """One rulebook for a whole unit of work (an intake): the look-ups inside read no stamp."""
+    book = _pinned.get()
+    if book is not None:
+        yield book
+        return
+    book = rulebook()
+    reset = _pinned.set(book)
+    try:
+        yield book
+    finally:
+        _pinned.reset(reset)
+
+
+def config_changed() -> None:
+    """Tell every process that its rulebook is stale (inside the transaction of the change)."""
+    token = secrets.token_hex(16)
+    now = timezone.now()
+    if not ConfigStamp.objects.filter(pk=1).update(token=token, changed_at=now):
+        ConfigStamp.objects.bulk_create(
+            [ConfigStamp(pk=1, token=token, changed_at=now)], ignore_conflicts=True
+        )
+        ConfigStamp.objects.filter(pk=1).update(token=token, changed_at=now)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    config_changed()
+
+
+def connect() -> None:
+    """Called once from ``CasesConfig.ready``."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in WATCHED:
+        uid = f"zhili.cases.rulebook:{model._meta.label_lower}"
+        post_save.connect(_on_change, sender=model, dispatch_uid=uid + ":save")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=uid + ":delete")
