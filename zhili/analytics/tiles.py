@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
@@ -112,28 +113,51 @@ def whole_months(period: Period) -> tuple[date, date] | None:
 def _rollup_sums(
     day_model: Any, node_ids: list[int] | int, period: Period, key: str | None
 ) -> dict[Any, dict[str, int]]:
-    """Counters summed over the period (per value of ``key`` when given): whole calendar months
-    from the month rows, the days at either edge from the day rows."""
+    """Counters summed over the period (per value of ``key`` when given), in one query.
+
+    Whole calendar months come from the month rows, the days at either edge from the day rows,
+    each part an index range ``(node, day)``.
+    """
+    ranges: list[tuple[Any, date, date]] = []
     months = whole_months(period)
-    parts: list[QuerySet[Any]]
     if months is None:
-        parts = [_rollup_days(day_model, node_ids, period)]
+        ranges.append((day_model, period.start, period.end))
     else:
         first, last = months
         after = _next_month(last)
-        parts = [_rollup_days(MONTH_MODELS[day_model], node_ids, Period(first, last))]
-        # The edge days, each an index range of its own (not the whole period filtered).
+        ranges.append((MONTH_MODELS[day_model], first, last))
         if period.start < first:
-            parts.append(_rollup_days(day_model, node_ids, Period(period.start, first - timedelta(days=1))))
+            ranges.append((day_model, period.start, first - timedelta(days=1)))
         if after <= period.end:
-            parts.append(_rollup_days(day_model, node_ids, Period(after, period.end)))
+            ranges.append((day_model, after, period.end))
+    ids = [node_ids] if isinstance(node_ids, int) else list(node_ids)
     out: dict[Any, dict[str, int]] = {}
-    for rows in parts:
-        found = rows.order_by().values(key).annotate(**_SUMS) if key else [rows.aggregate(**_SUMS)]
-        for row in found:
-            bucket = out.setdefault(row[key] if key else None, _zero())
-            for name in COUNTERS:
-                bucket[name] += int(row.get(name) or 0)
+    if not ids:
+        return out if key else {None: _zero()}
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in COUNTERS)
+    select_key = f"{qn(key)}, " if key else ""
+    node_match = "node_id = %s" if len(ids) == 1 else f"node_id IN ({', '.join(['%s'] * len(ids))})"
+    parts, params = [], []
+    for model, start, end in ranges:
+        parts.append(
+            f"SELECT {select_key}{names} FROM {qn(model._meta.db_table)}"
+            f" WHERE {node_match} AND day >= %s AND day <= %s"
+        )
+        params.extend(
+            [*ids, connection.ops.adapt_datefield_value(start), connection.ops.adapt_datefield_value(end)]
+        )
+    sums = ", ".join(f"SUM({qn(c)})" for c in COUNTERS)
+    sql = f"SELECT {select_key}{sums} FROM ({' UNION ALL '.join(parts)}) u"
+    if key:
+        sql += f" GROUP BY {qn(key)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values = row[1:] if key else row
+            out[row[0] if key else None] = {
+                name: int(value or 0) for name, value in zip(COUNTERS, values, strict=True)
+            }
     return out
 
 
@@ -336,23 +360,24 @@ def grids_under(node: Node) -> list[Node]:
 
 def grids(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, Any]]:
     """Every grid under the node with its volume, overdue rate and 三率 (the map and its table)."""
-    grid_list = grids_under(node)
-    ids = [g.pk for g in grid_list]
+    if node.kind == NodeKind.GRID:
+        parent = Node.objects.filter(pk=node.parent_id).values_list("name", flat=True).first()
+        grid_list = [(node.pk, node.name, parent)]
+    else:
+        grid_list = list(
+            Node.objects.filter(path__startswith=node.path, kind=NodeKind.GRID)
+            .order_by("path")
+            .values_list("id", "name", "parent__name")
+        )
+    ids = [pk for pk, _name, _parent in grid_list]
     if raw:
         located = Case.objects.filter(node_id__in=ids)
         counted = _raw_grouped(located, period, "node_id")
     else:
         counted = _rollup_sums(NodeDay, ids, period, "node_id")
     return [
-        with_rates(
-            {
-                "id": g.pk,
-                "name": g.name,
-                "community": g.parent.name if g.parent else "",
-                **counted.get(g.pk, _zero()),
-            }
-        )
-        for g in grid_list
+        with_rates({"id": pk, "name": name, "community": parent or "", **counted.get(pk, _zero())})
+        for pk, name, parent in grid_list
     ]
 
 
