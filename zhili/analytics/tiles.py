@@ -361,8 +361,7 @@ def grids_under(node: Node) -> list[Node]:
 def grids(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, Any]]:
     """Every grid under the node with its volume, overdue rate and 三率 (the map and its table)."""
     if node.kind == NodeKind.GRID:
-        parent = Node.objects.filter(pk=node.parent_id).values_list("name", flat=True).first()
-        grid_list = [(node.pk, node.name, parent)]
+        grid_list = [(node.pk, node.name, node.parent.name if node.parent else None)]
     else:
         grid_list = list(
             Node.objects.filter(path__startswith=node.path, kind=NodeKind.GRID)
