@@ -4,7 +4,9 @@ Each rollup row holds the counters of the cases received on one day (Beijing tim
 territory node, and of the cases closed on that day (``closed``). A case counts at its own node
 (its grid when located) and at every node above it, so that the cockpit of a street reads the
 street's own rows: a tile for a node and a period is a sum over one index range
-``(node, day BETWEEN a AND b)``, whatever the number of grids below it.
+``(node, day BETWEEN a AND b)``, whatever the number of grids below it. Each day table has a
+month table of the same shape (``day``: the month's first day) whose rows are the sums of the
+month's day rows: a year reads twelve month rows and the days at its edges, not 365 day rows.
 
 The counters are functions of the case row as it is now (its status, clocks and latest rating),
 not of events: ``zhili.analytics.rollups`` adds the difference between a case's contribution after

@@ -9,7 +9,11 @@
   this recomputes the ``overdue`` counters from the open cases (a partial index away), run every
   minute beside the sweep.
 - ``rebuild(since)``: recomputes every counter of the days from ``since`` with INSERT … SELECT …
-  GROUP BY (the periodic repair, and the first build).
+  GROUP BY (the periodic repair, and the first build): the case table read once into narrow rows,
+  summed at each case's own node, then one tree level at a time from the level below (a case is
+  never expanded to its ancestors); the month rows from the day rows, from ``since``'s month.
+
+Every day table has a month table beside it (``MONTH_OF``), kept by the same UPSERTs and repairs.
 
 Both repairs lock the rollup tables (PostgreSQL: EXCLUSIVE, which lets readers through) before
 reading the cases. An action that already wrote its delta has then committed, so its case is in the
