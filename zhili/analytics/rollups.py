@@ -152,14 +152,17 @@ def _columns(dim: str) -> list[str]:
 def apply(rows: dict[Key, list[int]]) -> None:
     """Add the differences: one INSERT … ON CONFLICT DO UPDATE per table that changes.
 
-    Rows go in key order, so that two transactions touching the same rows lock them in one order.
+    On PostgreSQL they go as one statement (each upsert a WITH clause): a round trip per action,
+    not one per table, while the action holds the audit chain lock. Rows go in key order, so that
+    two transactions touching the same rows lock them in one order.
     """
     by_table: dict[int, list[tuple[Key, list[int]]]] = defaultdict(list)
     for key, values in sorted(rows.items()):
         by_table[key[0]].append((key, values))
     qn = connection.ops.quote_name
+    statements: list[tuple[str, list[Any]]] = []
     with connection.cursor() as cursor:
-        for table_index, items in by_table.items():
+        for table_index, items in sorted(by_table.items()):
             model, dim = ROLLUP_MODELS[table_index]
             columns = _columns(dim)
             key_columns = columns[: 3 if dim else 2]
@@ -172,12 +175,20 @@ def apply(rows: dict[Key, list[int]]) -> None:
                 params.extend(values)
             table = _table(model)
             updates = ", ".join(f"{qn(c)} = {table}.{qn(c)} + excluded.{qn(c)}" for c in COUNTERS)
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) "
-                f"VALUES {', '.join([placeholders] * len(items))} "
-                f"ON CONFLICT ({', '.join(qn(c) for c in key_columns)}) DO UPDATE SET {updates}",
-                params,
+            statements.append(
+                (
+                    f"INSERT INTO {table} ({', '.join(qn(c) for c in columns)}) "
+                    f"VALUES {', '.join([placeholders] * len(items))} "
+                    f"ON CONFLICT ({', '.join(qn(c) for c in key_columns)}) DO UPDATE SET {updates}",
+                    params,
+                )
             )
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            clauses = ", ".join(f"u{i} AS ({sql})" for i, (sql, _params) in enumerate(statements))
+            cursor.execute(f"WITH {clauses} SELECT 1", [p for _sql, params in statements for p in params])
+        else:
+            for sql, params in statements:
+                cursor.execute(sql, params)
 
 
 def on_case_change(before: Snapshot | None, case: Case) -> None:
