@@ -47,6 +47,7 @@ import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 FORMAT = "zhili-textclf"
@@ -146,7 +147,16 @@ def _word_vectorizer(min_df: int) -> TfidfVectorizer:
 
 @dataclass
 class MessageClassifier:
-    """Title and body character n-grams (+ optional jieba words) → balanced linear SVM."""
+    """Title and body character n-grams (+ optional jieba words) → two linear models, one score.
+
+    A balanced linear SVM and a Complement Naive Bayes read the same features and err
+    differently: the SVM weighs n-grams against each other, the NB counts them per class, which
+    holds up better when a class has few messages and lets short catalogue texts count. Each
+    member's scores get a temperature fitted on held-out scores of the training data (3 folds,
+    minimum log-loss); the model's score is their sum, so the ensemble is a product of experts:
+    still one linear map from features to classes, which keeps the single-message path as cheap
+    as one model's.
+    """
 
     ngram: tuple[int, int] = (1, 3)
     min_df: int = 2
@@ -154,6 +164,8 @@ class MessageClassifier:
     body_weight: float = 1.0
     word_weight: float = 0.0
     C: float = 1.0
+    # Complement NB smoothing (per TF-IDF weight, hence well below 1); 0 leaves the SVM alone.
+    nb_alpha: float = 0.05
     # Only the head of a long letter is read: it names the matter, and the cost per message stays
     # bounded (the longest petitions run to thousands of characters).
     max_body_chars: int = 1000
@@ -161,37 +173,45 @@ class MessageClassifier:
     random_state: int = 0
     classes_: list[str] = field(default_factory=list)
     temperature_: float = 1.0
+    member_temperatures_: tuple[float, float] = (1.0, 0.0)  # SVM, NB
     _spaces: list[_Space] = field(default_factory=list, repr=False)
-    _svm: LinearSVC | None = field(default=None, repr=False)
+    _members: tuple[_Linear, _Linear | None] | None = field(default=None, repr=False)
+    _coef: np.ndarray | None = field(default=None, repr=False)  # classes × features
+    _intercept: np.ndarray | None = field(default=None, repr=False)
     _fast: _FastPath | None = field(default=None, repr=False)
 
-    name = "char n-gram TF-IDF per field + LinearSVC"
+    name = "char n-gram TF-IDF per field + LinearSVC × Complement NB"
 
     def describe(self) -> str:
         parts = [f"char {self.ngram[0]}-{self.ngram[1]}-gram TF-IDF on title and body"]
         if self.word_weight:
             parts.append("jieba words")
-        return " + ".join(parts) + f", LinearSVC(C={self.C}, balanced)"
+        model = f"LinearSVC(C={self.C}, balanced)"
+        if self.nb_alpha:
+            model += f" × ComplementNB(alpha={self.nb_alpha}), calibrated product"
+        return " + ".join(parts) + f", {model}"
 
     # fitting
 
     def fit(
         self, docs: Sequence[Doc], labels: Sequence[str], *, prior: Sequence[tuple[str, str]] = ()
     ) -> MessageClassifier:
-        docs, labels = self._with_prior(docs, labels, prior)
-        self._fit_core(docs, labels)
-        self.temperature_ = self._fit_temperature(docs, labels) if self.calibrate else 1.0
+        known = set(labels)
+        prior = [(normalise(text), label) for text, label in prior if label in known and normalise(text)]
+        docs, labels = list(docs), list(labels)
+        self._fit_core(docs, labels, prior)
+        if self.calibrate:
+            t_svm, t_nb, t_all = self._fit_temperatures(docs, labels, prior)
+        else:
+            t_svm, t_nb, t_all = 1.0, self._nb_scale(docs), 1.0
+        self._combine(t_svm, t_nb)
+        self.temperature_ = t_all
         return self
 
-    @staticmethod
-    def _with_prior(
-        docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]
-    ) -> tuple[list[Doc], list[str]]:
-        known = set(labels)
-        extra = [(Doc(text, ""), label) for text, label in prior if label in known]
-        return [*docs, *(d for d, _ in extra)], [*labels, *(lab for _, lab in extra)]
-
-    def _fit_core(self, docs: Sequence[Doc], labels: Sequence[str]) -> None:
+    def _fit_core(self, docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]) -> None:
+        """Feature spaces, then the members. A catalogue text is a title to the SVM (the SVM
+        would otherwise lean on short bodies) and both a title and a body to the NB (one more
+        count of its words under its class)."""
         spaces = [
             _Space("title", self.title_weight, _char_vectorizer(self.ngram, self.min_df), _title),
             _Space(
@@ -203,35 +223,79 @@ class MessageClassifier:
         ]
         if self.word_weight:
             spaces.append(_Space("word", self.word_weight, _word_vectorizer(self.min_df), _both))
-        fitted, blocks = [], []
+        as_title = [Doc(text, "") for text, _ in prior]
+        as_both = [Doc(text, text) for text, _ in prior]
+        prior_labels = [label for _, label in prior]
+        fitted = []
         for space in spaces:
-            texts = [space.pick(d) for d in docs]
+            texts = [space.pick(d) for d in [*docs, *as_both]]
             if not any(texts):
                 continue  # e.g. a single text column: no titles at all
             try:
-                block = space.vectorizer.fit_transform(texts)
+                space.vectorizer.fit(texts)
             except ValueError:  # min_df left nothing (tiny data): keep every n-gram
                 space.vectorizer.set_params(min_df=1)
-                block = space.vectorizer.fit_transform(texts)
+                space.vectorizer.fit(texts)
             fitted.append(space)
-            blocks.append(block * space.weight)
         if not fitted:
             raise ValueError("no text to learn from")
         self._spaces = fitted
         self._fast = None
-        X = sp.hstack(blocks, format="csr")
-        self._svm = LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
-        self._svm.fit(X, list(labels))
-        self.classes_ = [str(c) for c in self._svm.classes_]
+        X = self.transform(docs)
+        svm = LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
+        svm.fit(sp.vstack([X, self.transform(as_title)]) if prior else X, [*labels, *prior_labels])
+        self.classes_ = [str(c) for c in svm.classes_]
+        coef = np.asarray(svm.coef_, dtype=np.float64)
+        intercept = np.asarray(svm.intercept_, dtype=np.float64)
+        if len(self.classes_) == 2:  # sklearn gives one row for two classes
+            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        nb = None
+        if self.nb_alpha:
+            cnb = ComplementNB(alpha=self.nb_alpha)
+            cnb.fit(sp.vstack([X, self.transform(as_both)]) if prior else X, [*labels, *prior_labels])
+            assert [str(c) for c in cnb.classes_] == self.classes_
+            # NB's joint log-likelihood is X @ feature_log_prob_.T; only differences between
+            # classes matter, so each feature's mean over the classes is taken out (the scores
+            # change by the same amount in every class, and the weights read as evidence).
+            flp = np.asarray(cnb.feature_log_prob_, dtype=np.float64)
+            nb = _Linear(flp - flp.mean(axis=0, keepdims=True), np.zeros(len(self.classes_)))
+        self._members = (_Linear(coef, intercept), nb)
 
-    def _fit_temperature(self, docs: Sequence[Doc], labels: Sequence[str]) -> float:
-        """One softmax temperature from 3-fold held-out SVM scores (minimum log-loss)."""
+    def _member_scores(self, docs: Sequence[Doc]) -> list[np.ndarray]:
+        assert self._members is not None, "fit first"
+        X = self.transform(docs)
+        return [m.scores(X) for m in self._members if m is not None]
+
+    def _nb_scale(self, docs: Sequence[Doc]) -> float:
+        """Without held-out scores: NB weighted to the SVM's spread of scores."""
+        if not self.nb_alpha:
+            return 0.0
+        s_svm, s_nb = self._member_scores(docs)
+        spread = float(np.std(s_nb - s_nb.mean(axis=1, keepdims=True)))
+        return float(np.std(s_svm - s_svm.mean(axis=1, keepdims=True))) / spread if spread > 0 else 0.0
+
+    def _combine(self, t_svm: float, t_nb: float) -> None:
+        assert self._members is not None, "fit first"
+        svm, nb = self._members
+        coef, intercept = svm.coef * t_svm, svm.intercept * t_svm
+        if nb is not None and t_nb:
+            coef = coef + nb.coef * t_nb
+        self._coef, self._intercept = coef, intercept
+        self.member_temperatures_ = (t_svm, t_nb if nb is not None else 0.0)
+        self._members = None  # only the combined map is kept (and pickled)
+
+    def _fit_temperatures(
+        self, docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]
+    ) -> tuple[float, float, float]:
+        """Temperatures from k-fold held-out scores (k ≤ 3): one per member, then one for their
+        sum (a product of experts is overconfident when they agree on the same evidence)."""
         counts = {c: list(labels).count(c) for c in set(labels)}
         k = min(3, *counts.values())
         if k < 2 or len(counts) < 2:
-            return 1.0
+            return 1.0, self._nb_scale(docs), 1.0
         y = np.array(labels)
-        scores = np.zeros((len(docs), len(self.classes_)), dtype=np.float64)
+        n_members = 2 if self.nb_alpha else 1
+        scores = [np.zeros((len(docs), len(self.classes_)), dtype=np.float64) for _ in range(n_members)]
         inner = MessageClassifier(
             ngram=self.ngram,
             min_df=self.min_df,
@@ -239,24 +303,20 @@ class MessageClassifier:
             body_weight=self.body_weight,
             word_weight=self.word_weight,
             C=self.C,
+            nb_alpha=self.nb_alpha,
             max_body_chars=self.max_body_chars,
             calibrate=False,
         )
         for tr, te in StratifiedKFold(k, shuffle=True, random_state=self.random_state).split(docs, y):
-            inner._fit_core([docs[i] for i in tr], list(y[tr]))
-            s = inner.decision_function([docs[i] for i in te])
+            inner._fit_core([docs[i] for i in tr], list(y[tr]), prior)
             cols = [self.classes_.index(c) for c in inner.classes_]
-            scores[np.ix_(te, cols)] = s
+            for held_out, s in zip(scores, inner._member_scores([docs[i] for i in te]), strict=True):
+                held_out[np.ix_(te, cols)] = s
         target = np.array([self.classes_.index(lab) for lab in labels])
-        best, best_loss = 1.0, math.inf
-        for t in np.geomspace(0.25, 64, 49):
-            z = scores * t
-            z -= z.max(axis=1, keepdims=True)
-            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-            loss = -float(logp[np.arange(len(target)), target].mean())
-            if loss < best_loss:
-                best, best_loss = float(t), loss
-        return best
+        temps = [_fit_temperature(s, target) for s in scores]
+        t_svm, t_nb = temps[0], (temps[1] if n_members == 2 else 0.0)
+        combined = scores[0] * t_svm + (scores[1] * t_nb if n_members == 2 else 0.0)
+        return t_svm, t_nb, _fit_temperature(combined, target, lo=0.1, hi=10.0)
 
     # predicting
 
@@ -265,11 +325,8 @@ class MessageClassifier:
         return sp.hstack(blocks, format="csr")
 
     def decision_function(self, docs: Sequence[Doc]) -> np.ndarray:
-        assert self._svm is not None, "fit first"
-        scores = self._svm.decision_function(self.transform(docs))
-        if scores.ndim == 1:  # two classes: sklearn gives one column
-            scores = np.column_stack([-scores, scores])
-        return np.asarray(scores, dtype=np.float64)
+        assert self._coef is not None and self._intercept is not None, "fit first"
+        return np.asarray(self.transform(docs) @ self._coef.T + self._intercept, dtype=np.float64)
 
     def predict_proba(self, docs: Sequence[Doc]) -> np.ndarray:
         z = self.decision_function(docs) * self.temperature_
@@ -298,6 +355,30 @@ class MessageClassifier:
         it equal to the sklearn path).
         """
         return self._fast_path().predict_one(make_doc(title, body), k=k)
+
+
+@dataclass
+class _Linear:
+    """One member's scores: features @ coef.T + intercept (coef: classes × features)."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    def scores(self, X: sp.csr_matrix) -> np.ndarray:
+        return np.asarray(X @ self.coef.T + self.intercept, dtype=np.float64)
+
+
+def _fit_temperature(scores: np.ndarray, target: np.ndarray, *, lo: float = 1e-3, hi: float = 1e3) -> float:
+    """The factor on the scores whose softmax has the least log-loss on held-out rows."""
+    best, best_loss = 1.0, math.inf
+    for t in np.geomspace(lo, hi, 121):
+        z = scores * t
+        z -= z.max(axis=1, keepdims=True)
+        logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+        loss = -float(logp[np.arange(len(target)), target].mean())
+        if loss < best_loss:
+            best, best_loss = float(t), loss
+    return best
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")
@@ -353,7 +434,7 @@ class _FastPath:
 
     @classmethod
     def build(cls, model: MessageClassifier) -> _FastPath:
-        assert model._svm is not None, "fit first"
+        assert model._coef is not None and model._intercept is not None, "fit first"
         spaces, names, offset = [], [], 0
         for s in model._spaces:
             v = s.vectorizer
@@ -371,10 +452,7 @@ class _FastPath:
             )
             names += [str(n).strip() for n in v.get_feature_names_out()]
             offset += len(v.vocabulary_)
-        coef = np.asarray(model._svm.coef_, dtype=np.float64)
-        intercept = np.asarray(model._svm.intercept_, dtype=np.float64)
-        if len(model.classes_) == 2:
-            coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
+        coef, intercept = model._coef, model._intercept
         return cls(spaces, np.ascontiguousarray(coef.T), intercept, model.temperature_, model.classes_, names)
 
     def _vectorise(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
@@ -444,13 +522,23 @@ def default_classifier() -> MessageClassifier:
 
 
 def prior_from_catalogue(rows: Iterable[Sequence[str]]) -> list[tuple[str, str]]:
-    """Rows of (label, name, name, …) → short weak texts "name name …" of that label."""
+    """Rows of (label, name, name, …) → short weak texts of that label: each row's names together
+    ("name name …"), then each name that stands under one label only on its own (a second-level
+    name is shared by all its rows, and on its own it is as plain as a message title)."""
     out: list[tuple[str, str]] = []
+    labels_of: dict[str, set[str]] = {}
     for row in rows:
         label, *names = (normalise(c) for c in row)
         text = " ".join(n for n in names if n)
         if label and text:
             out.append((text, label))
+            for n in names:
+                if n:
+                    labels_of.setdefault(n, set()).add(label)
+    whole = set(out)
+    for name, labels in labels_of.items():
+        if len(labels) == 1 and (name, *labels) not in whole:
+            out.append((name, next(iter(labels))))
     return out
 
 
@@ -566,8 +654,9 @@ def evaluate_cv(
 ) -> dict[str, Any]:
     """Stratified k-fold cross-validation (optionally repeated), the baseline on the same folds.
 
-    ``macro_f1`` is the mean over folds (``macro_f1_std`` its spread); per-class figures and
-    ``accuracy`` pool the out-of-fold predictions of all folds and repeats.
+    ``macro_f1`` is the mean over folds (``macro_f1_std`` its spread, ``macro_f1_repeats`` the
+    mean of each repeat's folds, the baseline's likewise); per-class figures and ``accuracy`` pool
+    the out-of-fold predictions of all folds and repeats.
     """
     y = np.array(labels)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
@@ -603,6 +692,7 @@ def evaluate_cv(
         "classes": sorted(set(labels)),
         "macro_f1": round(float(np.mean(fold_f1)), 4),
         "macro_f1_std": round(float(np.std(fold_f1)), 4),
+        "macro_f1_repeats": _per_repeat(fold_f1, folds),
         "macro_f1_pooled": pooled["macro_f1"],
         "accuracy": pooled["accuracy"],
         "per_class": pooled["per_class"],
@@ -611,12 +701,18 @@ def evaluate_cv(
             "model": BaselineClassifier.name,
             "macro_f1": round(float(np.mean(base_f1)), 4),
             "macro_f1_std": round(float(np.std(base_f1)), 4),
+            "macro_f1_repeats": _per_repeat(base_f1, folds),
             "accuracy": round(float(np.mean(base_acc)), 4),
         },
     }
     if latency and last_model is not None:
         report.update(measure_latency(last_model, last_test))
     return report
+
+
+def _per_repeat(fold_scores: Sequence[float], folds: int) -> list[float]:
+    """The folds come repeat by repeat: the mean of each run of ``folds``."""
+    return [round(float(np.mean(fold_scores[i : i + folds])), 4) for i in range(0, len(fold_scores), folds)]
 
 
 # -- model files -------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_taxonomy_file_adds_prior_texts(labelled, tmp_path):
         "eval", "--csv", str(labelled), *COLS,
         "--folds", "3", "--taxonomy", str(tax), "--no-latency",
     )  # fmt: skip
-    assert r["n_prior"] == 2
+    assert r["n_prior"] == 6  # two rows of known classes, and their four names on their own
 
 
 def test_missing_column_names_it_and_lists_the_columns(labelled):

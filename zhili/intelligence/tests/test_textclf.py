@@ -140,3 +140,70 @@ def test_split_report_counts_and_latency():
     assert (r["n_train"], r["n_test"]) == (len(train_docs), len(test_docs))
     assert "ms_per_doc_p99" not in r and r["train_seconds"] > 0
     assert r["macro_f1"] >= 0.8
+
+
+def test_svm_and_naive_bayes_are_combined_with_held_out_temperatures(data):
+    model, docs, labels = data
+    t_svm, t_nb = model.member_temperatures_
+    assert t_svm > 0 and t_nb > 0 and model.temperature_ > 0
+    assert "ComplementNB" in model.describe()
+    train_docs, train_labels = _split(corpus(30, seed=1))
+    alone = textclf.MessageClassifier(nb_alpha=0).fit(train_docs, train_labels)
+    assert alone.member_temperatures_[1] == 0 and "ComplementNB" not in alone.describe()
+    # each member alone learns the task; the product is one linear map like either of them
+    assert np.mean([p == y for p, y in zip(alone.predict(docs), labels, strict=True)]) >= 0.9
+    assert model.decision_function(docs).shape == alone.decision_function(docs).shape
+
+
+def test_single_message_path_matches_without_the_naive_bayes_and_uncalibrated(data):
+    _, docs, _ = data
+    train_docs, train_labels = _split(corpus(30, seed=1))
+    for model in (
+        textclf.MessageClassifier(nb_alpha=0).fit(train_docs, train_labels),
+        textclf.MessageClassifier(calibrate=False).fit(train_docs, train_labels),
+    ):
+        proba = model.predict_proba(docs)
+        for doc, row in zip(docs, proba, strict=True):
+            label, confidence, _ = model.predict_one(doc.title, doc.body)
+            assert label == model.classes_[int(row.argmax())]
+            assert confidence == pytest.approx(float(row.max()), abs=1e-6)
+
+
+def test_uncalibrated_model_weighs_the_naive_bayes_to_the_svm_scale():
+    docs, labels = _split(corpus(30, seed=1))
+    model = textclf.MessageClassifier(calibrate=False).fit(docs, labels)
+    assert model.member_temperatures_[0] == 1.0 and model.member_temperatures_[1] > 0
+    assert model.temperature_ == 1.0
+    test_docs, test_labels = _split(corpus(12, seed=2))
+    pred = model.predict(test_docs)
+    assert np.mean([p == y for p, y in zip(pred, test_labels, strict=True)]) >= 0.9
+
+
+def test_catalogue_prior_adds_names_of_one_label_on_their_own():
+    prior = textclf.prior_from_catalogue(
+        [
+            ["交通运输", "水路运输", "渡口轮渡"],
+            ["交通运输", "水路运输", "其他"],
+            ["城乡建设", "城市建设", "其他"],
+            ["城乡建设", "城市建设", "公交站台"],
+            ["环境保护", "", ""],
+        ]
+    )
+    assert prior[:4] == [
+        ("水路运输 渡口轮渡", "交通运输"),
+        ("水路运输 其他", "交通运输"),
+        ("城市建设 其他", "城乡建设"),
+        ("城市建设 公交站台", "城乡建设"),
+    ]
+    alone = prior[4:]
+    expected = [("水路运输", "交通运输"), ("渡口轮渡", "交通运输"), ("城市建设", "城乡建设")]
+    expected.append(("公交站台", "城乡建设"))
+    assert sorted(alone) == sorted(expected)  # "其他" stands under two labels: it says nothing alone
+
+
+def test_repeated_cross_validation_reports_each_repeat():
+    docs, labels = _split(corpus(12, seed=9))
+    r = textclf.evaluate_cv(docs, labels, folds=3, repeats=2, latency=False)
+    assert len(r["macro_f1_repeats"]) == 2 and len(r["baseline"]["macro_f1_repeats"]) == 2
+    assert np.mean(r["macro_f1_repeats"]) == pytest.approx(r["macro_f1"], abs=1e-3)
+    assert r["n_test"] == 2 * len(docs)

@@ -149,9 +149,11 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{r['mode']}: {r['model']}")
         self.stdout.write(f"  n_train {r['n_train']}  n_test {r['n_test']}  prior texts {r['n_prior']}")
-        self.stdout.write(f"  macro-F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}")
+        self.stdout.write(f"  macro-F1 {r['macro_f1']:.4f}  accuracy {r['accuracy']:.4f}{_repeats(r)}")
         b = r["baseline"]
-        self.stdout.write(f"  baseline macro-F1 {b['macro_f1']:.4f}  accuracy {b['accuracy']:.4f}")
+        self.stdout.write(
+            f"  baseline macro-F1 {b['macro_f1']:.4f}  accuracy {b['accuracy']:.4f}{_repeats(b)}"
+        )
         for lab, m in r["per_class"].items():
             p, rc, f1, n = m["precision"], m["recall"], m["f1"], m["support"]
             self.stdout.write(f"    {lab:<12} P {p:.3f}  R {rc:.3f}  F1 {f1:.3f}  n {n}")
@@ -226,6 +228,11 @@ class Command(BaseCommand):
     @staticmethod
     def _prior(o: dict[str, Any]) -> list[tuple[str, str]]:
         return textclf.prior_from_catalogue(read_catalogue(o["taxonomy"])) if o.get("taxonomy") else []
+
+
+def _repeats(r: dict[str, Any]) -> str:
+    runs = r.get("macro_f1_repeats") or []
+    return "  (repeats " + " ".join(f"{f:.4f}" for f in runs) + ")" if len(runs) > 1 else ""
 
 
 def _dedupe(
