@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
+from ninja.responses import NinjaJSONEncoder
 
 from zhili.accounts.models import Department
 from zhili.cases import actions, selectors, tracking
@@ -238,12 +239,16 @@ def _node(code: str | None) -> Node | None:
     return node
 
 
-def _created(user: Any, case: Case) -> dict[str, Any]:
-    # JSON round trip: what is stored for an Idempotency-Key replay is exactly what was sent.
-    return json.loads(CaseOut.model_validate(selectors.staff_view(user, case)).model_dump_json())
+def _created(user: Any, case: Case) -> str:
+    """The response's JSON text, encoded once as the API encodes it: sent as it is, and stored as
+    it is for an Idempotency-Key replay (which the API sends again from the stored value)."""
+    out = CaseOut.model_validate(selectors.staff_view(user, case))
+    return json.dumps(out.model_dump(), cls=NinjaJSONEncoder)
 
 
-def _reply(response: HttpResponse, status: int, body: dict[str, Any], replayed: bool) -> Status:
+def _reply(response: HttpResponse, status: int, body: dict[str, Any] | str, replayed: bool) -> Any:
+    if isinstance(body, str):  # already encoded
+        return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
     if replayed:
         response["Idempotent-Replayed"] = "true"
     return Status(status, body)
@@ -260,7 +265,7 @@ def submit_case(request: HttpRequest, response: HttpResponse, payload: CaseIn) -
     if payload.channel not in (Channel.API, Channel.HOTLINE, Channel.PATROL, Channel.H5):
         raise DomainError("channel_invalid", _("Unknown channel."), status=422)
 
-    def run() -> tuple[int, dict[str, Any], Case | None]:
+    def run() -> tuple[int, dict[str, Any] | str, Case | None]:
         case = actions.do_submit_case(
             actor=user,
             channel=payload.channel,

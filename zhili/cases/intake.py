@@ -62,10 +62,17 @@ def request_hash(payload: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+# What ``run`` returns as the body: a dict, or the JSON text of one (sent and stored as it is, so
+# that the response is encoded once).
+Body = dict[str, Any] | str
+
+
 def run_idempotent(
-    *, owner: str, key: str | None, digest: str, run: Callable[[], tuple[int, dict[str, Any], Case | None]]
-) -> tuple[int, dict[str, Any], bool]:
-    """(status, body, replayed). ``run`` does the work inside the same transaction as the key."""
+    *, owner: str, key: str | None, digest: str, run: Callable[[], tuple[int, Body, Case | None]]
+) -> tuple[int, Body, bool]:
+    """(status, body, replayed). ``run`` does the work inside the same transaction as the key.
+
+    A replayed body is the stored one, as a dict."""
     if not key:
         status, body, _case = run()
         return status, body, False
@@ -74,8 +81,8 @@ def run_idempotent(
             "idempotency_key_invalid", _("The Idempotency-Key header is not valid."), status=422
         )
     with transaction.atomic():
-        record = _claim_key(owner, key, digest)
-        if record is None:
+        claimed = _claim_key(owner, key, digest)
+        if claimed is None:
             existing = IdempotencyKey.objects.get(owner=owner, key=key)
             if existing.request_hash != digest:
                 raise DomainError(
@@ -88,8 +95,7 @@ def run_idempotent(
         reset = _last.set(queued)
         try:
             status, body, case = run()
-            record.status_code, record.response, record.case = status, body, case
-            record.save(update_fields=["status_code", "response", "case"])
+            _store_response(claimed, status, body, case)
         finally:
             _last.reset(reset)
         for work in queued:  # the serialising writes, last (see the module's docstring)
@@ -97,8 +103,8 @@ def run_idempotent(
     return status, body, False
 
 
-def _claim_key(owner: str, key: str, digest: str) -> IdempotencyKey | None:
-    """Insert the key row, or None when the key exists (once its inserter has committed).
+def _claim_key(owner: str, key: str, digest: str) -> int | None:
+    """Insert the key row; its id, or None when the key exists (once its inserter has committed).
 
     ``INSERT … ON CONFLICT DO NOTHING``: one statement where a savepoint around a plain INSERT
     takes three; on PostgreSQL it waits for a concurrent insert of the same key to end like the
@@ -124,11 +130,21 @@ def _claim_key(owner: str, key: str, digest: str) -> IdempotencyKey | None:
             params,
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    record = IdempotencyKey(pk=row[0], **values)
-    record._state.adding, record._state.db = False, connection.alias
-    return record
+    return None if row is None else int(row[0])
+
+
+def _store_response(pk: int, status: int, body: Body, case: Case | None) -> None:
+    """The response, as JSON text, in the claimed key row (one UPDATE, no re-encoding)."""
+    meta = IdempotencyKey._meta
+    qn = connection.ops.quote_name
+    text = body if isinstance(body, str) else json.dumps(body)
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(meta.db_table)} SET {qn('status_code')} = %s, {qn('response')} = %s{cast},"
+            f" {qn('case_id')} = %s WHERE {qn(meta.pk.column or 'id')} = %s",
+            [status, text, case.pk if case is not None else None, pk],
+        )
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

@@ -72,14 +72,17 @@ def _url(case: Case) -> str:
 
 
 def _send_in_app(users: Iterable[Any], case: Case, subject: str, body: str, skip: Any = None) -> None:
+    """``users``: users, or their ids."""
     seen: set[int] = set()
+    skip_pk = getattr(skip, "pk", None) if skip is not None else None
     for user in users:
-        if user is None or user.pk in seen or (skip is not None and user.pk == getattr(skip, "pk", None)):
+        pk = user if isinstance(user, int) else getattr(user, "pk", None)
+        if pk is None or pk in seen or (skip_pk is not None and pk == skip_pk):
             continue
-        seen.add(user.pk)
+        seen.add(pk)
         do_enqueue_notification(
             channel=NotifyChannel.IN_APP,
-            recipient=user,
+            recipient_id=pk,
             subject=subject,
             body=body,
             topic=f"cases.case:{case.pk}",
@@ -160,7 +163,7 @@ def _announce(case: Case, transition: str, source: str, target: str, *, actor: A
             subject = _("New case to sign for: %(code)s") % {"code": code}
             if source == CaseStatus.VERIFIED:
                 subject = _("Case reopened after an unsatisfied rating: %(code)s") % {"code": code}
-            _send_in_app(assignees(case), case, subject, title, skip=actor)
+            _send_in_app(assignees(case).values_list("pk", flat=True), case, subject, title, skip=actor)
         elif target == CaseStatus.RETURNED:
             from zhili.cases.conf import max_returns
 

@@ -77,13 +77,15 @@ def do_enqueue_notification(
     subject: str,
     body: str,
     recipient: Any = None,
+    recipient_id: int | None = None,
     address: str = "",
     topic: str = "",
     url: str = "",
 ) -> Notification:
+    """``recipient`` (a user) or ``recipient_id`` (its id, when only the id is at hand)."""
     if channel not in NotifyChannel.values:
         raise DomainError("unknown_channel", f"unknown channel {channel!r}")
-    if channel == NotifyChannel.IN_APP and recipient is None:
+    if channel == NotifyChannel.IN_APP and recipient is None and recipient_id is None:
         raise DomainError("recipient_required", "an in-app message needs a recipient user")
     if channel == NotifyChannel.EMAIL and not address and recipient is not None:
         address = getattr(recipient, "email", "") or ""
@@ -91,6 +93,7 @@ def do_enqueue_notification(
         raise DomainError("address_required", "an e-mail or SMS needs an address")
     notification = Notification(
         recipient=recipient,
+        recipient_id=recipient_id if recipient is None else recipient.pk,
         address_enc=crypto.encrypt(address) if address else "",
         channel=channel,
         subject=str(subject)[:200],
@@ -118,6 +121,20 @@ def _sender_waiting(result: Any) -> bool:
     from django_tasks.base import TaskResultStatus
 
     try:
+        from django_tasks_db.backend import DatabaseBackend
+
+        if isinstance(result.task.get_backend(), DatabaseBackend):
+            # The status alone, in one small read (``refresh`` loads and decodes the whole row).
+            from django_tasks_db.models import DBTaskResult
+
+            meta = DBTaskResult._meta
+            pk = meta.get_field("id").get_db_prep_value(result.id, connection)  # type: ignore[union-attr]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT status FROM {connection.ops.quote_name(meta.db_table)} WHERE id = %s", [pk]
+                )
+                row = cursor.fetchone()
+            return row is not None and row[0] == TaskResultStatus.READY
         result.refresh()
     except Exception:  # the result is gone or the backend cannot say: queue another
         return False

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -108,20 +108,34 @@ def _check_channel(channel: str, actor: Any) -> None:
 class Located:
     node: Node
     grid: Node | None
-    boundary: GridBoundary | None
+    boundary_id: int | None
 
 
 def _valid_coordinate(value: float, low: float, high: float) -> bool:
     return isinstance(value, int | float) and math.isfinite(value) and low <= value <= high
 
 
-def _grid_and_boundary(grid_id: int) -> Located:
-    """The grid with its current boundary, in one read."""
-    boundary = GridBoundary.objects.select_related("grid").filter(grid_id=grid_id, is_current=True).first()
-    if boundary is not None:
-        return Located(boundary.grid, boundary.grid, boundary)
-    grid = Node.objects.get(pk=grid_id)
-    return Located(grid, grid, None)
+def _grid_and_boundary(grid_id: int) -> Located | None:
+    """The grid with the id of its current boundary, in one read (the boundary's own columns,
+    its geometry above all, are not needed here)."""
+    qn = connection.ops.quote_name
+    meta = GridBoundary._meta
+    boundary_id = (
+        f"(SELECT b.{qn(meta.pk.column or 'id')} FROM {qn(meta.db_table)} b"
+        f" WHERE b.{qn(meta.get_field('grid').column)} = n.{qn(Node._meta.pk.column or 'id')}"  # type: ignore[union-attr]
+        f" AND b.{qn(meta.get_field('is_current').column)})"  # type: ignore[union-attr]
+    )
+    rows = list(
+        Node.objects.raw(
+            f"SELECT n.*, {boundary_id} AS current_boundary_id FROM {qn(Node._meta.db_table)} n"
+            f" WHERE n.{qn(Node._meta.pk.column or 'id')} = %s",
+            [grid_id],
+        )
+    )
+    if not rows:  # the grid went away since the spatial index was built
+        return None
+    grid = rows[0]
+    return Located(grid, grid, grid.current_boundary_id)  # type: ignore[attr-defined]
 
 
 def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
@@ -133,14 +147,16 @@ def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | 
         if not (_valid_coordinate(lat, -90, 90) and _valid_coordinate(lng, -180, 180)):
             raise DomainError("coordinates_invalid", _("The coordinates are not valid."), status=422)
         grid_id = locate_grid_id(lat, lng)
-        if grid_id is None:
+        located = _grid_and_boundary(grid_id) if grid_id is not None else None
+        if located is None:
             raise DomainError(
                 "outside_territory", _("This place lies outside the territory we serve."), status=422
             )
-        return _grid_and_boundary(grid_id)
+        return located
     grid = locate_address(address) if address else None
-    if grid is not None:
-        return _grid_and_boundary(grid.pk)
+    located = _grid_and_boundary(grid.pk) if grid is not None else None
+    if located is not None:
+        return located
     if node is not None:
         if actor is not SYSTEM_ACTOR:
             paths = staff_paths(actor, STAFF_ROLES)
@@ -280,7 +296,7 @@ def _submit(
             category_source=source,
             node=located.node,
             grid=located.grid,
-            boundary=located.boundary,
+            boundary_id=located.boundary_id,
             lat=lat,
             lng=lng,
             address=address,

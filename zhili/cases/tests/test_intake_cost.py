@@ -64,7 +64,7 @@ def _post(client: Any, key: str, **fields: Any) -> Any:
 
 
 def _check_statements(ctx: CaptureQueriesContext, limit: dict[str, int]) -> None:
-    rollups = [q for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "analytics_')]
+    rollups = [q for q in ctx.captured_queries if 'INSERT INTO "analytics_' in q["sql"]]
     others = [q["sql"][:160] for q in ctx.captured_queries if q not in rollups]
     assert len(rollups) <= len(ROLLUP_MODELS)
     assert len(others) <= limit[connection.vendor], "\n".join(others)
@@ -247,11 +247,11 @@ def test_a_change_committed_by_another_process_is_seen_at_the_next_look_up(cats,
 # Idempotency under concurrency (PostgreSQL: real concurrent transactions) ------------------------
 
 
-def _race(first_fails: bool) -> tuple[list[tuple[int, dict[str, Any], bool]], list[str]]:
+def _race(first_fails: bool) -> tuple[list[tuple[int, Any, bool]], list[str]]:
     """Two requests with one key: the first holds its key row uncommitted while the second arrives."""
     inside, release = threading.Event(), threading.Event()
     ran: list[str] = []
-    results: list[tuple[int, dict[str, Any], bool]] = []
+    results: list[tuple[int, Any, bool]] = []
 
     def first_run() -> tuple[int, dict[str, Any], None]:
         ran.append("first")

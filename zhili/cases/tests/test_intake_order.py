@@ -31,6 +31,7 @@ def test_inside_an_idempotent_request_the_audit_row_comes_after_the_response(sub
         return 201, {"id": case.pk}, case
 
     status, body, replayed = run_idempotent(owner="user:1", key="k-order", digest="d", run=run)
+    assert isinstance(body, dict)
     case = Case.objects.get(pk=body["id"])
     assert (status, replayed) == (201, False)
     assert seen["audited_while_building_the_response"] is False

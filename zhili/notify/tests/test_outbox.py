@@ -183,3 +183,33 @@ def test_bad_requests_are_refused():
         do_enqueue_notification(channel="in_app", subject="s", body="b")
     with pytest.raises(DomainError):
         do_enqueue_notification(channel="sms", subject="s", body="b")
+
+
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_a_sender_that_has_not_started_is_not_queued_again(monkeypatch):
+    from django_tasks_db.models import DBTaskResult
+
+    monkeypatch.setattr(actions, "_last_kick", None)
+    actions._kick_sender()  # what runs after each commit that queued messages
+    actions._kick_sender()  # the first sender waits: it will see these messages too
+    assert DBTaskResult.objects.count() == 1
+    DBTaskResult.objects.update(status="RUNNING")  # it started: it may have missed the next ones
+    actions._kick_sender()
+    assert DBTaskResult.objects.count() == 2
+
+
+def test_messages_queued_in_a_batch_are_written_together_when_it_ends(region):
+    with actions.batch():
+        first = do_enqueue_notification(
+            channel="in_app", recipient=region.user("handler"), subject="s", body="b"
+        )
+        do_enqueue_notification(channel="sms", address="13800001111", subject="s", body="b")
+        assert first.pk is None and not Notification.objects.exists()
+    assert Notification.objects.count() == 2 and first.pk is not None
+
+
+def test_a_batch_that_fails_writes_nothing(region):
+    with pytest.raises(RuntimeError), actions.batch():
+        do_enqueue_notification(channel="in_app", recipient=region.user("handler"), subject="s", body="b")
+        raise RuntimeError("the action failed")
+    assert not Notification.objects.exists()
