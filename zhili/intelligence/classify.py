@@ -3,16 +3,21 @@
 ``classify`` returns a ``Prediction`` or ``None`` when it has no opinion; the case loop then
 leaves the case for the dispatcher. With an active trained version (``ClassifierModel``) the model
 decides; before there is one (a fresh install), the keyword rules attached to the category tree
-do. Below ``ZHILI_CLASSIFIER_MIN_CONFIDENCE`` it abstains.
+do, and they do too while the active version is a model file this version of zhili cannot read
+(one of an older format, until the next retraining). Below ``ZHILI_CLASSIFIER_MIN_CONFIDENCE`` it
+abstains.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 
 from zhili.intelligence import conf
-from zhili.intelligence.textclf import MessageClassifier, load_model_bytes, normalise
+from zhili.intelligence.textclf import MessageClassifier, ModelFormatError, load_model_bytes, normalise
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -24,8 +29,9 @@ class Prediction:
     model_version: str = ""
 
 
-# the unpickled active model, by version id: loading takes longer than classifying
-_cache: dict[int, MessageClassifier] = {}
+# the unpickled active model, by version id: loading takes longer than classifying (None: the
+# version's file cannot be read, so that it is not read again for every message)
+_cache: dict[int, MessageClassifier | None] = {}
 _lock = threading.Lock()
 
 KEYWORDS_VERSION = "keywords"
@@ -40,13 +46,18 @@ def _active_model() -> tuple[int, MessageClassifier] | None:
     if pk is None:
         return None
     with _lock:
-        model = _cache.get(pk)
-        if model is None:
+        if pk not in _cache:
             blob = ClassifierModel.objects.values_list("blob", flat=True).get(pk=pk)
-            model, _header = load_model_bytes(bytes(blob))
+            model: MessageClassifier | None
+            try:
+                model, _header = load_model_bytes(bytes(blob))
+            except ModelFormatError as exc:
+                logger.warning("classifier version %s unusable (%s): keyword rules decide", pk, exc)
+                model = None
             _cache.clear()
             _cache[pk] = model
-    return pk, model
+        model = _cache[pk]
+    return None if model is None else (pk, model)
 
 
 def classify(title: str, body: str, location: tuple[float, float] | None = None) -> Prediction | None:

@@ -51,7 +51,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 FORMAT = "zhili-textclf"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: one combined linear map (SVM × Complement NB) instead of the SVM
 MAGIC = b"ZHILI-TEXTCLF\n"
 
 
@@ -164,8 +164,9 @@ class MessageClassifier:
     body_weight: float = 1.0
     word_weight: float = 0.0
     C: float = 1.0
-    # Complement NB smoothing (per TF-IDF weight, hence well below 1); 0 leaves the SVM alone.
-    nb_alpha: float = 0.05
+    # Complement NB smoothing (per TF-IDF weight, hence well below 1): None picks it among
+    # NB_ALPHAS by held-out log-loss on the training data; 0 leaves the SVM alone.
+    nb_alpha: float | None = None
     # Only the head of a long letter is read: it names the matter, and the cost per message stays
     # bounded (the longest petitions run to thousands of characters).
     max_body_chars: int = 1000
@@ -174,22 +175,33 @@ class MessageClassifier:
     classes_: list[str] = field(default_factory=list)
     temperature_: float = 1.0
     member_temperatures_: tuple[float, float] = (1.0, 0.0)  # SVM, NB
+    nb_alpha_: float = 0.0  # the smoothing used (0: no NB)
     _spaces: list[_Space] = field(default_factory=list, repr=False)
-    _members: tuple[_Linear, _Linear | None] | None = field(default=None, repr=False)
+    _svm_member: _Linear | None = field(default=None, repr=False)
+    _nb_data: tuple[sp.csr_matrix, list[str]] | None = field(default=None, repr=False)  # while fitting
     _coef: np.ndarray | None = field(default=None, repr=False)  # classes × features
     _intercept: np.ndarray | None = field(default=None, repr=False)
     _fast: _FastPath | None = field(default=None, repr=False)
 
     name = "char n-gram TF-IDF per field + LinearSVC × Complement NB"
+    NB_ALPHAS = (0.02, 0.05, 0.1, 0.2)
+    NB_ALPHA_FALLBACK = 0.05  # when there are too few messages for held-out scores
 
     def describe(self) -> str:
         parts = [f"char {self.ngram[0]}-{self.ngram[1]}-gram TF-IDF on title and body"]
         if self.word_weight:
             parts.append("jieba words")
         model = f"LinearSVC(C={self.C}, balanced)"
-        if self.nb_alpha:
-            model += f" × ComplementNB(alpha={self.nb_alpha}), calibrated product"
+        if self.nb_alpha != 0:
+            alpha = self.nb_alpha_ or self.nb_alpha
+            shown = f"alpha={alpha}" if alpha else "alpha by held-out log-loss"
+            model += f" × ComplementNB({shown}), calibrated product"
         return " + ".join(parts) + f", {model}"
+
+    def _alphas(self) -> tuple[float, ...]:
+        if self.nb_alpha == 0:
+            return ()
+        return (self.nb_alpha,) if self.nb_alpha is not None else self.NB_ALPHAS
 
     # fitting
 
@@ -200,18 +212,21 @@ class MessageClassifier:
         prior = [(normalise(text), label) for text, label in prior if label in known and normalise(text)]
         docs, labels = list(docs), list(labels)
         self._fit_core(docs, labels, prior)
-        if self.calibrate:
-            t_svm, t_nb, t_all = self._fit_temperatures(docs, labels, prior)
+        held_out = self._fit_temperatures(docs, labels, prior) if self.calibrate else None
+        if held_out is not None:
+            alpha, t_svm, t_nb, t_all = held_out
         else:
-            t_svm, t_nb, t_all = 1.0, self._nb_scale(docs), 1.0
-        self._combine(t_svm, t_nb)
+            alphas = self._alphas()
+            alpha = (self.NB_ALPHA_FALLBACK if len(alphas) > 1 else alphas[0]) if alphas else 0.0
+            t_svm, t_nb, t_all = 1.0, self._nb_scale(docs, alpha), 1.0
+        self._combine(alpha, t_svm, t_nb)
         self.temperature_ = t_all
         return self
 
     def _fit_core(self, docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]) -> None:
-        """Feature spaces, then the members. A catalogue text is a title to the SVM (the SVM
-        would otherwise lean on short bodies) and both a title and a body to the NB (one more
-        count of its words under its class)."""
+        """Feature spaces, the SVM, and what the NB learns from. A catalogue text is a title to
+        the SVM (the SVM would otherwise lean on short bodies) and both a title and a body to
+        the NB (one more count of its words under its class)."""
         spaces = [
             _Space("title", self.title_weight, _char_vectorizer(self.ngram, self.min_df), _title),
             _Space(
@@ -249,53 +264,60 @@ class MessageClassifier:
         intercept = np.asarray(svm.intercept_, dtype=np.float64)
         if len(self.classes_) == 2:  # sklearn gives one row for two classes
             coef, intercept = np.vstack([-coef, coef]), np.concatenate([-intercept, intercept])
-        nb = None
-        if self.nb_alpha:
-            cnb = ComplementNB(alpha=self.nb_alpha)
-            cnb.fit(sp.vstack([X, self.transform(as_both)]) if prior else X, [*labels, *prior_labels])
-            assert [str(c) for c in cnb.classes_] == self.classes_
-            # NB's joint log-likelihood is X @ feature_log_prob_.T; only differences between
-            # classes matter, so each feature's mean over the classes is taken out (the scores
-            # change by the same amount in every class, and the weights read as evidence).
-            flp = np.asarray(cnb.feature_log_prob_, dtype=np.float64)
-            nb = _Linear(flp - flp.mean(axis=0, keepdims=True), np.zeros(len(self.classes_)))
-        self._members = (_Linear(coef, intercept), nb)
+        self._svm_member = _Linear(coef, intercept)
+        self._nb_data = None
+        if self._alphas():
+            X_nb = sp.vstack([X, self.transform(as_both)], format="csr") if prior else X
+            self._nb_data = (X_nb, [*labels, *prior_labels])
 
-    def _member_scores(self, docs: Sequence[Doc]) -> list[np.ndarray]:
-        assert self._members is not None, "fit first"
-        X = self.transform(docs)
-        return [m.scores(X) for m in self._members if m is not None]
+    def _nb_member(self, alpha: float) -> _Linear:
+        assert self._nb_data is not None, "fit first"
+        X, y = self._nb_data
+        cnb = ComplementNB(alpha=alpha).fit(X, y)
+        assert [str(c) for c in cnb.classes_] == self.classes_
+        # NB's joint log-likelihood is X @ feature_log_prob_.T; only differences between classes
+        # matter, so each feature's mean over the classes is taken out (the scores change by the
+        # same amount in every class, and the weights read as evidence for or against a class).
+        flp = np.asarray(cnb.feature_log_prob_, dtype=np.float64)
+        return _Linear(flp - flp.mean(axis=0, keepdims=True), np.zeros(len(self.classes_)))
 
-    def _nb_scale(self, docs: Sequence[Doc]) -> float:
+    def _nb_scale(self, docs: Sequence[Doc], alpha: float) -> float:
         """Without held-out scores: NB weighted to the SVM's spread of scores."""
-        if not self.nb_alpha:
+        if not alpha:
             return 0.0
-        s_svm, s_nb = self._member_scores(docs)
+        assert self._svm_member is not None, "fit first"
+        X = self.transform(docs)
+        s_svm, s_nb = self._svm_member.scores(X), self._nb_member(alpha).scores(X)
         spread = float(np.std(s_nb - s_nb.mean(axis=1, keepdims=True)))
         return float(np.std(s_svm - s_svm.mean(axis=1, keepdims=True))) / spread if spread > 0 else 0.0
 
-    def _combine(self, t_svm: float, t_nb: float) -> None:
-        assert self._members is not None, "fit first"
-        svm, nb = self._members
+    def _combine(self, alpha: float, t_svm: float, t_nb: float) -> None:
+        assert self._svm_member is not None, "fit first"
+        svm = self._svm_member
         coef, intercept = svm.coef * t_svm, svm.intercept * t_svm
-        if nb is not None and t_nb:
-            coef = coef + nb.coef * t_nb
+        if alpha and t_nb:
+            coef = coef + self._nb_member(alpha).coef * t_nb
         self._coef, self._intercept = coef, intercept
-        self.member_temperatures_ = (t_svm, t_nb if nb is not None else 0.0)
-        self._members = None  # only the combined map is kept (and pickled)
+        self.member_temperatures_ = (t_svm, t_nb if alpha else 0.0)
+        self.nb_alpha_ = alpha
+        self._svm_member = self._nb_data = None  # only the combined map is kept (and pickled)
 
     def _fit_temperatures(
         self, docs: Sequence[Doc], labels: Sequence[str], prior: Sequence[tuple[str, str]]
-    ) -> tuple[float, float, float]:
-        """Temperatures from k-fold held-out scores (k ≤ 3): one per member, then one for their
-        sum (a product of experts is overconfident when they agree on the same evidence)."""
+    ) -> tuple[float, float, float, float] | None:
+        """From k-fold held-out scores (k ≤ 3) of the training data: the NB smoothing (least
+        log-loss of the product), a temperature per member, then one for their sum (a product of
+        experts is overconfident when they agree on the same evidence). ``None``: too few
+        messages for held-out scores."""
         counts = {c: list(labels).count(c) for c in set(labels)}
         k = min(3, *counts.values())
         if k < 2 or len(counts) < 2:
-            return 1.0, self._nb_scale(docs), 1.0
+            return None
         y = np.array(labels)
-        n_members = 2 if self.nb_alpha else 1
-        scores = [np.zeros((len(docs), len(self.classes_)), dtype=np.float64) for _ in range(n_members)]
+        alphas = self._alphas()
+        shape = (len(docs), len(self.classes_))
+        svm_scores = np.zeros(shape, dtype=np.float64)
+        nb_scores = {a: np.zeros(shape, dtype=np.float64) for a in alphas}
         inner = MessageClassifier(
             ngram=self.ngram,
             min_df=self.min_df,
@@ -309,14 +331,24 @@ class MessageClassifier:
         )
         for tr, te in StratifiedKFold(k, shuffle=True, random_state=self.random_state).split(docs, y):
             inner._fit_core([docs[i] for i in tr], list(y[tr]), prior)
-            cols = [self.classes_.index(c) for c in inner.classes_]
-            for held_out, s in zip(scores, inner._member_scores([docs[i] for i in te]), strict=True):
-                held_out[np.ix_(te, cols)] = s
+            assert inner._svm_member is not None
+            cols = np.ix_(te, [self.classes_.index(c) for c in inner.classes_])
+            X = inner.transform([docs[i] for i in te])
+            svm_scores[cols] = inner._svm_member.scores(X)
+            for a in alphas:
+                nb_scores[a][cols] = inner._nb_member(a).scores(X)
         target = np.array([self.classes_.index(lab) for lab in labels])
-        temps = [_fit_temperature(s, target) for s in scores]
-        t_svm, t_nb = temps[0], (temps[1] if n_members == 2 else 0.0)
-        combined = scores[0] * t_svm + (scores[1] * t_nb if n_members == 2 else 0.0)
-        return t_svm, t_nb, _fit_temperature(combined, target, lo=0.1, hi=10.0)
+        t_svm, _ = _fit_temperature(svm_scores, target)
+        best: tuple[float, float, float, float] = (0.0, t_svm, 0.0, 1.0)
+        best_loss = math.inf
+        for a in alphas:
+            t_nb, _ = _fit_temperature(nb_scores[a], target)
+            t_all, loss = _fit_temperature(svm_scores * t_svm + nb_scores[a] * t_nb, target, lo=0.1, hi=10.0)
+            if loss < best_loss:
+                best, best_loss = (a, t_svm, t_nb, t_all), loss
+        if not alphas:
+            best = (0.0, t_svm, 0.0, 1.0)
+        return best
 
     # predicting
 
@@ -368,8 +400,10 @@ class _Linear:
         return np.asarray(X @ self.coef.T + self.intercept, dtype=np.float64)
 
 
-def _fit_temperature(scores: np.ndarray, target: np.ndarray, *, lo: float = 1e-3, hi: float = 1e3) -> float:
-    """The factor on the scores whose softmax has the least log-loss on held-out rows."""
+def _fit_temperature(
+    scores: np.ndarray, target: np.ndarray, *, lo: float = 1e-3, hi: float = 1e3
+) -> tuple[float, float]:
+    """The factor on the scores whose softmax has the least log-loss on held-out rows, and that loss."""
     best, best_loss = 1.0, math.inf
     for t in np.geomspace(lo, hi, 121):
         z = scores * t
@@ -378,7 +412,7 @@ def _fit_temperature(scores: np.ndarray, target: np.ndarray, *, lo: float = 1e-3
         loss = -float(logp[np.arange(len(target)), target].mean())
         if loss < best_loss:
             best, best_loss = float(t), loss
-    return best
+    return best, best_loss
 
 
 _WHITE_SPACES = re.compile(r"\s\s+")

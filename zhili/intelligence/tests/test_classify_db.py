@@ -120,6 +120,24 @@ def test_a_model_that_is_not_worse_replaces_the_active_one(cases):
     assert p is not None and p.category_code == "LD" and p.model_version == second.version
 
 
+def test_an_active_model_file_of_an_older_format_leaves_the_decision_to_the_keywords(cases):
+    import json
+
+    from zhili.intelligence import textclf
+
+    cases(corpus(8, seed=6))
+    version = do_retrain_classifier()
+    assert version is not None and version.active
+    header, payload = textclf.read_header(bytes(version.blob))
+    header["format_version"] = textclf.FORMAT_VERSION - 1
+    version.blob = textclf.MAGIC + json.dumps(header).encode() + b"\n" + payload
+    version.save(update_fields=["blob"])
+    clf._cache.clear()
+    p = clf.classify("东风路夜间施工噪音", "工地半夜施工，噪音扰民", None)
+    assert p is not None and p.model_version == clf.KEYWORDS_VERSION and p.category_code == "HB-ZY"
+    assert clf._active_model() is None and list(clf._cache.values()) == [None]  # not read again
+
+
 def test_retrain_command(cases):
     import io
     import json

@@ -207,3 +207,15 @@ def test_repeated_cross_validation_reports_each_repeat():
     assert len(r["macro_f1_repeats"]) == 2 and len(r["baseline"]["macro_f1_repeats"]) == 2
     assert np.mean(r["macro_f1_repeats"]) == pytest.approx(r["macro_f1"], abs=1e-3)
     assert r["n_test"] == 2 * len(docs)
+
+
+def test_naive_bayes_smoothing_is_chosen_on_held_out_scores_unless_given(data):
+    model, *_ = data
+    assert model.nb_alpha is None and model.nb_alpha_ in textclf.MessageClassifier.NB_ALPHAS
+    assert f"alpha={model.nb_alpha_}" in model.describe()
+    docs, labels = _split(corpus(30, seed=1))
+    fixed = textclf.MessageClassifier(nb_alpha=0.3).fit(docs, labels)
+    assert fixed.nb_alpha_ == 0.3
+    # too few messages per class for held-out scores: the fallback smoothing, still two members
+    tiny = textclf.MessageClassifier().fit(*_split(corpus(1, seed=2)))
+    assert tiny.nb_alpha_ == textclf.MessageClassifier.NB_ALPHA_FALLBACK and tiny.member_temperatures_[1] > 0
