@@ -25,3 +25,15 @@ def test_short_dashboard_benchmark_reports_every_tile_and_both_paths_agree():
 def test_p95_is_the_value_below_which_95_percent_fall():
     assert bench.p95([float(i) for i in range(1, 101)]) == 95.0
     assert bench.p95([3.0]) == 3.0
+
+
+def test_the_timed_periods_can_end_on_a_given_day():
+    from datetime import date, timedelta
+
+    from zhili.analytics.scope import today
+
+    end = today() - timedelta(days=1)
+    figures = bench.run_benchmark(500, streets=1, days=60, runs=1, baseline_runs=1, seed=5, end=end)
+    assert figures["periods"]["30d"] == [(end - timedelta(days=29)).isoformat(), end.isoformat()]
+    assert figures["periods"]["365d"][1] == end.isoformat()
+    assert isinstance(end, date) and figures["all_equal"] is True
