@@ -439,12 +439,18 @@ class _FastSpace:
     weight: float
     offset: int
 
+    # character n-grams up to 3 as integers (21 bits per code point): per length, the sorted keys
+    # of the vocabulary and their feature ids (built on first use, not pickled with the model)
+    _keys: list[tuple[np.ndarray, np.ndarray]] | None = field(default=None, repr=False)
+
     def vectorise(self, doc: Doc) -> tuple[np.ndarray, np.ndarray]:
         text = self.pick(doc)
-        grams = self.analyzer(text) if self.analyzer else _char_grams(text, *self.ngram)
-        # One dictionary lookup per n-gram, looped in C (map), and the counting in numpy: per-item
-        # Python work is what a message costs, not the arithmetic.
-        ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), dtype=np.intp, count=len(grams))
+        if self.analyzer is None and self.ngram[1] <= 3:
+            ids = self._char_ids(text)
+        else:
+            grams = self.analyzer(text) if self.analyzer else _char_grams(text, *self.ngram)
+            # One dictionary lookup per n-gram, looped in C (map), and the counting in numpy
+            ids = np.fromiter(map(self.vocab.get, grams, repeat(-1)), dtype=np.intp, count=len(grams))
         ids = ids[ids >= 0]
         if not len(ids):
             return np.empty(0, dtype=np.intp), np.empty(0)
@@ -455,6 +461,45 @@ class _FastSpace:
         vals = tf * self.idf[idx]
         vals *= self.weight / np.sqrt(vals @ vals)
         return idx + self.offset, vals
+
+    def _char_ids(self, text: str) -> np.ndarray:
+        """The feature id of every character n-gram of the text (-1: not in the vocabulary), as
+        sklearn's char analyzer cuts them, without making a string per n-gram: hashing thousands
+        of short strings was most of a long message's cost."""
+        if self._keys is None:
+            self._keys = _gram_keys(self.vocab, *self.ngram)
+        text = _WHITE_SPACES.sub(" ", text.lower())
+        cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        lo, hi = self.ngram
+        found = []
+        for n in range(lo, min(hi, len(cps)) + 1):
+            keys = cps[: len(cps) - n + 1].copy()
+            for i in range(1, n):
+                keys = (keys << np.uint64(21)) | cps[i : len(cps) - n + 1 + i]
+            sorted_keys, ids = self._keys[n - lo]
+            if not len(sorted_keys):
+                continue
+            pos = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+            found.append(np.where(sorted_keys[pos] == keys, ids[pos], -1))
+        return np.concatenate(found) if found else np.empty(0, dtype=np.intp)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_keys": None}
+
+
+def _gram_keys(vocab: dict[str, int], lo: int, hi: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per n-gram length lo..hi: the vocabulary's n-grams as sorted integer keys, and their ids."""
+    out = []
+    for n in range(lo, hi + 1):
+        grams = [(g, j) for g, j in vocab.items() if len(g) == n]
+        keys = np.zeros(len(grams), dtype=np.uint64)
+        for i in range(n):
+            cps = np.array([ord(g[i]) for g, _ in grams], dtype=np.uint64)
+            keys = (keys << np.uint64(21)) | cps
+        ids = np.array([j for _, j in grams], dtype=np.intp)
+        order = np.argsort(keys, kind="stable")
+        out.append((keys[order], ids[order]))
+    return out
 
 
 @dataclass

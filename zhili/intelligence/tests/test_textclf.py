@@ -219,3 +219,26 @@ def test_naive_bayes_smoothing_is_chosen_on_held_out_scores_unless_given(data):
     # too few messages per class for held-out scores: the fallback smoothing, still two members
     tiny = textclf.MessageClassifier().fit(*_split(corpus(1, seed=2)))
     assert tiny.nb_alpha_ == textclf.MessageClassifier.NB_ALPHA_FALLBACK and tiny.member_temperatures_[1] > 0
+
+
+@pytest.mark.parametrize("ngram", [(1, 3), (2, 3), (1, 4)])
+def test_single_message_path_reads_mixed_scripts_like_sklearn(ngram):
+    docs, labels = _split(corpus(10, seed=12))
+    extra = [
+        ("公交WiFi信号差", "公交车上的 WiFi  连不上，ABC123 线路 😀 尤其差"),
+        ("学校收费", "学校 Ｋ12 收费 😀😀 太高，iPad 必须买"),
+    ]
+    docs += [textclf.make_doc(t, b) for t, b in extra]
+    labels += ["交通运输", "教育文体"]
+    model = textclf.MessageClassifier(ngram=ngram, min_df=1).fit(docs, labels)
+    probes = [
+        ("WIFI 😀", "车上 wifi\t\t连不上 abc123"),
+        ("k12", "ＩＰＡＤ  收费 😀 𠀀"),
+        ("", "a"),
+        ("", ""),
+    ]
+    for title, body in probes:
+        expected = model.predict_proba([textclf.make_doc(title, body)])[0]
+        label, confidence, _ = model.predict_one(title, body)
+        assert label == model.classes_[int(expected.argmax())]
+        assert confidence == pytest.approx(float(expected.max()), abs=1e-6)
