@@ -15,7 +15,6 @@ caller may change or cache them without touching another request's.
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from zhili.accounts.models import Department
 from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
+from zhili.core.stamped import StampedCache
 
 WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department)
 
@@ -110,8 +110,6 @@ class Rulebook:
         return chain
 
 
-_lock = threading.Lock()
-_current: Rulebook | None = None
 # Set by ``pinned``: the rulebook of the unit of work under way in this thread.
 _pinned: ContextVar[Rulebook | None] = ContextVar("zhili_cases_rulebook", default=None)
 
@@ -157,24 +155,15 @@ def _load(token: str) -> Rulebook:
     )
 
 
+_cache = StampedCache(current_token, _load)
+
+
 def rulebook() -> Rulebook:
     """The configuration as of now: one primary-key read, and a reload when it changed."""
-    global _current
     book = _pinned.get()
     if book is not None:
         return book
-    # Token first, rows second: a change committed in between makes the rulebook newer than its
-    # token (loaded once more next time), never older (which would stay stale until the next change).
-    token = current_token()
-    book = _current
-    if book is not None and book.token == token:
-        return book
-    with _lock:
-        book = _current
-        if book is None or book.token != token:
-            book = _load(token)
-            _current = book
-    return book
+    return _cache.get()
 
 
 @contextmanager

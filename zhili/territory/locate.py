@@ -12,7 +12,6 @@ smallest id among those whose boundary covers the point: deterministic, and stab
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from django.db.models.functions import Length
 from shapely import STRtree
 from shapely.geometry import shape
 
+from zhili.core.stamped import StampedCache
 from zhili.territory.addresses import normalise_address
 from zhili.territory.geometry import point
 from zhili.territory.models import BoundaryStamp, Building, GridBoundary, Node
@@ -34,10 +34,6 @@ class _Index:
     grid_ids: tuple[int, ...]
     valid_from: tuple[datetime, ...]
     valid_to: tuple[datetime | None, ...]
-
-
-_lock = threading.Lock()
-_index: _Index | None = None
 
 
 def current_token() -> str:
@@ -60,20 +56,7 @@ def _build(token: str) -> _Index:
     )
 
 
-def _current_index() -> _Index:
-    global _index
-    # Token first, boundaries second: a redraw committed in between makes the index newer than its
-    # token (rebuilt once more next time), never older (which would stay stale until the next redraw).
-    token = current_token()
-    index = _index
-    if index is not None and index.token == token:
-        return index
-    with _lock:
-        index = _index
-        if index is None or index.token != token:
-            index = _build(token)
-            _index = index
-    return index
+_cache = StampedCache(current_token, _build)
 
 
 def _valid_point(lat: float, lng: float) -> bool:
@@ -92,7 +75,7 @@ def _hits(index: _Index, lat: float, lng: float) -> list[int]:
 
 def locate_grid_id(lat: float, lng: float) -> int | None:
     """Id of the grid whose current boundary covers the point, or None."""
-    index = _current_index()
+    index = _cache.get()
     grids = [index.grid_ids[i] for i in _hits(index, lat, lng) if index.valid_to[i] is None]
     return min(grids) if grids else None
 
@@ -105,7 +88,7 @@ def locate(lat: float, lng: float) -> Node | None:
 
 def locate_at(lat: float, lng: float, when: datetime) -> Node | None:
     """The grid that covered (lat, lng) at ``when``, using the boundary versions valid then."""
-    index = _current_index()
+    index = _cache.get()
     grids = []
     for i in _hits(index, lat, lng):
         valid_to = index.valid_to[i]

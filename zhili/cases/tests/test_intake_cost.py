@@ -167,7 +167,7 @@ def test_every_save_and_delete_of_the_configuration_changes_the_stamp(cats, rule
 def test_a_category_edited_in_the_admin_is_used_by_the_next_submit(client, login, region, cats, classifier):
     login("resident")
     assert _post(client, "before", title="楼道堆满杂物", body="楼道里堆满杂物。").json()["category"] is None
-    kept = rulebook_module._current
+    kept = rulebook_module._cache.held
     superuser = region.user("admin")
     superuser.is_superuser = superuser.is_staff = True
     superuser.save()
@@ -186,11 +186,11 @@ def test_a_category_edited_in_the_admin_is_used_by_the_next_submit(client, login
     assert response.status_code == 302, response.content.decode()[:2000]
     # The edit touched only the database (as one made by another process would): this process's
     # rulebook is still the old one, and the next submit finds out through the stamp.
-    assert rulebook_module._current is kept
+    assert rulebook_module._cache.held is kept
     login("resident")
     after = _post(client, "after", title="楼道堆满杂物", body="楼道里堆满杂物。").json()
     assert after["category"]["code"] == "ENV-GARB-PILE"
-    assert rulebook_module._current is not kept
+    assert rulebook_module._cache.held is not kept
 
 
 @pytest.mark.django_db

@@ -126,8 +126,9 @@ def test_locate_at_before_any_boundary_existed_finds_nothing(region):
 def test_index_is_rebuilt_only_when_the_stamp_changes(region, django_assert_num_queries, monkeypatch):
     locate(39.905, 116.305)  # warm
     builds = []
-    real_build = locate_module._build
-    monkeypatch.setattr(locate_module, "_build", lambda token: builds.append(token) or real_build(token))
+    cache = locate_module._cache
+    real_build = cache._build
+    monkeypatch.setattr(cache, "_build", lambda token: builds.append(token) or real_build(token))
     with django_assert_num_queries(1):  # the stamp only
         assert locate_grid_id(39.905, 116.305) == region.grid_a.pk
     with django_assert_num_queries(2):  # the stamp and the grid
