@@ -13,9 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db import connection
 
 from zhili.intelligence import conf
 from zhili.intelligence.textclf import MessageClassifier, ModelFormatError, load_model_bytes, normalise
+
+if TYPE_CHECKING:
+    from zhili.intelligence.selectors import CategoryInfo
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +48,15 @@ KEYWORD_CEILING = 0.9
 def _active_model() -> tuple[int, MessageClassifier] | None:
     from zhili.intelligence.models import ClassifierModel
 
-    pk = ClassifierModel.objects.filter(active=True).values_list("pk", flat=True).first()
-    if pk is None:
+    # Plain SQL: it runs on every intake, and the ORM would spend more compiling it than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {connection.ops.quote_name(ClassifierModel._meta.db_table)} WHERE active LIMIT 1"
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
+    pk = int(row[0])
     with _lock:
         if pk not in _cache:
             blob = ClassifierModel.objects.values_list("blob", flat=True).get(pk=pk)
@@ -80,7 +92,9 @@ def classify(title: str, body: str, location: tuple[float, float] | None = None)
     return prediction
 
 
-def classify_by_keywords(title: str, body: str, cats: dict | None = None) -> Prediction | None:
+def classify_by_keywords(
+    title: str, body: str, cats: dict[str, CategoryInfo] | None = None
+) -> Prediction | None:
     """Cold start: each keyword found scores its length (twice in the title); the best category
     wins with its share of all scores, scaled down when the evidence is thin."""
     from zhili.intelligence.selectors import categories
@@ -90,10 +104,7 @@ def classify_by_keywords(title: str, body: str, cats: dict | None = None) -> Pre
     scores: dict[str, float] = {}
     hits: dict[str, list[tuple[str, float]]] = {}
     for code, info in cats.items():
-        for kw in info.keywords:
-            k = normalise(kw).lower()
-            if not k:
-                continue
+        for kw, k in info.match_keywords:
             weight = len(k) * (2 if k in t else 1 if k in b else 0)
             if weight:
                 scores[code] = scores.get(code, 0.0) + weight

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zhili.intelligence.similar import CaseText, Match, similar_cases
-from zhili.intelligence.textclf import Doc, make_doc
+from zhili.intelligence.textclf import Doc, make_doc, normalise
 
 # A category counts as confirmed when a person set it (staff at intake, a dispatcher's
 # correction, an import), or when the case went through the whole loop without a change.
@@ -20,6 +20,9 @@ class CategoryInfo:
     names: list[str]  # from the top-level category down to this one
     keywords: list[str]
     department_code: str | None
+    # (keyword, the keyword as the cold-start rules match it: normalised, lower case), computed
+    # once per catalogue rather than for every message
+    match_keywords: tuple[tuple[str, str], ...] = ()
 
 
 # The catalogue as of the cases' rulebook it was built from (classify reads it on every intake).
@@ -47,7 +50,8 @@ def categories() -> dict[str, CategoryInfo]:
         lineage = c.lineage()
         dept = next((n.department.code for n in lineage if n.department is not None), None)
         keywords = [k.strip() for k in c.keywords.splitlines() if k.strip()]
-        out[c.code] = CategoryInfo(c.code, [n.name for n in reversed(lineage)], keywords, dept)
+        matched = tuple((k, m) for k in keywords if (m := normalise(k).lower()))
+        out[c.code] = CategoryInfo(c.code, [n.name for n in reversed(lineage)], keywords, dept, matched)
     out = dict(sorted(out.items()))  # by code, as the rows were ordered before
     _catalogue = (book, out)
     return out
