@@ -21,12 +21,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from zhili.accounts.models import Department
 from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
-from zhili.core.stamped import StampedCache
+from zhili.core.stamped import StampedCache, read_token
 
 WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department)
 
@@ -115,13 +114,7 @@ _pinned: ContextVar[Rulebook | None] = ContextVar("zhili_cases_rulebook", defaul
 
 
 def current_token() -> str:
-    # Plain SQL: it runs on every submit, and the ORM would spend more compiling it than running it.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT token FROM {connection.ops.quote_name(ConfigStamp._meta.db_table)} WHERE id = 1"
-        )
-        row = cursor.fetchone()
-    return str(row[0]) if row else ""
+    return read_token(ConfigStamp)
 
 
 def _load(token: str) -> Rulebook:

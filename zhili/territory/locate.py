@@ -20,7 +20,7 @@ from django.db.models.functions import Length
 from shapely import STRtree
 from shapely.geometry import shape
 
-from zhili.core.stamped import StampedCache
+from zhili.core.stamped import StampedCache, read_token
 from zhili.territory.addresses import normalise_address
 from zhili.territory.geometry import point
 from zhili.territory.models import BoundaryStamp, Building, GridBoundary, Node
@@ -37,7 +37,7 @@ class _Index:
 
 
 def current_token() -> str:
-    return BoundaryStamp.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    return read_token(BoundaryStamp)
 
 
 def _build(token: str) -> _Index:
