@@ -245,3 +245,30 @@ def test_long_periods_read_whole_months_and_agree_with_the_case_table(region, ca
     assert any(key[0] >= DAY_TABLES for key in incremental)  # month rows were written
     rollups.rebuild()
     assert rollup_rows() == incremental
+
+
+def test_the_upgrade_fills_the_month_tables_from_the_day_rows_an_install_already_had(region, cats):
+    """Migration 0003: day rows written before the month tables existed become their month rows."""
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    world = World(region, cats)
+    for i, moment in enumerate(
+        datetime(2026, m, d, 10, 0, tzinfo=BEIJING) for m, d in ((1, 15), (1, 31), (2, 1), (3, 2))
+    ):
+        with time_machine.travel(moment, tick=False):
+            world.submit(i % 3, i % 4)
+            world.act(i, i)
+    expected = rollup_rows()
+    assert any(key[0] >= DAY_TABLES for key in expected)
+    for model, _dim in ROLLUP_MODELS:
+        if model.monthly:
+            model._default_manager.all().delete()  # as they were right after migration 0002
+    assert not any(key[0] >= DAY_TABLES for key in rollup_rows())
+    migration = importlib.import_module("zhili.analytics.migrations.0003_fill_month_rollups")
+    migration.fill(None, SimpleNamespace(connection=connection))
+    assert rollup_rows() == expected
+    migration.fill(None, SimpleNamespace(connection=connection))  # a second run adds nothing
+    assert rollup_rows() == expected
