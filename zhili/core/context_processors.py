@@ -32,6 +32,11 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (pgettext_lazy("menu", "My grid"), "cases:field", frozenset({Role.GRID_WORKER})),
     (pgettext_lazy("menu", "Warnings"), "intelligence:warnings", LEADERS),
     (pgettext_lazy("menu", "Hotspots"), "intelligence:hotspots", LEADERS | {Role.DISPATCHER}),
+    (
+        pgettext_lazy("menu", "Classifier"),
+        "intelligence:classifier",
+        frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN}),
+    ),
     (pgettext_lazy("menu", "Assessment"), "assessment:index", LEADERS),
     (pgettext_lazy("menu", "Emergency"), "emergency:alerts", OFFICE),
     (pgettext_lazy("menu", "Check tasks"), "emergency:tasks", frozenset({Role.GRID_WORKER})),

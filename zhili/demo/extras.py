@@ -19,6 +19,7 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),
     ("cases over the last six months", "zhili.cases.demo.load_demo_cases"),
     ("warnings and hotspots", "zhili.intelligence.demo.load_demo"),
+    ("classifier trained on the confirmed cases", "zhili.intelligence.demo.load_demo_classifier"),
     ("past emergency", "zhili.emergency.demo.load_demo"),
     ("cockpit rollups", "zhili.analytics.demo.load_demo"),
     ("monthly assessment", "zhili.analytics.assessment.demo.load_demo"),

@@ -87,3 +87,13 @@ def load_demo(seed: int) -> None:
             _file(REPEAT_TEXTS, grid=grid, category=_category(("ZA-MD-LL", "纠纷")), address=REPEAT_ADDRESS)
         do_scan_warnings(now=timezone.now(), days=1)
     do_refresh_hotspots(now=timezone.now())
+
+
+def load_demo_classifier(seed: int) -> None:
+    """A first classifier version trained on the demo's confirmed cases, so that intake and the
+    classifier page show a model rather than the cold-start keyword rules. Safe to call twice."""
+    from zhili.intelligence.actions import do_retrain_classifier
+    from zhili.intelligence.models import ClassifierModel
+
+    if not ClassifierModel.objects.exists():
+        do_retrain_classifier(folds=3)

@@ -204,3 +204,29 @@ def top_hotspots(user: Any, node: Any = None, limit: int = 10) -> list[Any]:
     if node is not None:
         qs = qs.filter(node__path__startswith=node.path)
     return list(qs[:limit])
+
+
+def classifier_versions(limit: int = 20) -> list[dict[str, Any]]:
+    """The latest trained versions with their cross-validated figures, newest first.
+
+    Each per-class row carries the category's name (the code when the category is gone)."""
+    from zhili.intelligence.models import ClassifierModel
+
+    cats = categories()
+    versions = []
+    for version in ClassifierModel.objects.defer("blob")[:limit]:
+        metrics = version.metrics or {}
+        per_class = [
+            {"code": code, "name": cats[code].names[-1] if code in cats else code, **scores}
+            for code, scores in sorted((metrics.get("per_class") or {}).items())
+        ]
+        versions.append(
+            {
+                "version": version,
+                "baseline_f1": (metrics.get("baseline") or {}).get("macro_f1"),
+                "accuracy": metrics.get("accuracy"),
+                "folds": metrics.get("folds"),
+                "per_class": per_class,
+            }
+        )
+    return versions

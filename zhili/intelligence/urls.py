@@ -9,4 +9,5 @@ urlpatterns: list[URLPattern] = [
     path("warnings/<int:warning_id>/evidence.xlsx", views.warning_xlsx, name="warning_xlsx"),
     path("warnings/<int:warning_id>/<slug:transition>/", views.warning_decide, name="warning_decide"),
     path("hotspots/", views.hotspot_list, name="hotspots"),
+    path("classifier/", views.classifier_versions, name="classifier"),
 ]

@@ -12,7 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from zhili.authz.policies import has_role
+from zhili.accounts.roles import Role
+from zhili.authz.policies import has_role, roles_of
 from zhili.core.errors import DomainError, NotFound
 from zhili.core.http import page_errors
 from zhili.intelligence import selectors
@@ -27,6 +28,8 @@ from zhili.intelligence.states import (
 )
 
 PAGE_SIZE = 50
+# Who looks after the classifier: the dispatchers who live with its suggestions, and administrators.
+CLASSIFIER_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN})
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -135,8 +138,6 @@ def warning_xlsx(request: HttpRequest, warning_id: int) -> HttpResponse:
 @login_required
 @page_errors
 def hotspot_list(request: HttpRequest) -> HttpResponse:
-    from zhili.accounts.roles import Role
-
     _require_viewer(request, VIEW_ROLES | {Role.DISPATCHER})
     return render(
         request,
@@ -144,5 +145,25 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
         {
             "snapshot": selectors.latest_snapshot(),
             "hotspots": list(selectors.visible_hotspots(request.user)[:50]),
+        },
+    )
+
+
+@login_required
+@page_errors
+def classifier_versions(request: HttpRequest) -> HttpResponse:
+    """The classifier's versions: which one decides at intake, how good each was, and why."""
+    from zhili.intelligence.classify import KEYWORDS_VERSION
+
+    _require_viewer(request, CLASSIFIER_ROLES)
+    versions = selectors.classifier_versions()
+    return render(
+        request,
+        "intelligence/classifier.html",
+        {
+            "versions": versions,
+            "active": next((v for v in versions if v["version"].active), None),
+            "keywords_version": KEYWORDS_VERSION,
+            "is_admin": Role.ADMIN in roles_of(request.user),
         },
     )

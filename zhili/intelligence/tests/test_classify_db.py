@@ -170,3 +170,34 @@ def test_similar_open_cases_of_the_street(region, tree):
     assert [c.pk for c, _ in found][:1] == [first.pk]
     scores = {c.pk: m.score for c, m in found}
     assert far.pk not in scores or scores[far.pk] < scores[first.pk]
+
+
+def test_the_classifier_page_shows_the_versions_and_which_one_decides(cases, client, login, region):
+    from django.urls import reverse
+
+    url = reverse("intelligence:classifier")
+    login("dispatcher")
+    page = client.get(url).content.decode()
+    assert "关键词规则" in page  # nothing trained yet: the keyword rules decide
+    cases(corpus(12, seed=2))
+    version = do_retrain_classifier()
+    assert version is not None and version.active
+    page = client.get(url).content.decode()
+    assert version.version in page and f"{version.macro_f1:.3f}" in page
+    assert "噪音污染" in page or "环境保护" in page  # per category, by name
+    for persona in ("supervisor", "admin"):
+        login(persona)
+        assert client.get(url).status_code == 200, persona
+    for persona in ("resident", "grid_worker_a", "outsider"):
+        login(persona)
+        assert client.get(url).status_code == 404, persona
+
+
+def test_the_demo_trains_a_first_version_once(cases):
+    from zhili.intelligence.demo import load_demo_classifier
+
+    cases(corpus(12, seed=2))
+    load_demo_classifier(1)
+    assert ClassifierModel.objects.filter(active=True).count() == 1
+    load_demo_classifier(1)
+    assert ClassifierModel.objects.count() == 1
