@@ -368,10 +368,19 @@ def mine(request: HttpRequest) -> HttpResponse:
 
 def _question_blocks(survey: Survey, errors: dict[int, str], raw: dict[int, Any]) -> list[Any]:
     blocks = []
+    hidden: set[int] = set()  # rendered hidden so that nothing flashes before answer.js runs
     for section, questions in selectors.sections_with_questions(survey):
         items = []
         for q in questions:
             value = raw.get(q.pk)
+            if q.condition_question_id:
+                given = raw.get(q.condition_question_id)
+                given = given if isinstance(given, list) else [given]
+                wanted = {str(v) for v in q.condition_values or ()}
+                if q.condition_question_id in hidden or not wanted.intersection(
+                    str(v) for v in given if v is not None
+                ):
+                    hidden.add(q.pk)
             ranks: dict[int, int] = {}
             if q.kind == QuestionKind.RANKING and isinstance(value, list):
                 ranks = {option: place for place, option in enumerate(value, start=1)}
@@ -380,6 +389,7 @@ def _question_blocks(survey: Survey, errors: dict[int, str], raw: dict[int, Any]
                     "q": q,
                     "name": forms.field_name(q),
                     "error": errors.get(q.pk, ""),
+                    "hidden": q.pk in hidden,
                     "value": value,
                     "chosen": {
                         str(v) for v in (value if isinstance(value, list) else [value]) if v is not None

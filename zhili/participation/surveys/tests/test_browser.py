@@ -5,6 +5,7 @@ and closes the survey."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.core.testing import PASSWORD
 from zhili.participation.surveys.models import Answer, Participation
@@ -40,11 +41,12 @@ def test_resident_answers_on_a_phone_and_the_official_sees_results(page, browser
     page.click(f"text={survey.title}")
     page.wait_for_selector("#survey-form")
     follow_up = page.locator(f"#q{q['multiple'].pk}")
-    assert follow_up.is_hidden()
+    # expect() waits for answer.js to react to a click; a bare is_hidden() would race it.
+    expect(follow_up).to_be_hidden()
     page.click(f"#q{q['single'].pk} label.choice:has-text('绿')")
-    assert follow_up.is_hidden()
+    expect(follow_up).to_be_hidden()
     page.click(f"#q{q['single'].pk} label.choice:has-text('蓝')")
-    assert follow_up.is_visible()
+    expect(follow_up).to_be_visible()
     page.click(f"#q{q['multiple'].pk} label.choice:has-text('天空')")
     page.click(f"#q{q['multiple'].pk} label.choice:has-text('安静')")
     for option, place in (("停车", "3"), ("绿化", "1"), ("安全", "2")):
