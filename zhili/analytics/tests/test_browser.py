@@ -4,10 +4,13 @@ and into a grid."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.analytics.tests.test_rollups import World
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 def test_a_leader_opens_the_cockpit_and_drills_into_a_grid(browser_login, region, cats):
@@ -28,8 +31,8 @@ def test_a_leader_opens_the_cockpit_and_drills_into_a_grid(browser_login, region
     # The table view of the trend, and back.
     trend = page.locator("#tile-trend")
     trend.locator("[data-toggle-table]").click()
-    assert trend.locator(".tile-table").is_visible()
-    assert not trend.locator("[data-chart=trend]").is_visible()
+    expect(trend.locator(".tile-table")).to_be_visible(timeout=TIMEOUT)
+    expect(trend.locator("[data-chart=trend]")).to_be_hidden(timeout=TIMEOUT)
 
     # Categories: one level down (htmx swaps the tile in place).
     categories = page.locator("#tile-categories")

@@ -4,12 +4,15 @@ resident rates."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.cases.models import Case
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 def act(page, case, name, fields=None, selects=None):
@@ -20,9 +23,12 @@ def act(page, case, name, fields=None, selects=None):
         form.locator(f"[name='{name}-{field}']").fill(value)
     for field, value in (selects or {}).items():
         form.locator(f"select[name='{name}-{field}']").select_option(value)
+    sent = form.element_handle()
     with page.expect_response(lambda r: f"/act/{name}/" in r.url):
         form.locator("button[type=submit]").click()
-    page.wait_for_load_state("networkidle")
+    # The response is in, but htmx swaps the panel a moment later ("networkidle" has long fired on
+    # this page and does not wait for it): wait until the form that was sent has been swapped out.
+    page.wait_for_function("form => !form.isConnected", arg=sent)
 
 
 def switch_to(page, browser_login, persona):
@@ -53,7 +59,7 @@ def test_a_request_goes_round_the_loop_in_the_browser(browser_login, region, cat
     page.goto(f"{page.base_url}/cases/{case.pk}/")
     act(page, case, "dispatch", selects={"department": str(region.department.pk)})
     assert Case.objects.get(pk=case.pk).status == S.DISPATCHED
-    assert region.department.name in page.inner_text("#case-panel")
+    expect(page.locator("#case-panel")).to_contain_text(region.department.name, timeout=TIMEOUT)
 
     page = switch_to(page, browser_login, "handler")
     page.goto(f"{page.base_url}/cases/{case.pk}/")
@@ -75,4 +81,4 @@ def test_a_request_goes_round_the_loop_in_the_browser(browser_login, region, cat
     assert list(case.events.values_list("kind", flat=True)) == [
         "submit", "dispatch", "sign", "start", "resolve", "verify", "rate",
     ]  # fmt: skip
-    assert "很及时" in page.inner_text("#case-panel")
+    expect(page.locator("#case-panel")).to_contain_text("很及时", timeout=TIMEOUT)

@@ -5,13 +5,20 @@ handler signs and feeds back → the supervisor verifies → the resident rates 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.cases.models import Case
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A
-from zhili.cases.tests.test_browser import act, switch_to
+from zhili.cases.tests.test_browser import TIMEOUT, act, switch_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def asked_with_pin(response):
+    """The similar-cases answer to the request sent with the pin (not to one sent before it)."""
+    sent = response.request.post_data or ""
+    return "/cases/new/similar/" in response.url and f"lat={IN_GRID_A[0]}" in sent
 
 
 def test_resident_to_rating_through_the_workbench_and_tracking_page(page, browser_login, region, cats):
@@ -23,12 +30,17 @@ def test_resident_to_rating_through_the_workbench_and_tracking_page(page, browse
     page.wait_for_selector("#pin-map[data-ready='1']")
     page.fill("[name=title]", "小区路灯不亮")
     page.fill("[name=body]", "3号楼旁的路灯坏了两周。")
-    page.click("#locate-me")
+    # The pin asks the server for similar open cases (htmx): wait for that answer.
+    with page.expect_response(asked_with_pin) as similar:
+        page.click("#locate-me")
+    similar.value.finished()
     page.wait_for_function("document.getElementById('id_lat').value !== ''")
     assert page.get_attribute("#pin-map", "data-pinned") == "1"
     page.fill("[name=contact_mobile]", "13612345678")
-    # Nothing like it is open yet: the page says nothing and lets the resident send.
-    assert page.locator("#similar .support-button").count() == 0
+    # Nothing like it is open yet: the page says nothing and lets the resident send. htmx drops
+    # its request class only after the answer is swapped in, so the count below is the answer's.
+    expect(page.locator("#similar.htmx-request")).to_have_count(0, timeout=TIMEOUT)
+    expect(page.locator("#similar .support-button")).to_have_count(0, timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     page.click("#send-report")
     page.wait_for_load_state("networkidle")
@@ -96,7 +108,7 @@ def test_patrol_report_in_three_taps_on_a_phone(page, browser_login, region, cat
     page.click("#patrol-start")  # tap 1
     page.wait_for_selector("#locate-status[data-located='1']")
     page.click(f"text={cats.garbage.name}")  # tap 2
-    assert page.input_value("#id_title") == cats.garbage.name
+    expect(page.locator("#id_title")).to_have_value(cats.garbage.name, timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     with page.expect_navigation():
         page.click("#patrol-submit")  # tap 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from zhili.cases.models import Case
 from zhili.emergency.actions import do_mobilise, do_transition_alert
@@ -10,6 +13,8 @@ from zhili.emergency.models import CheckTask
 from zhili.emergency.states import AlertTransition
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +77,9 @@ def test_a_dispatcher_draws_the_area_on_the_map_and_the_board_draws_its_chart(
     box = page.locator("#area-map").bounding_box()
     for fx, fy in ((0.35, 0.4), (0.5, 0.4), (0.5, 0.6), (0.35, 0.6)):
         page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-    assert page.input_value("input[name=polygon]").startswith('{"type":"Polygon"')
+    # area.js writes the polygon into the hidden field as the corners are clicked.
+    polygon = page.locator("input[name=polygon]")
+    expect(polygon).to_have_value(re.compile(r'^\{"type":"Polygon"'), timeout=TIMEOUT)
     page.click("#alert-form button[type=submit]")
     page.wait_for_load_state("networkidle")
     alert = Alert.objects.get(headline="暴雨橙色预警")

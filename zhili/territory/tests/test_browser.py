@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 def test_community_staff_clicks_a_grid_on_the_map_and_sees_its_card(browser_login, region):
@@ -10,14 +13,14 @@ def test_community_staff_clicks_a_grid_on_the_map_and_sees_its_card(browser_logi
     page.goto(page.base_url + "/territory/map/")
     page.wait_for_selector("#map[data-ready='1']")
     polygons = page.locator("path.zhili-grid")
-    assert polygons.count() == 2  # grids A and B of community 1, nothing else
-    assert page.locator(".zhili-grid-label", has_text="Grid B").is_visible()
+    expect(polygons).to_have_count(2, timeout=TIMEOUT)  # grids A and B of community 1, nothing else
+    expect(page.locator(".zhili-grid-label", has_text="Grid B")).to_be_visible(timeout=TIMEOUT)
     page.locator(f"path.zhili-grid[data-grid-id='{region.grid_b.pk}']").click()
+    # The card comes in through htmx after the click.
     card = page.locator("#grid-card .grid-card")
-    card.wait_for()
-    assert card.locator("h2").inner_text() == "Grid B"
-    assert "Community 1" in card.inner_text()
-    assert "grid_worker_b" in card.inner_text()
+    expect(card.locator("h2")).to_have_text("Grid B", timeout=TIMEOUT)
+    expect(card).to_contain_text("Community 1", timeout=TIMEOUT)
+    expect(card).to_contain_text("grid_worker_b", timeout=TIMEOUT)
 
 
 def test_map_works_on_a_phone_sized_screen(browser, live_server, region):
@@ -27,12 +30,12 @@ def test_map_works_on_a_phone_sized_screen(browser, live_server, region):
         page.goto(live_server.url + "/accounts/login/")
         page.fill("input[name=username]", "grid_worker_a")
         page.fill("input[name=password]", "correct-horse-battery-staple")
-        page.click("form.login-box button[type=submit]")
+        with page.expect_navigation():  # logged in before the next page is asked for
+            page.click("form.login-box button[type=submit]")
         page.goto(live_server.url + "/territory/map/")
         page.wait_for_selector("#map[data-ready='1']")
         page.locator("path.zhili-grid").first.click()
-        page.locator("#grid-card .grid-card h2").wait_for()
-        assert page.locator("#grid-card .grid-card h2").inner_text() == "Grid A"
+        expect(page.locator("#grid-card .grid-card h2")).to_have_text("Grid A", timeout=TIMEOUT)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390
     finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.core.testing import PASSWORD
 from zhili.participation.consultations import actions
@@ -10,6 +11,8 @@ from zhili.participation.consultations.models import Follow, Support
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 PHONE = {"width": 375, "height": 812}
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, live_server, consulting):
@@ -30,9 +33,10 @@ def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, 
 
     page.goto(f"{live_server.url}/consultations/")
     page.click(f"text={topic.title}")
-    # Proposals come most supported first.
-    titles = page.locator("#proposals article .title").all_inner_texts()
-    assert titles == ["电梯加装在北侧", "按楼层分摊费用"]
+    # Proposals come most supported first. The click returns once the topic page starts loading, and
+    # all_inner_texts() does not wait, so wait for the list itself.
+    titles = page.locator("#proposals article .title")
+    expect(titles).to_have_text(["电梯加装在北侧", "按楼层分摊费用"], timeout=TIMEOUT)
 
     box = page.locator(f"#support-{second.pk}")
     box.locator("button").click()

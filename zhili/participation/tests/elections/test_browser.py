@@ -4,6 +4,7 @@ election and publishes the results; the tracker is found on the public board."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from zhili.core.testing import PASSWORD
 from zhili.participation.elections import actions
@@ -12,6 +13,8 @@ from .conftest import choices
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 PHONE = {"width": 375, "height": 812}
+# expect() waits 5 s by default; the machine that runs the suite may be busy.
+TIMEOUT = 30_000
 
 
 def log_in(page, base_url, username):
@@ -36,12 +39,14 @@ def test_resident_votes_on_a_phone_and_the_tracker_is_on_the_board(browser, live
     page.goto(f"{live_server.url}/participation/elections/")
     page.click(f"text={election.title}")
     page.click("#vote-link")
-    assert "我的选票" in page.content()
+    # The click returns once the ballot page starts loading; content() would read it half-parsed.
+    expect(page.locator("h1")).to_contain_text("我的选票", timeout=TIMEOUT)
     page.click(f"label.choice:has-text('{chosen.person.name}')")
-    page.click("#cast")
+    with page.expect_navigation():
+        page.click("#cast")
     tracker = page.inner_text("#tracker").strip()
     assert len(tracker) == 64
-    # Nothing on the receipt is wider than the phone.
+    # Nothing on the receipt is wider than the phone (measured once its stylesheets have loaded).
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.close()
 
