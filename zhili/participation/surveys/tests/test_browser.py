@@ -42,11 +42,11 @@ def test_resident_answers_on_a_phone_and_the_official_sees_results(page, browser
     page.wait_for_selector("#survey-form")
     follow_up = page.locator(f"#q{q['multiple'].pk}")
     # expect() waits for answer.js to react to a click; a bare is_hidden() would race it.
-    expect(follow_up).to_be_hidden()
+    expect(follow_up).to_be_hidden(timeout=30000)
     page.click(f"#q{q['single'].pk} label.choice:has-text('绿')")
-    expect(follow_up).to_be_hidden()
+    expect(follow_up).to_be_hidden(timeout=30000)
     page.click(f"#q{q['single'].pk} label.choice:has-text('蓝')")
-    expect(follow_up).to_be_visible()
+    expect(follow_up).to_be_visible(timeout=30000)
     page.click(f"#q{q['multiple'].pk} label.choice:has-text('天空')")
     page.click(f"#q{q['multiple'].pk} label.choice:has-text('安静')")
     for option, place in (("停车", "3"), ("绿化", "1"), ("安全", "2")):
