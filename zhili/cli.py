@@ -119,11 +119,17 @@ def _surveys_command() -> list[str]:
 
 
 def _run_together(commands: list[list[str]]) -> int:
-    """Run processes side by side; Ctrl-C (or one of them exiting) stops them all.
+    """Run processes side by side; Ctrl-C, SIGTERM (or one of them exiting) stops them all.
 
     Ctrl-C is the normal way to stop the demo, so it exits 0 whatever the children say while
-    shutting down; a child that dies on its own makes the exit code 1.
+    shutting down; a child that dies on its own makes the exit code 1. SIGTERM (a service
+    manager, ``kill``) is handled like Ctrl-C, so the children do not outlive the demo.
     """
+
+    def on_term(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     procs = [subprocess.Popen(cmd) for cmd in commands]
     interrupted = False
     try:
@@ -141,6 +147,7 @@ def _run_together(commands: list[list[str]]) -> int:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        signal.signal(signal.SIGTERM, previous)
     if interrupted:
         return 0
     return 0 if all(p.returncode in (0, -signal.SIGTERM, -signal.SIGINT) for p in procs) else 1

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -45,3 +48,26 @@ def test_run_together_reports_a_child_that_fails_on_its_own():
 
 def test_demo_also_runs_the_sla_sweep_every_minute():
     assert cli._sweep_command()[-4:] == ["cases", "sweep", "--every", "60"]
+
+
+def test_sigterm_to_the_demo_stops_its_children(tmp_path):
+    """A service manager or ``kill`` stops the demo with SIGTERM: no server or worker is left behind."""
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from zhili import cli; "
+            f"sys.exit(cli._run_together([[sys.executable, '-c', {child!r}]]))",
+        ]
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.monotonic() < deadline, "the child did not start"
+        time.sleep(0.1)
+    child_pid = int(pid_file.read_text())
+    parent.send_signal(signal.SIGTERM)
+    assert parent.wait(timeout=60) == 0
+    with pytest.raises(ProcessLookupError):
+        os.kill(child_pid, 0)
