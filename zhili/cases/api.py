@@ -285,11 +285,13 @@ def submit_case(request: HttpRequest, response: HttpResponse, payload: CaseIn) -
         )
         return 201, _created(user, selectors.submitted_case(user, case)), case
 
-    status, body, replayed = run_idempotent(
-        owner=f"user:{user.pk}",
-        key=request.headers.get("Idempotency-Key"),
-        digest=request_hash(payload.model_dump()),
-        run=run,
+    status, body, replayed = actions.retry_code_clash(
+        lambda: run_idempotent(
+            owner=f"user:{user.pk}",
+            key=request.headers.get("Idempotency-Key"),
+            digest=request_hash(payload.model_dump()),
+            run=run,
+        )
     )
     return _reply(response, status, body, replayed)
 
@@ -333,11 +335,13 @@ def webhook(request: HttpRequest, response: HttpResponse) -> Any:
             case,
         )
 
-    status, body, replayed = run_idempotent(
-        owner="webhook",
-        key=request.headers.get("Idempotency-Key") or signature,
-        digest=request_hash(payload.model_dump()),
-        run=run,
+    status, body, replayed = actions.retry_code_clash(
+        lambda: run_idempotent(
+            owner="webhook",
+            key=request.headers.get("Idempotency-Key") or signature,
+            digest=request_hash(payload.model_dump()),
+            run=run,
+        )
     )
     return _reply(response, status, body, replayed)
 

@@ -18,7 +18,7 @@ from zhili.cases.actions.base import (
     do_transition,
 )
 from zhili.cases.actions.events import allowed_transitions, do_record_contact, escalate_if_unclaimed
-from zhili.cases.actions.submit import do_submit_case, new_code
+from zhili.cases.actions.submit import CodeClash, do_submit_case, new_code, retry_code_clash
 from zhili.cases.actions.transitions import (
     awaiting_arbitration,
     do_accept,
@@ -50,6 +50,7 @@ __all__ = [
     "CODE_LENGTH",
     "SYSTEM_ACTOR",
     "CaseStatus",
+    "CodeClash",
     "RejectReason",
     "Step",
     "Transition",
@@ -82,4 +83,5 @@ __all__ = [
     "do_verify",
     "escalate_if_unclaimed",
     "new_code",
+    "retry_code_clash",
 ]

@@ -8,9 +8,9 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,6 +69,37 @@ def new_code() -> str:
         code = random_code()
         if not Case.objects.filter(code=code).exists():
             return code
+
+
+# A random code may already be taken (50 bits: about one submit in 10⁸ at ten million cases).
+CODE_ATTEMPTS = 3
+R = TypeVar("R")
+
+
+class CodeClash(IntegrityError):
+    """Saving the case failed on a unique index, perhaps its random tracking code's.
+
+    Raised inside the transaction, which is then aborted; ``retry_code_clash`` checks the code
+    after the rollback and tries again only when another case really holds it.
+    """
+
+    def __init__(self, code: str) -> None:
+        super().__init__("the case could not be saved (tracking code taken?)")
+        self.code = code
+
+
+def retry_code_clash(run: Callable[[], R]) -> R:
+    """Run a unit of work that submits a case (its own transaction or savepoint) and, when its
+    random tracking code turns out to be taken, run it again with a new one."""
+    for attempt in range(1, CODE_ATTEMPTS + 1):
+        try:
+            return run()
+        except CodeClash as clash:
+            retry = attempt < CODE_ATTEMPTS and not connection.needs_rollback
+            if not (retry and Case.objects.filter(code=clash.code).exists()):
+                raise
+            logger.warning("tracking code taken; submitting again with a new one")
+    raise AssertionError("unreachable")
 
 
 STAFF_ROLES = frozenset(
@@ -205,26 +236,34 @@ def do_submit_case(
     photos: Sequence[bytes | CleanPhoto] = (),
     now: datetime | None = None,
 ) -> Case:
-    """Intake from any channel: validate, locate, classify, start the clock, dispatch by rule or queue."""
-    with pinned():  # one look at the configuration's stamp for the whole intake
-        return _submit(
-            actor=actor,
-            channel=channel,
-            title=title,
-            body=body,
-            lat=lat,
-            lng=lng,
-            address=address,
-            node=node,
-            category=category,
-            urgency=urgency,
-            contact_name=contact_name,
-            contact_mobile=contact_mobile,
-            anonymous=anonymous,
-            external_ref=external_ref,
-            photos=photos,
-            now=now,
-        )
+    """Intake from any channel: validate, locate, classify, start the clock, dispatch by rule or queue.
+
+    Outside a transaction a clash of the random tracking code is retried here; inside one the
+    caller retries the whole unit (see ``retry_code_clash``), as the clash aborts it.
+    """
+
+    def once() -> Case:
+        with pinned():  # one look at the configuration's stamp for the whole intake
+            return _submit(
+                actor=actor,
+                channel=channel,
+                title=title,
+                body=body,
+                lat=lat,
+                lng=lng,
+                address=address,
+                node=node,
+                category=category,
+                urgency=urgency,
+                contact_name=contact_name,
+                contact_mobile=contact_mobile,
+                anonymous=anonymous,
+                external_ref=external_ref,
+                photos=photos,
+                now=now,
+            )
+
+    return retry_code_clash(once)
 
 
 def _submit(
@@ -325,7 +364,10 @@ def _submit(
             case.assigned_grid = located.grid if rule.to_case_grid else rule.grid
             data.update({"auto": True, "rule": rule.pk, **_target_data(case)})
         assert is_edge(T.SUBMIT, NEW, case.status)
-        case.save()
+        try:
+            case.save()
+        except IntegrityError as exc:
+            raise CodeClash(case.code) from exc
         audit: list[Callable[[], object]] = []
         event = _record(
             case,
