@@ -12,7 +12,7 @@ import enum
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 
 from zhili.accounts.roles import Role
@@ -56,9 +56,30 @@ def _memberships(user: Any) -> list[tuple[str, str]]:
         return []
     cached = getattr(user, "_zhili_memberships", None)
     if cached is None:
-        cached = list(user.memberships.filter(active=True).values_list("role", "node__path"))
+        cached = _read_memberships(user.pk)
         user._zhili_memberships = cached
     return cached
+
+
+def _read_memberships(user_id: int) -> list[tuple[str, str]]:
+    """``user.memberships.filter(active=True).values_list("role", "node__path")`` in plain SQL: it
+    runs on nearly every request, and the ORM spends three times longer building it than the
+    database spends answering it."""
+    from zhili.accounts.models import Membership
+    from zhili.territory.models import Node
+
+    qn = connection.ops.quote_name
+    membership, node = Membership._meta, Node._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT m.{qn(membership.get_field('role').column)}, n.{qn(node.get_field('path').column)}"  # type: ignore[union-attr]
+            f" FROM {qn(membership.db_table)} m JOIN {qn(node.db_table)} n"
+            f" ON n.{qn(node.pk.column or 'id')} = m.{qn(membership.get_field('node').column)}"  # type: ignore[union-attr]
+            f" WHERE m.{qn(membership.get_field('user').column)} = %s"  # type: ignore[union-attr]
+            f" AND m.{qn(membership.get_field('active').column)}",  # type: ignore[union-attr]
+            [user_id],
+        )
+        return [(str(role), str(path)) for role, path in cursor.fetchall()]
 
 
 def scope_paths(user: Any, action: Action) -> list[str]:
