@@ -11,6 +11,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from zhili.core.gc_tuning import tune_for_serving
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhili.cases.bench.settings")
 application = get_wsgi_application()
 get_resolver().url_patterns  # noqa: B018  # imports every URLconf and view module now
+tune_for_serving()  # as production's zhili.wsgi does
