@@ -164,7 +164,7 @@ def apply(rows: dict[Key, list[int]]) -> None:
     for key, values in sorted(rows.items()):
         by_table[key[0]].append((key, values))
     if connection.vendor == "postgresql":
-        params = [
+        arrays = [
             json.dumps(
                 [
                     [node, day.isoformat(), *([dim_value] if ROLLUP_MODELS[index][1] else []), *values]
@@ -174,7 +174,7 @@ def apply(rows: dict[Key, list[int]]) -> None:
             for index in range(len(ROLLUP_MODELS))
         ]
         with connection.cursor() as cursor:
-            cursor.execute(_postgresql_upserts(), params)
+            cursor.execute(_postgresql_upserts(), arrays)
         return
     qn = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -182,16 +182,16 @@ def apply(rows: dict[Key, list[int]]) -> None:
             model, dim = ROLLUP_MODELS[table_index]
             columns = _columns(dim)
             placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
-            params_: list[Any] = []
+            params: list[Any] = []
             for (_t, node, day, dim_value), values in items:
-                params_.extend([node, connection.ops.adapt_datefield_value(day)])
+                params.extend([node, connection.ops.adapt_datefield_value(day)])
                 if dim:
-                    params_.append(dim_value)
-                params_.extend(values)
+                    params.append(dim_value)
+                params.extend(values)
             cursor.execute(
                 f"INSERT INTO {_table(model)} ({', '.join(qn(c) for c in columns)}) "
                 f"VALUES {', '.join([placeholders] * len(items))} {_on_conflict(model, dim)}",
-                params_,
+                params,
             )
 
 

@@ -91,15 +91,15 @@ class CodeClash(IntegrityError):
 def retry_code_clash(run: Callable[[], R]) -> R:
     """Run a unit of work that submits a case (its own transaction or savepoint) and, when its
     random tracking code turns out to be taken, run it again with a new one."""
-    for attempt in range(1, CODE_ATTEMPTS + 1):
+    for _attempt in range(CODE_ATTEMPTS - 1):
         try:
             return run()
         except CodeClash as clash:
-            retry = attempt < CODE_ATTEMPTS and not connection.needs_rollback
-            if not (retry and Case.objects.filter(code=clash.code).exists()):
+            # Inside a transaction that the clash aborted, only the caller can try again.
+            if connection.needs_rollback or not Case.objects.filter(code=clash.code).exists():
                 raise
             logger.warning("tracking code taken; submitting again with a new one")
-    raise AssertionError("unreachable")
+    return run()
 
 
 STAFF_ROLES = frozenset(
