@@ -67,8 +67,51 @@ def batch() -> Iterator[None]:
     finally:
         _batch.reset(reset)
     if rows:
-        Notification.objects.bulk_create(rows)
+        _insert(rows)
         _kick_sender_on_commit()
+
+
+# Every column but the id, in the order ``_insert`` gives the values.
+_NEW_COLUMNS = (
+    "recipient_id", "address_enc", "channel", "subject", "body", "topic", "url",
+    "status", "attempts", "next_attempt_at", "claimed_until", "sent_at", "read_at", "last_error",
+    "created_at",
+)  # fmt: skip
+
+
+def _insert(rows: list[Notification]) -> None:
+    """Write new rows with one plain multi-row INSERT … RETURNING id.
+
+    The same statement ``bulk_create`` would send, without its per-field preparation: intake queues
+    two or three messages per case, and the ORM spent more time building the statement than the
+    server spent running it. The rows get their ids and count as saved, as with ``bulk_create``.
+    """
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[Any] = []
+    for row in rows:
+        row.created_at = now
+        params.extend(
+            [
+                row.recipient_id, row.address_enc, row.channel, row.subject, row.body, row.topic,
+                row.url, row.status, row.attempts, adapt(row.next_attempt_at), adapt(row.claimed_until),
+                adapt(row.sent_at), adapt(row.read_at), row.last_error, adapt(now),
+            ]
+        )  # fmt: skip
+    qn = connection.ops.quote_name
+    one = "(" + ", ".join(["%s"] * len(_NEW_COLUMNS)) + ")"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(Notification._meta.db_table)} ({', '.join(qn(c) for c in _NEW_COLUMNS)})"
+            f" VALUES {', '.join([one] * len(rows))} RETURNING {qn('id')}",
+            params,
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    if len(ids) != len(rows):  # cannot happen: a failed INSERT raises
+        raise RuntimeError("the outbox INSERT returned fewer ids than rows")
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding, row._state.db = False, connection.alias
 
 
 def do_enqueue_notification(
