@@ -1,10 +1,13 @@
 """Keeping the rollups equal to the case table: per action, by repair, and from scratch.
 
 - ``snapshot(case)`` before an action changes a case and ``on_case_change(before, case)`` after it
-  saved the case: the difference of the two contributions is added with one multi-row UPSERT per
-  rollup table, in the action's transaction (so the rollups commit or roll back with the case).
-  The actions already hold the audit chain lock at that point, so the hot rows of a street's day
-  add no waiting of their own.
+  saved the case: the difference of the two contributions goes to the journal (``RollupChange``),
+  one row in the action's transaction (so it commits or rolls back with the case).
+- ``fold()``: adds the journal's committed rows to the rollup rows (one multi-row UPSERT per rollup
+  table, summed over every change folded) and deletes them, in one transaction. Every read of the
+  rollups (``tiles``) folds first, so a tile shows every committed action; the demo's minutely
+  ``analytics refresh`` folds too. The actions never touch the rollup rows, which every action of
+  a street's day shares: they neither wait for each other there nor pay a dozen upserts each.
 - ``refresh_lights()``: the SLA sweep turns lights red with bulk UPDATEs that bypass the actions;
   this recomputes the ``overdue`` counters from the open cases (a partial index away), run every
   minute beside the sweep.
@@ -15,10 +18,12 @@
 
 Every day table has a month table beside it (``MONTH_OF``), kept by the same UPSERTs and repairs.
 
-Both repairs lock the rollup tables (PostgreSQL: EXCLUSIVE, which lets readers through) before
-reading the cases. An action that already wrote its delta has then committed, so its case is in the
-snapshot; an action that has not blocks on its UPSERT until the repair commits, and its delta then
-applies on top of figures computed without its change. Either way nothing counts twice.
+Folds take one lock (PostgreSQL: an advisory lock), so they run one at a time. Both repairs take it
+too, then lock the journal and the rollup tables (EXCLUSIVE, which lets readers through) and fold
+before reading the cases. An action that wrote its journal row before has then committed: its row
+is folded and its case is in the snapshot, and what the repair recomputes replaces what the fold
+added. An action that has not blocks on its journal row until the repair commits, and its row is
+folded later, on top of figures computed without its change. Either way nothing counts twice.
 """
 
 from __future__ import annotations
@@ -32,9 +37,9 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
-from zhili.analytics.models import COUNTERS, DAY_TABLES, MONTH_OF, ROLLUP_MODELS, RollupBase
+from zhili.analytics.models import COUNTERS, DAY_TABLES, MONTH_OF, ROLLUP_MODELS, RollupBase, RollupChange
 from zhili.cases.models import Case, Evaluation, Rating, SlaState
 from zhili.cases.states import OPEN_STATUSES, CaseStatus
 from zhili.territory.models import Node
@@ -143,7 +148,7 @@ def delta(before: Snapshot | None, after: Snapshot | None) -> dict[Key, list[int
     return {key: values for key, values in rows.items() if any(values)}
 
 
-def _table(model: type[RollupBase]) -> str:
+def _table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -223,20 +228,67 @@ def _postgresql_upserts() -> str:
 
 
 def on_case_change(before: Snapshot | None, case: Case) -> None:
-    """Called by the case actions after they saved ``case`` (``before``: None for a new case)."""
+    """Called by the case actions after they saved ``case`` (``before``: None for a new case):
+    the differences go to the journal, one row (plain SQL: it runs in every action)."""
     rows = delta(before, snapshot(case))
-    if rows:
-        apply(rows)
+    if not rows:
+        return
+    payload = json.dumps(
+        [[table, node, day.isoformat(), dim, *values] for (table, node, day, dim), values in rows.items()]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {_table(RollupChange)} (rows) VALUES (%s)", [payload])
+
+
+# One number for the fold lock of every process (PostgreSQL advisory locks are per database).
+_FOLD_LOCK_KEY = 7_303_224_842
+
+
+def _take_fold_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FOLD_LOCK_KEY])
+
+
+def fold() -> int:
+    """Add the journal's committed changes to the rollup rows and delete them; returns how many.
+
+    The rows deleted are the rows added (``DELETE … RETURNING``): a change that commits meanwhile
+    stays for the next fold, and a fold that fails deletes nothing.
+    """
+    with transaction.atomic():
+        _take_fold_lock()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {_table(RollupChange)} RETURNING rows")
+            changes = cursor.fetchall()
+        if not changes:
+            return 0
+        summed: dict[Key, list[int]] = {}
+        for (payload,) in changes:
+            for table, node, day, dim, *values in (
+                json.loads(payload) if isinstance(payload, str) else payload
+            ):
+                row = summed.setdefault((table, node, date.fromisoformat(day), dim), [0] * N)
+                for i, value in enumerate(values):
+                    row[i] += value
+        rows = {key: values for key, values in summed.items() if any(values)}
+        if rows:
+            apply(rows)
+    return len(changes)
 
 
 # Repairs -----------------------------------------------------------------------------------------
 
 
-def _lock_tables() -> None:
+def _lock_and_fold() -> None:
+    """For a repair: the fold lock, then the journal and the rollup tables, then a fold."""
+    _take_fold_lock()
     if connection.vendor == "postgresql":
-        tables = ", ".join(_table(model) for model, _dim in ROLLUP_MODELS)
+        journal: list[type[models.Model]] = [RollupChange]
+        tables = ", ".join(_table(model) for model in journal + [m for m, _dim in ROLLUP_MODELS])
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+    fold()
 
 
 def day_sql(column: str) -> str:
@@ -405,7 +457,7 @@ def rebuild(since: date | None = None) -> dict[str, int]:
     first = since or date(1970, 1, 1)
     counts: dict[str, int] = {}
     with transaction.atomic():
-        _lock_tables()
+        _lock_and_fold()
         for model, _dim in ROLLUP_MODELS:
             model._default_manager.filter(day__gte=month_start(first) if model.monthly else first).delete()
         with connection.cursor() as cursor:
@@ -430,7 +482,7 @@ def refresh_lights() -> int:
     Returns the number of rollup rows changed.
     """
     with transaction.atomic():
-        _lock_tables()
+        _lock_and_fold()
         expected: dict[Key, int] = defaultdict(int)
         nodes = dict(Node.objects.values_list("id", "path"))
         red = (

@@ -6,10 +6,10 @@ the same body gets the stored response; with a different body, 409 ``idempotency
 request that failed left no key behind (its transaction rolled back), so the client may retry it.
 On PostgreSQL a concurrent retry waits on the first insert and then reads the stored response.
 
-The writes that every intake queues behind (the audit chain's lock, the rollups' per-day rows) are
-held from the statement that takes them until the commit. Inside ``run_idempotent`` they are
-therefore written last, after the response has been built and stored (``before_commit``), so
-that concurrent submits wait only for those few statements and the commit of the one before them.
+The write that every intake queues behind (the audit chain's lock) is held from the statement
+that takes it until the commit. Inside ``run_idempotent`` it is therefore written last, after the
+response has been built and stored (``before_commit``), so that concurrent submits wait only for
+that statement and the commit of the one before them.
 
 Webhook signature: ``X-Zhili-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`` with
 the shared secret ZHILI_WEBHOOK_SECRET, and ``X-Zhili-Timestamp: <Unix seconds>`` within five

@@ -27,7 +27,8 @@ START = datetime(2026, 3, 2, 8, 0, tzinfo=BEIJING)  # a Monday morning
 
 
 def rollup_rows() -> dict[tuple, tuple]:
-    """Every non-zero rollup row, keyed by table, node, day and dimension."""
+    """Every non-zero rollup row, keyed by table, node, day and dimension (the journal folded in)."""
+    rollups.fold()
     rows = {}
     for table, (model, dim) in enumerate(ROLLUP_MODELS):
         fields = ["node_id", "day", *([dim] if dim else [])]

@@ -317,6 +317,6 @@ def do_transition(
             data=step.data,
             photos=photos,
         )
-        rollups.on_case_change(before, locked)  # the cockpit's counters, in this transaction
+        rollups.on_case_change(before, locked)  # the cockpit's counters, to the journal
         announce(locked, transition.value, source, target, actor=_actor_user(actor))
     return locked

@@ -380,16 +380,15 @@ def _submit(
             audit_action=AuditAction.CASE_SUBMITTED,
             defer=audit.append,
         )
+        rollups.on_case_change(None, case)  # the cockpit's counters, to the journal
         announce(case, T.SUBMIT.value, NEW, case.status, actor=_actor_user(actor))
         # The event it was born with, for the response (see ``selectors.submitted_case``).
         case._submit_event = event  # type: ignore[attr-defined]
 
         def serialising_writes() -> None:
-            # Every intake queues behind these rows (the audit chain's lock, the rollups' rows of
-            # the street's day) until its commit, so they go last; the chain first, then rollups.
+            # Every intake queues behind the audit chain's lock until its commit, so it goes last.
             for write in audit:
                 write()
-            rollups.on_case_change(None, case)  # the cockpit's counters, in this transaction
 
         before_commit(serialising_writes)
     return case

@@ -13,6 +13,11 @@ through the same middleware and session check and inserts one row with the ORM.
 
 Figures: requests/s and p50/p99 latency of each, and ``ratio`` = intake rps / baseline rps.
 Non-2xx responses count as errors. Afterwards the audit chain is verified and the cases counted.
+
+Where ``/proc`` can be read (Linux), each phase also reports the CPU time its requests cost per
+request, in the web workers and in the database's backends of the bench database: on a shared host
+the requests/s move with the neighbours' load, the CPU a request costs much less, so
+``cpu_ratio`` (baseline CPU / intake CPU per request) is the steadier comparison of the two paths.
 """
 
 from __future__ import annotations
@@ -144,7 +149,8 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log: Any) -> Iterator[None]:
+def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log: Any) -> Iterator[int]:
+    """gunicorn serving the bench settings on ``port``; yields the master's process id."""
     command = [
         sys.executable, "-m", "gunicorn", "zhili.cases.bench.wsgi:application", "--preload",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
@@ -166,7 +172,7 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log:
             if time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not answer within 180 s")
             time.sleep(0.2)
-        yield
+        yield server.pid
     finally:
         server.terminate()
         try:
@@ -174,6 +180,78 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int, log:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+class Folding:
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.result: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def folder(env: dict[str, str]) -> Iterator[Folding]:
+    """``zhili.cases.bench.setup fold`` in a child process for the duration of the block."""
+    child = subprocess.Popen(  # our own interpreter and module
+        [sys.executable, "-m", "zhili.cases.bench.setup", "fold"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    if child.stdout.readline().strip() != "ready":  # Django loaded and a first fold done, or it died
+        child.kill()
+        _out, err = child.communicate(timeout=120)
+        raise RuntimeError(f"bench fold did not start:\n{err[-3000:]}")
+    folding = Folding(child.pid)
+    try:
+        yield folding
+    finally:
+        child.terminate()
+        out, err = child.communicate(timeout=120)
+    if child.returncode != 0:
+        raise RuntimeError(f"bench fold failed:\n{err[-3000:]}")
+    folding.result = json.loads(out.strip().splitlines()[-1])
+
+
+# CPU per request ----------------------------------------------------------------------------------
+
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(server_pid: int, database: str, *others: int) -> dict[str, float] | None:
+    """CPU seconds used so far by gunicorn (master and workers) and ``others`` of ours, and by the
+    database's backends serving ``database``; None where ``/proc`` cannot be read."""
+    if not os.path.isdir("/proc"):
+        return None
+    totals = {"app": 0.0, "database": 0.0}
+    marker = f" {database} "
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{name}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:  # the process ended meanwhile, or is not ours to read
+            continue
+        # After the command name: state, ppid, … utime and stime are the 12th and 13th fields.
+        seconds = (int(fields[11]) + int(fields[12])) / _TICKS
+        if int(name) in (server_pid, *others) or int(fields[1]) == server_pid:
+            totals["app"] += seconds
+        elif command.startswith("postgres: ") and marker in command:
+            totals["database"] += seconds
+    return totals
+
+
+def cpu_per_request(before: dict[str, float] | None, after: dict[str, float] | None, requests: int) -> Any:
+    """Milliseconds of CPU per request between two ``cpu_seconds`` readings, by side and in all."""
+    if before is None or after is None or requests <= 0:
+        return None
+    spent = {side: max(after[side] - before[side], 0.0) * 1000 / requests for side in after}
+    spent["total"] = spent["app"] + spent["database"]
+    return {side: round(value, 2) for side, value in spent.items()}
 
 
 # The run ------------------------------------------------------------------------------------------
@@ -212,20 +290,36 @@ def run(
             load = partial(
                 drive, port=port, headers=headers, concurrency=concurrency, processes=client_processes
             )
+            database = _maintenance_url(database_url)[1]
             try:
-                with gunicorn(env, port=port, workers=workers, threads=threads, log=log):
+                with gunicorn(env, port=port, workers=workers, threads=threads, log=log) as server_pid:
                     # Warm-up: every worker connects and fills its caches, unmeasured.
                     warm = load(path=SUBMIT_PATH, body="submit", requests=warmup, tag="w")
                     load(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb")
                     load_before = os.getloadavg()
-                    submit = load(path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup)
+                    # The rollups' journal is folded once a second while the submits run, so what
+                    # folding costs is paid on the same cores (and counted below).
+                    with folder(env) as folding:
+                        cpu_start = cpu_seconds(server_pid, database, folding.pid)
+                        submit = load(
+                            path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup
+                        )
+                        cpu_middle = cpu_seconds(server_pid, database, folding.pid)
                     base = load(path=BASELINE_PATH, body="baseline", requests=requests, tag="b")
+                    cpu_end = cpu_seconds(server_pid, database)
             except Exception:
                 log.seek(0)
                 sys.stderr.write(log.read()[-5000:].decode("utf-8", "replace"))
                 raise
             after = _child(env, "check")
     ratio = round(submit["rps"] / base["rps"], 3) if base["rps"] else 0.0
+    submit_cpu = cpu_per_request(cpu_start, cpu_middle, submit["ok"])
+    base_cpu = cpu_per_request(cpu_middle, cpu_end, base["ok"])
+    cpu_ratio = (
+        round(base_cpu["total"] / submit_cpu["total"], 3)
+        if submit_cpu and base_cpu and submit_cpu["total"] > 0
+        else None
+    )
     return {
         "benchmark": "cases_intake",
         "rps": submit["rps"],
@@ -237,6 +331,9 @@ def run(
         "baseline_p50_ms": base["p50_ms"],
         "baseline_p99_ms": base["p99_ms"],
         "ratio": ratio,
+        "cpu_ms_per_request": submit_cpu,
+        "baseline_cpu_ms_per_request": base_cpu,
+        "cpu_ratio": cpu_ratio,
         "requests": requests,
         "concurrency": concurrency,
         "errors": submit["errors"] + base["errors"] + warm["errors"],
@@ -246,6 +343,8 @@ def run(
             "warmup": warm["error_statuses"],
         },
         "cases_created": after["cases"],
+        "journal_folded": folding.result.get("folded", 0),
+        "journal_left": after["journal_rows"],
         "cases_dispatched": after["dispatched"],
         "notifications": after["notifications"],
         "audit_events": after["audit_events"],

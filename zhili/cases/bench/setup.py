@@ -4,6 +4,9 @@
 street with grid boundaries, a department, a small category tree with keywords, SLA policies and
 dispatch rules) and log the API client in; prints the session cookie and CSRF token as JSON.
 
+``python -m zhili.cases.bench.setup fold``: folds the rollups' journal once a second until it is
+sent SIGTERM, as the cockpit's reads and the minutely refresh do in production; prints JSON.
+
 ``python -m zhili.cases.bench.setup check``: counts what the run left behind and verifies the audit
 chain; prints JSON.
 """
@@ -62,7 +65,29 @@ def prepare() -> dict[str, Any]:
     }
 
 
+def fold(every: float = 1.0) -> dict[str, Any]:
+    import signal
+    import time
+
+    from zhili.analytics.rollups import fold as fold_journal
+
+    stop: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.append(True))
+    folded, folds = fold_journal(), 1
+    sys.stdout.write("ready\n")  # set up: what it spends from now on is folding
+    sys.stdout.flush()
+    while not stop:
+        folded += fold_journal()
+        folds += 1
+        deadline = time.monotonic() + every
+        while not stop and time.monotonic() < deadline:
+            time.sleep(0.05)
+    folded += fold_journal()  # what came in since the last one
+    return {"folded": folded, "folds": folds + 1}  # the first and the last fold included
+
+
 def check() -> dict[str, Any]:
+    from zhili.analytics.models import RollupChange
     from zhili.audit.models import AuditEvent
     from zhili.audit.verify import verify_chain
     from zhili.cases.models import Case, CaseEvent
@@ -75,6 +100,7 @@ def check() -> dict[str, Any]:
         "events": CaseEvent.objects.count(),
         "audit_events": AuditEvent.objects.count(),
         "notifications": Notification.objects.count(),
+        "journal_rows": RollupChange.objects.count(),
         "audit_chain_ok": bool(result.ok),
         "audit_chain_count": result.count,
     }
@@ -87,10 +113,12 @@ def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "prepare":
         sys.stdout.write(json.dumps(prepare()) + "\n")
+    elif command == "fold":
+        sys.stdout.write(json.dumps(fold()) + "\n")
     elif command == "check":
         sys.stdout.write(json.dumps(check()) + "\n")
     else:
-        sys.stderr.write("usage: python -m zhili.cases.bench.setup prepare|check\n")
+        sys.stderr.write("usage: python -m zhili.cases.bench.setup prepare|fold|check\n")
         return 2
     return 0
 

@@ -61,6 +61,16 @@ def test_short_run_submits_over_http_without_errors_and_drops_its_database(postg
     assert figures["audit_events"] >= figures["cases_created"]
     assert figures["notifications"] >= figures["cases_created"]
     assert figures["ratio"] == pytest.approx(figures["rps"] / figures["baseline_rps"], abs=0.002)
+    # Every submit's rollup changes were folded in while the run went on, none are left over.
+    assert figures["journal_folded"] == figures["cases_created"]
+    assert figures["journal_left"] == 0
+    if os.path.isdir("/proc"):  # CPU per request, from the web workers and the database's backends
+        submit, base = figures["cpu_ms_per_request"], figures["baseline_cpu_ms_per_request"]
+        for spent in (submit, base):
+            assert spent["app"] > 0 and spent["database"] > 0
+            assert spent["total"] == pytest.approx(spent["app"] + spent["database"], abs=0.02)
+        assert submit["total"] > base["total"]
+        assert figures["cpu_ratio"] == pytest.approx(base["total"] / submit["total"], abs=0.002)
     assert not _database_exists(postgres.rsplit("/", 1)[1])
 
 

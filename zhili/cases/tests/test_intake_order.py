@@ -1,4 +1,4 @@
-"""Intake writes the rows every submit queues behind (audit chain, rollups) last in its transaction.
+"""Intake writes the row every submit queues behind (the audit chain's) last in its transaction.
 
 Inside ``run_idempotent`` they come after the response is built and stored; alone, at the end of
 ``do_submit_case``. Either way they commit or roll back with the case.
@@ -46,10 +46,11 @@ def test_without_an_idempotency_key_the_audit_row_is_written_by_the_action_itsel
 
 
 def test_a_failure_in_the_last_writes_rolls_back_the_case_and_the_key(submit, monkeypatch):
-    def broken(before, case):
-        raise RuntimeError("rollup table missing")
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit table missing")
 
-    monkeypatch.setattr("zhili.analytics.rollups.on_case_change", broken)
+    monkeypatch.setattr("zhili.audit.actions._append_postgresql", broken)
+    monkeypatch.setattr("zhili.audit.actions._lock_chain", broken)
     with pytest.raises(RuntimeError):
         run_idempotent(owner="user:1", key="k-fail", digest="d", run=lambda: (201, {}, submit()))
     assert not Case.objects.exists()

@@ -2,8 +2,9 @@
 
 ``rebuild`` recomputes the cockpit's rollups from the case table (all days, or the days from
 ``--since``); run it nightly for the last few days as a repair, and once after a bulk import.
-``refresh`` sets the overdue counters from the SLA lights, which the sweep changes in bulk; run it
-beside the sweep (``--every 60``). Both are safe beside the running actions and each other.
+``refresh`` folds the actions' journal into the rollups and sets the overdue counters from the SLA
+lights, which the sweep changes in bulk; run it beside the sweep (``--every 60``). Both are safe
+beside the running actions and each other. (Every cockpit read folds the journal too.)
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class Command(BaseCommand):
         rebuild.add_argument("--since", default="", help="first day to recompute (YYYY-MM-DD); default: all")
         rebuild.add_argument("--days", type=int, default=0, help="or: the last N days")
         rebuild.add_argument("--json", action="store_true")
-        refresh = sub.add_parser("refresh", help="set the overdue counters from the SLA lights")
+        refresh = sub.add_parser(
+            "refresh", help="fold the actions' changes in, set the overdue counters from the SLA lights"
+        )
         refresh.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
         refresh.add_argument("--json", action="store_true")
 
