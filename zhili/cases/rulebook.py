@@ -25,7 +25,8 @@ from django.utils import timezone
 
 from zhili.accounts.models import Department
 from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
-from zhili.core.stamped import StampedCache, read_token
+from zhili.core import stamped
+from zhili.core.stamped import StampedCache
 
 WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department)
 
@@ -113,8 +114,11 @@ class Rulebook:
 _pinned: ContextVar[Rulebook | None] = ContextVar("zhili_cases_rulebook", default=None)
 
 
+stamped.register("cases.config", lambda: stamped.stamp_sql(ConfigStamp))
+
+
 def current_token() -> str:
-    return read_token(ConfigStamp)
+    return stamped.read("cases.config")
 
 
 def _load(token: str) -> Rulebook:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 
+from zhili.core import stamped
 from zhili.intelligence import conf
 from zhili.intelligence.textclf import MessageClassifier, ModelFormatError, load_model_bytes, normalise
 
@@ -45,18 +46,24 @@ KEYWORDS_VERSION = "keywords"
 KEYWORD_CEILING = 0.9
 
 
-def _active_model() -> tuple[int, MessageClassifier] | None:
+def _active_model_sql() -> str:
     from zhili.intelligence.models import ClassifierModel
 
     # Plain SQL: it runs on every intake, and the ORM would spend more compiling it than running it.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id FROM {connection.ops.quote_name(ClassifierModel._meta.db_table)} WHERE active LIMIT 1"
-        )
-        row = cursor.fetchone()
-    if row is None:
+    table = connection.ops.quote_name(ClassifierModel._meta.db_table)
+    return f"SELECT id FROM {table} WHERE active LIMIT 1"
+
+
+stamped.register("intelligence.classifier", _active_model_sql)
+
+
+def _active_model() -> tuple[int, MessageClassifier] | None:
+    from zhili.intelligence.models import ClassifierModel
+
+    active = stamped.read("intelligence.classifier")
+    if not active:
         return None
-    pk = int(row[0])
+    pk = int(active)
     with _lock:
         if pk not in _cache:
             blob = ClassifierModel.objects.values_list("blob", flat=True).get(pk=pk)

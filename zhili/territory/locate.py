@@ -20,7 +20,8 @@ from django.db.models.functions import Length
 from shapely import STRtree
 from shapely.geometry import shape
 
-from zhili.core.stamped import StampedCache, read_token
+from zhili.core import stamped
+from zhili.core.stamped import StampedCache
 from zhili.territory.addresses import normalise_address
 from zhili.territory.geometry import point
 from zhili.territory.models import BoundaryStamp, Building, GridBoundary, Node
@@ -36,8 +37,11 @@ class _Index:
     valid_to: tuple[datetime | None, ...]
 
 
+stamped.register("territory.boundaries", lambda: stamped.stamp_sql(BoundaryStamp))
+
+
 def current_token() -> str:
-    return read_token(BoundaryStamp)
+    return stamped.read("territory.boundaries")
 
 
 def _build(token: str) -> _Index:

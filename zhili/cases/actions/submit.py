@@ -51,6 +51,7 @@ from zhili.cases.states import (
     NEW,
     is_edge,
 )
+from zhili.core import stamped
 from zhili.core.errors import DomainError, Forbidden
 from zhili.territory.models import GridBoundary, Node
 
@@ -243,7 +244,9 @@ def do_submit_case(
     """
 
     def once() -> Case:
-        with pinned():  # one look at the configuration's stamp for the whole intake
+        # The stamps of the configuration, the grid boundaries and the classifier in one read,
+        # and one look at the configuration for the whole intake.
+        with stamped.read_together(), pinned():
             return _submit(
                 actor=actor,
                 channel=channel,
