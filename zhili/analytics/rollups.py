@@ -5,9 +5,10 @@
   one row in the action's transaction (so it commits or rolls back with the case).
 - ``fold()``: adds the journal's committed rows to the rollup rows (one multi-row UPSERT per rollup
   table, summed over every change folded) and deletes them, in one transaction. Every read of the
-  rollups (``tiles``) folds first, so a tile shows every committed action; the demo's minutely
-  ``analytics refresh`` folds too. The actions never touch the rollup rows, which every action of
-  a street's day shares: they neither wait for each other there nor pay a dozen upserts each.
+  rollups (``tiles``) folds first (``fold_before_reading``), so a tile shows every committed
+  action, unless a repair is at work; the demo's minutely ``analytics refresh`` folds too. The
+  actions never touch the rollup rows, which every action of a street's day shares: they neither
+  wait for each other there nor pay a dozen upserts each.
 - ``refresh_lights()``: the SLA sweep turns lights red with bulk UPDATEs that bypass the actions;
   this recomputes the ``overdue`` counters from the open cases (a partial index away), run every
   minute beside the sweep.
@@ -240,24 +241,44 @@ def on_case_change(before: Snapshot | None, case: Case) -> None:
         cursor.execute(f"INSERT INTO {_table(RollupChange)} (rows) VALUES (%s)", [payload])
 
 
+def fold_before_reading() -> None:
+    """Before a read of the rollups: fold what the journal holds, unless another fold or a repair
+    holds the fold lock (a nightly repair may take minutes); the rows are then read as they are,
+    and that fold or repair brings them up to date. An empty journal costs one small read."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {_table(RollupChange)} LIMIT 1")
+        pending = cursor.fetchone() is not None
+    if pending:
+        fold(wait=False)
+
+
 # One number for the fold lock of every process (PostgreSQL advisory locks are per database).
 _FOLD_LOCK_KEY = 7_303_224_842
 
 
-def _take_fold_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+def _take_fold_lock(*, wait: bool = True) -> bool:
+    """The fold lock until the transaction ends; False when ``wait`` is off and it is taken."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: one writer at a time anyway
+    with connection.cursor() as cursor:
+        if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FOLD_LOCK_KEY])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_FOLD_LOCK_KEY])
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
-def fold() -> int:
+def fold(*, wait: bool = True) -> int:
     """Add the journal's committed changes to the rollup rows and delete them; returns how many.
 
     The rows deleted are the rows added (``DELETE … RETURNING``): a change that commits meanwhile
-    stays for the next fold, and a fold that fails deletes nothing.
+    stays for the next fold, and a fold that fails deletes nothing. With ``wait`` off, a fold that
+    finds another fold or a repair at work does nothing (0).
     """
     with transaction.atomic():
-        _take_fold_lock()
+        if not _take_fold_lock(wait=wait):
+            return 0
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {_table(RollupChange)} RETURNING rows")
             changes = cursor.fetchall()

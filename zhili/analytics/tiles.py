@@ -27,7 +27,7 @@ from zhili.analytics.models import (
     NodeDepartmentMonth,
     NodeMonth,
 )
-from zhili.analytics.rollups import BEIJING, DONE_STATUSES, NOT_TAKEN, PLEASED, day_start, fold
+from zhili.analytics.rollups import BEIJING, DONE_STATUSES, NOT_TAKEN, PLEASED, day_start, fold_before_reading
 from zhili.cases.models import Case, Category, Evaluation, SlaState
 from zhili.cases.states import OPEN_STATUSES
 from zhili.territory.models import Node, NodeKind
@@ -88,7 +88,7 @@ def _sums(values: dict[str, Any]) -> dict[str, int]:
 
 
 def _rollup_days(model: Any, node_ids: list[int] | int, period: Period) -> QuerySet[Any]:
-    fold()  # the actions' changes not yet in the rows
+    fold_before_reading()  # the actions' changes not yet in the rows
     rows = model.objects.filter(day__gte=period.start, day__lte=period.end)
     if isinstance(node_ids, int):
         return rows.filter(node_id=node_ids)
@@ -135,7 +135,7 @@ def _rollup_sums(
     out: dict[Any, dict[str, int]] = {}
     if not ids:
         return out if key else {None: _zero()}
-    fold()  # the actions' changes not yet in the rows
+    fold_before_reading()  # the actions' changes not yet in the rows
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in COUNTERS)
     select_key = f"{qn(key)}, " if key else ""

@@ -133,6 +133,38 @@ def test_a_change_not_yet_committed_waits_for_the_next_fold(region):
     assert kpis(region.street, _today())["received"] == 1
 
 
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_read_does_not_wait_for_a_repair_and_folds_once_it_is_done(region):
+    holding, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def repair() -> None:  # holds the fold lock as a long repair does
+        try:
+            with transaction.atomic():
+                rollups._take_fold_lock()
+                holding.set()
+                release.wait(10)
+        finally:
+            connection.close()
+            done.set()
+
+    _submit(region)
+    thread = threading.Thread(target=repair)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        # Read as the rows are: had it waited for the lock, it would have folded the row after
+        # the release (the holder gives up after 10 s) and seen it.
+        assert kpis(region.street, _today())["received"] == 0
+        assert RollupChange.objects.count() == 1
+    finally:
+        release.set()
+        thread.join(10)
+    assert done.is_set()
+    assert kpis(region.street, _today())["received"] == 1
+    assert not RollupChange.objects.exists()
+
+
 CHILD = """
 import sys, django
 django.setup()
