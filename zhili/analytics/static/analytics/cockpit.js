@@ -119,7 +119,7 @@
       path.setAttribute("aria-label", item.feature.properties.name);
     });
     if (geo.features.length) {
-      leaflet.fitBounds(layer.getBounds(), { padding: [12, 12] });
+      leaflet.fitBounds(layer.getBounds(), { padding: [12, 12], animate: false });
     } else {
       var box = document.createElement("div");
       box.className = "map-message";

@@ -30,7 +30,7 @@
       if (drawn) { bounds = drawn.getBounds(); }
     }
   }
-  if (bounds) { map.fitBounds(bounds, { padding: [12, 12] }); }
+  if (bounds) { map.fitBounds(bounds, { padding: [12, 12], animate: false }); }
   el.setAttribute("data-ready", "1");
   if (!el.dataset.edit) { return; }
 

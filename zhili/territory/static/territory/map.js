@@ -47,7 +47,7 @@
         path.setAttribute("aria-label", item.feature.properties.name);
       });
       if (data.features.length) {
-        map.fitBounds(layer.getBounds(), { padding: [16, 16] });
+        map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: false });
       } else {
         say(el.dataset.emptyText);
       }
