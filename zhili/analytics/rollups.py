@@ -238,7 +238,8 @@ def on_case_change(before: Snapshot | None, case: Case) -> None:
         [[table, node, day.isoformat(), dim, *values] for (table, node, day, dim), values in rows.items()]
     )
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {_table(RollupChange)} (rows) VALUES (%s)", [payload])
+        column = connection.ops.quote_name("rows")
+        cursor.execute(f"INSERT INTO {_table(RollupChange)} ({column}) VALUES (%s)", [payload])
 
 
 def fold_before_reading() -> None:
@@ -269,32 +270,50 @@ def _take_fold_lock(*, wait: bool = True) -> bool:
     return bool(row and row[0])
 
 
+# Journal rows folded per transaction: a backlog (a cockpit nobody opened, no refresh running) is
+# folded in slices of bounded memory.
+FOLD_BATCH = 5000
+
+
 def fold(*, wait: bool = True) -> int:
     """Add the journal's committed changes to the rollup rows and delete them; returns how many.
 
     The rows deleted are the rows added (``DELETE … RETURNING``): a change that commits meanwhile
-    stays for the next fold, and a fold that fails deletes nothing. With ``wait`` off, a fold that
-    finds another fold or a repair at work does nothing (0).
+    stays for the next fold, and a fold that fails deletes nothing of its slice. The journal goes
+    oldest first, ``FOLD_BATCH`` rows per transaction. With ``wait`` off, a fold that finds another
+    fold or a repair at work does nothing (0).
     """
-    with transaction.atomic():
-        if not _take_fold_lock(wait=wait):
-            return 0
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {_table(RollupChange)} RETURNING rows")
-            changes = cursor.fetchall()
-        if not changes:
-            return 0
-        summed: dict[Key, list[int]] = {}
-        for (payload,) in changes:
-            for table, node, day, dim, *values in (
-                json.loads(payload) if isinstance(payload, str) else payload
-            ):
-                row = summed.setdefault((table, node, date.fromisoformat(day), dim), [0] * N)
-                for i, value in enumerate(values):
-                    row[i] += value
-        rows = {key: values for key, values in summed.items() if any(values)}
-        if rows:
-            apply(rows)
+    total = 0
+    while True:
+        with transaction.atomic():
+            if not _take_fold_lock(wait=wait):
+                return total
+            folded = _fold_slice()
+        total += folded
+        if folded < FOLD_BATCH:
+            return total
+
+
+def _fold_slice() -> int:
+    table, qn = _table(RollupChange), connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {qn('id')} IN"
+            f" (SELECT {qn('id')} FROM {table} ORDER BY {qn('id')} LIMIT %s) RETURNING {qn('rows')}",
+            [FOLD_BATCH],
+        )
+        changes = cursor.fetchall()
+    summed: dict[Key, list[int]] = {}
+    for (payload,) in changes:
+        for table_index, node, day, dim, *values in (
+            json.loads(payload) if isinstance(payload, str) else payload
+        ):
+            row = summed.setdefault((table_index, node, date.fromisoformat(day), dim), [0] * N)
+            for i, value in enumerate(values):
+                row[i] += value
+    rows = {key: values for key, values in summed.items() if any(values)}
+    if rows:
+        apply(rows)
     return len(changes)
 
 

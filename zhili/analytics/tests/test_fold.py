@@ -70,6 +70,20 @@ def test_a_fold_adds_each_change_once(region):
 
 
 @pytest.mark.django_db
+def test_a_backlog_is_folded_in_slices_oldest_first(region, monkeypatch):
+    for _ in range(5):
+        _submit(region)
+    monkeypatch.setattr(rollups, "FOLD_BATCH", 2)
+    sizes: list[int] = []
+    slice_ = rollups._fold_slice
+    monkeypatch.setattr(rollups, "_fold_slice", lambda: sizes.append(slice_()) or sizes[-1])
+    assert rollups.fold() == 5
+    assert sizes == [2, 2, 1]
+    assert not RollupChange.objects.exists()
+    assert kpis(region.street, _today())["received"] == 5
+
+
+@pytest.mark.django_db
 def test_a_fold_that_fails_keeps_the_journal(region, monkeypatch):
     _submit(region)
 
