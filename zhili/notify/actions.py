@@ -12,6 +12,7 @@ Queueing a message is not audited: it is the side effect of an action that alrea
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -71,12 +72,24 @@ def batch() -> Iterator[None]:
         _kick_sender_on_commit()
 
 
-# Every column but the id, in the order ``_insert`` gives the values.
-_NEW_COLUMNS = (
-    "recipient_id", "address_enc", "channel", "subject", "body", "topic", "url",
-    "status", "attempts", "next_attempt_at", "claimed_until", "sent_at", "read_at", "last_error",
-    "created_at",
-)  # fmt: skip
+# Kinds of field whose values the database driver takes as they are (timestamps are adapted).
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.ForeignKey,
+    models.BooleanField,
+)
+
+
+@functools.cache
+def _new_row_fields() -> tuple[tuple[str, str, bool], ...]:
+    """(column, attribute, is a timestamp) of every column but the id, from the model."""
+    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
+    for field in fields:
+        if not isinstance(field, (models.DateTimeField, *_PLAIN_FIELDS)):
+            raise TypeError(f"Notification.{field.name}: give its kind of value an adaptation in _insert")
+    return tuple((f.column, f.attname, isinstance(f, models.DateTimeField)) for f in fields)
 
 
 def _insert(rows: list[Notification]) -> None:
@@ -88,21 +101,18 @@ def _insert(rows: list[Notification]) -> None:
     """
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
+    fields = _new_row_fields()
     params: list[Any] = []
     for row in rows:
-        row.created_at = now
+        row.created_at = now  # auto_now_add
         params.extend(
-            [
-                row.recipient_id, row.address_enc, row.channel, row.subject, row.body, row.topic,
-                row.url, row.status, row.attempts, adapt(row.next_attempt_at), adapt(row.claimed_until),
-                adapt(row.sent_at), adapt(row.read_at), row.last_error, adapt(now),
-            ]
-        )  # fmt: skip
+            adapt(getattr(row, attname)) if stamp else getattr(row, attname) for _c, attname, stamp in fields
+        )
     qn = connection.ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(_NEW_COLUMNS)) + ")"
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {qn(Notification._meta.db_table)} ({', '.join(qn(c) for c in _NEW_COLUMNS)})"
+            f"INSERT INTO {qn(Notification._meta.db_table)} ({', '.join(qn(c) for c, _a, _s in fields)})"
             f" VALUES {', '.join([one] * len(rows))} RETURNING {qn('id')}",
             params,
         )

@@ -206,6 +206,11 @@ def test_messages_queued_in_a_batch_are_written_together_when_it_ends(region):
         do_enqueue_notification(channel="sms", address="13800001111", subject="s", body="b")
         assert first.pk is None and not Notification.objects.exists()
     assert Notification.objects.count() == 2 and first.pk is not None
+    # Every column as the ORM would have written it.
+    stored = Notification.objects.get(pk=first.pk)
+    for field in Notification._meta.concrete_fields:
+        assert getattr(stored, field.attname) == getattr(first, field.attname), field.name
+    assert stored.created_at is not None and stored.status == "pending" and stored.attempts == 0
 
 
 def test_a_batch_that_fails_writes_nothing(region):
