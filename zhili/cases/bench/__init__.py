@@ -219,12 +219,15 @@ def folder(env: dict[str, str]) -> Iterator[Folding]:
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def cpu_seconds(server_pid: int, database: str, *others: int) -> dict[str, float] | None:
+Reading = dict[int, tuple[str, float]]  # process id → ("app" or "database", CPU seconds so far)
+
+
+def cpu_seconds(server_pid: int, database: str, *others: int) -> Reading | None:
     """CPU seconds used so far by gunicorn (master and workers) and ``others`` of ours, and by the
-    database's backends serving ``database``; None where ``/proc`` cannot be read."""
+    database's backends serving ``database``, per process; None where ``/proc`` cannot be read."""
     if not os.path.isdir("/proc"):
         return None
-    totals = {"app": 0.0, "database": 0.0}
+    reading: Reading = {}
     marker = f" {database} "
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -238,20 +241,27 @@ def cpu_seconds(server_pid: int, database: str, *others: int) -> dict[str, float
             continue
         # After the command name: state, ppid, … utime and stime are the 12th and 13th fields.
         seconds = (int(fields[11]) + int(fields[12])) / _TICKS
-        if int(name) in (server_pid, *others) or int(fields[1]) == server_pid:
-            totals["app"] += seconds
+        pid = int(name)
+        if pid in (server_pid, *others) or int(fields[1]) == server_pid:
+            reading[pid] = ("app", seconds)
         elif command.startswith("postgres: ") and marker in command:
-            totals["database"] += seconds
-    return totals
+            reading[pid] = ("database", seconds)
+    return reading
 
 
-def cpu_per_request(before: dict[str, float] | None, after: dict[str, float] | None, requests: int) -> Any:
-    """Milliseconds of CPU per request between two ``cpu_seconds`` readings, by side and in all."""
+def cpu_per_request(before: Reading | None, after: Reading | None, requests: int) -> Any:
+    """Milliseconds of CPU per request between two ``cpu_seconds`` readings, by side and in all.
+
+    Per process: one that started in between counts from zero, one that ended in between (the
+    journal's folder and its database backend) is left out rather than subtracted."""
     if before is None or after is None or requests <= 0:
         return None
-    spent = {side: max(after[side] - before[side], 0.0) * 1000 / requests for side in after}
-    spent["total"] = spent["app"] + spent["database"]
-    return {side: round(value, 2) for side, value in spent.items()}
+    spent = {"app": 0.0, "database": 0.0}
+    for pid, (side, seconds) in after.items():
+        spent[side] += seconds - before.get(pid, (side, 0.0))[1]
+    result = {side: value * 1000 / requests for side, value in spent.items()}
+    result["total"] = result["app"] + result["database"]
+    return {side: round(value, 2) for side, value in result.items()}
 
 
 # The run ------------------------------------------------------------------------------------------

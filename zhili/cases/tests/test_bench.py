@@ -88,3 +88,12 @@ def test_refuses_a_database_url_that_is_not_postgresql():
 
 def test_registered_as_intake():
     assert BENCHMARKS["intake"] == "zhili.cases.bench"
+
+
+def test_cpu_per_request_counts_each_process_between_the_readings():
+    from zhili.cases.bench import cpu_per_request
+
+    before = {1: ("app", 10.0), 2: ("database", 4.0), 3: ("database", 9.0)}  # 3 ends in between
+    after = {1: ("app", 12.0), 2: ("database", 5.0), 4: ("app", 0.5)}  # 4 starts in between
+    assert cpu_per_request(before, after, 1000) == {"app": 2.5, "database": 1.0, "total": 3.5}
+    assert cpu_per_request(None, after, 1000) is None
