@@ -9,9 +9,13 @@ production's settings (plus one bench-only URL). Then, after a warm-up, ``--requ
 ``POST /api/v1/cases/`` with an Idempotency-Key each (validation, locate, classify, SLA clock,
 dispatch rule, timeline, audit chain, outbox, the stored response) from ``--concurrency``
 keep-alive clients in several processes; then as many requests to the baseline endpoint, which goes
-through the same middleware and session check and inserts one row with the ORM.
+through the same middleware and session check and inserts one row with the ORM; then as many to the
+floor endpoint: the baseline plus, in one transaction, the four other rows every submit writes (the
+case, its event, its audit row, one outbox row) as bare INSERTs, and nothing else.
 
-Figures: requests/s and p50/p99 latency of each, and ``ratio`` = intake rps / baseline rps.
+Figures: requests/s and p50/p99 latency of each, ``ratio`` = intake rps / baseline rps, and
+``floor_ratio`` = floor rps / baseline rps: the ratio the whole path would reach if everything but
+its writes cost nothing, so an upper bound for any implementation that writes those rows.
 Non-2xx responses count as errors. Afterwards the audit chain is verified and the cases counted.
 
 Where ``/proc`` can be read (Linux), each phase also reports the CPU time its requests cost per
@@ -42,6 +46,7 @@ from urllib.parse import urlsplit, urlunsplit
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/zhili_bench_intake"
 SUBMIT_PATH = "/api/v1/cases/"
 BASELINE_PATH = "/bench/baseline"
+FLOOR_PATH = "/bench/floor"
 
 
 def add_arguments(parser: Any) -> None:
@@ -264,6 +269,13 @@ def cpu_per_request(before: Reading | None, after: Reading | None, requests: int
     return {side: round(value, 2) for side, value in result.items()}
 
 
+def _cpu_ratio(base: Any, other: Any) -> float | None:
+    """Baseline CPU / other CPU per request, where both were measured."""
+    if not base or not other or other["total"] <= 0:
+        return None
+    return round(base["total"] / other["total"], 3)
+
+
 # The run ------------------------------------------------------------------------------------------
 
 
@@ -306,6 +318,7 @@ def run(
                     # Warm-up: every worker connects and fills its caches, unmeasured.
                     warm = load(path=SUBMIT_PATH, body="submit", requests=warmup, tag="w")
                     load(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb")
+                    load(path=FLOOR_PATH, body="baseline", requests=warmup, tag="wf")
                     load_before = os.getloadavg()
                     # The rollups' journal is folded once a second while the submits run, so what
                     # folding costs is paid on the same cores (and counted below).
@@ -317,6 +330,8 @@ def run(
                         cpu_middle = cpu_seconds(server_pid, database, folding.pid)
                     base = load(path=BASELINE_PATH, body="baseline", requests=requests, tag="b")
                     cpu_end = cpu_seconds(server_pid, database)
+                    least = load(path=FLOOR_PATH, body="baseline", requests=requests, tag="f")
+                    cpu_floor = cpu_seconds(server_pid, database)
             except Exception:
                 log.seek(0)
                 sys.stderr.write(log.read()[-5000:].decode("utf-8", "replace"))
@@ -325,11 +340,8 @@ def run(
     ratio = round(submit["rps"] / base["rps"], 3) if base["rps"] else 0.0
     submit_cpu = cpu_per_request(cpu_start, cpu_middle, submit["ok"])
     base_cpu = cpu_per_request(cpu_middle, cpu_end, base["ok"])
-    cpu_ratio = (
-        round(base_cpu["total"] / submit_cpu["total"], 3)
-        if submit_cpu and base_cpu and submit_cpu["total"] > 0
-        else None
-    )
+    floor_cpu = cpu_per_request(cpu_end, cpu_floor, least["ok"])
+    cpu_ratio = _cpu_ratio(base_cpu, submit_cpu)
     return {
         "benchmark": "cases_intake",
         "rps": submit["rps"],
@@ -344,12 +356,19 @@ def run(
         "cpu_ms_per_request": submit_cpu,
         "baseline_cpu_ms_per_request": base_cpu,
         "cpu_ratio": cpu_ratio,
+        "floor_rps": least["rps"],
+        "floor_p50_ms": least["p50_ms"],
+        "floor_p99_ms": least["p99_ms"],
+        "floor_ratio": round(least["rps"] / base["rps"], 3) if base["rps"] else 0.0,
+        "floor_cpu_ms_per_request": floor_cpu,
+        "floor_cpu_ratio": _cpu_ratio(base_cpu, floor_cpu),
         "requests": requests,
         "concurrency": concurrency,
-        "errors": submit["errors"] + base["errors"] + warm["errors"],
+        "errors": submit["errors"] + base["errors"] + least["errors"] + warm["errors"],
         "error_statuses": {
             "submit": submit["error_statuses"],
             "baseline": base["error_statuses"],
+            "floor": least["error_statuses"],
             "warmup": warm["error_statuses"],
         },
         "cases_created": after["cases"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, URLResolver, path
 
@@ -29,12 +30,45 @@ def baseline(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"id": row.pk}, status=201)
 
 
+# What every submit must write besides the Idempotency-Key, whatever the implementation: the case,
+# its timeline event, its audit row and at least one outbox row.
+FLOOR_EXTRA_ROWS = 4
+_FLOOR_INSERT = (
+    'INSERT INTO "cases_idempotencykey" ("owner", "key", "request_hash", "status_code", "response",'
+    ' "created_at") VALUES (%s, %s, %s, 0, %s, CURRENT_TIMESTAMP)'
+)
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    """The least a submit can cost: the baseline, plus in the same transaction the four other rows
+    every submit writes, each a bare single-row INSERT in plain SQL.
+
+    Nothing else: no validation, locating, classifying, clock, dispatch, encryption, hash chain or
+    stored response. Its rate over the baseline's is the ratio an implementation of the whole path
+    would reach if everything but its writes cost nothing.
+    """
+    if request.method != "POST":
+        return JsonResponse({"code": "method_not_allowed"}, status=405)
+    if not request.user.is_authenticated:
+        return JsonResponse({"code": "unauthorized"}, status=401)
+    key = request.headers.get("Idempotency-Key", "")[:90]
+    with transaction.atomic():
+        row = IdempotencyKey.objects.create(
+            owner="bench", key=key, request_hash=hashlib.sha256(request.body).hexdigest()
+        )
+        with connection.cursor() as cursor:
+            for index in range(FLOOR_EXTRA_ROWS):
+                cursor.execute(_FLOOR_INSERT, ["bench-floor", f"{key}/{index}", "", "{}"])
+    return JsonResponse({"id": row.pk}, status=201)
+
+
 def ping(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok")
 
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("bench/baseline", baseline, name="bench_baseline"),
+    path("bench/floor", floor, name="bench_floor"),
     path("bench/ping", ping, name="bench_ping"),
     *product_urlpatterns,
 ]

@@ -51,6 +51,9 @@ def test_short_run_submits_over_http_without_errors_and_drops_its_database(postg
     figures = json.loads(capsys.readouterr().out)
     for key in ("rps", "p50_ms", "p99_ms", "baseline_rps", "baseline_p50_ms", "baseline_p99_ms", "ratio"):
         assert figures[key] > 0, key
+    for key in ("floor_rps", "floor_p50_ms", "floor_p99_ms", "floor_ratio"):
+        assert figures[key] > 0, key
+    assert figures["floor_ratio"] == pytest.approx(figures["floor_rps"] / figures["baseline_rps"], abs=0.002)
     assert figures["p50_ms"] <= figures["p99_ms"]
     assert figures["requests"] == 300 and figures["concurrency"] == 8
     assert figures["errors"] == 0, figures["error_statuses"]
@@ -66,11 +69,15 @@ def test_short_run_submits_over_http_without_errors_and_drops_its_database(postg
     assert figures["journal_left"] == 0
     if os.path.isdir("/proc"):  # CPU per request, from the web workers and the database's backends
         submit, base = figures["cpu_ms_per_request"], figures["baseline_cpu_ms_per_request"]
-        for spent in (submit, base):
+        least = figures["floor_cpu_ms_per_request"]
+        for spent in (submit, base, least):
             assert spent["app"] > 0 and spent["database"] > 0
             assert spent["total"] == pytest.approx(spent["app"] + spent["database"], abs=0.02)
         assert submit["total"] > base["total"]
         assert figures["cpu_ratio"] == pytest.approx(base["total"] / submit["total"], abs=0.002)
+        assert figures["floor_cpu_ratio"] == pytest.approx(base["total"] / least["total"], abs=0.002)
+        # Four more rows in a transaction cost the database more than one row outside it.
+        assert least["database"] > base["database"]
     assert not _database_exists(postgres.rsplit("/", 1)[1])
 
 
@@ -97,3 +104,34 @@ def test_cpu_per_request_counts_each_process_between_the_readings():
     after = {1: ("app", 12.0), 2: ("database", 5.0), 4: ("app", 0.5)}  # 4 starts in between
     assert cpu_per_request(before, after, 1000) == {"app": 2.5, "database": 1.0, "total": 3.5}
     assert cpu_per_request(None, after, 1000) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_floor_endpoint_writes_the_baseline_row_and_four_more_in_one_transaction(settings, client):
+    from django.db import IntegrityError
+    from django.urls import clear_url_caches
+
+    from zhili.cases.bench import urls as bench_urls
+    from zhili.cases.models import IdempotencyKey
+    from zhili.core.testing import make_region
+
+    settings.ROOT_URLCONF = "zhili.cases.bench.urls"
+    clear_url_caches()
+    region = make_region()
+    assert client.post("/bench/floor", b"{}", content_type="application/json").status_code == 401
+    client.force_login(region.user("resident"))
+    response = client.post(
+        "/bench/floor", b"{}", content_type="application/json", headers={"Idempotency-Key": "k1"}
+    )
+    assert response.status_code == 201
+    assert IdempotencyKey.objects.filter(owner="bench", key="k1").count() == 1
+    assert sorted(IdempotencyKey.objects.filter(owner="bench-floor").values_list("key", flat=True)) == [
+        f"k1/{index}" for index in range(bench_urls.FLOOR_EXTRA_ROWS)
+    ]
+    # When the last INSERT fails, the rows before it in the transaction are gone too.
+    IdempotencyKey.objects.create(owner="bench-floor", key="k2/3", request_hash="")
+    with pytest.raises(IntegrityError):
+        client.post("/bench/floor", b"{}", content_type="application/json", headers={"Idempotency-Key": "k2"})
+    assert not IdempotencyKey.objects.filter(owner="bench", key="k2").exists()
+    assert IdempotencyKey.objects.filter(owner="bench-floor", key__startswith="k2/").count() == 1
+    clear_url_caches()
