@@ -12,7 +12,6 @@ Queueing a message is not audited: it is the side effect of an action that alrea
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Iterator
@@ -22,12 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from zhili.core import crypto
 from zhili.core.errors import DomainError
+from zhili.core.rows import insert_new
 from zhili.notify.channels import ADAPTERS, ChannelError
 from zhili.notify.models import Notification, NotificationStatus, NotifyChannel
 
@@ -72,56 +72,9 @@ def batch() -> Iterator[None]:
         _kick_sender_on_commit()
 
 
-# Kinds of field whose values the database driver takes as they are (timestamps are adapted).
-_PLAIN_FIELDS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.ForeignKey,
-    models.BooleanField,
-)
-
-
-@functools.cache
-def _new_row_fields() -> tuple[tuple[str, str, bool], ...]:
-    """(column, attribute, is a timestamp) of every column but the id, from the model."""
-    fields = [field for field in Notification._meta.concrete_fields if not field.primary_key]
-    for field in fields:
-        if not isinstance(field, (models.DateTimeField, *_PLAIN_FIELDS)):
-            raise TypeError(f"Notification.{field.name}: give its kind of value an adaptation in _insert")
-    return tuple((f.column, f.attname, isinstance(f, models.DateTimeField)) for f in fields)
-
-
 def _insert(rows: list[Notification]) -> None:
-    """Write new rows with one plain multi-row INSERT … RETURNING id.
-
-    The same statement ``bulk_create`` would send, without its per-field preparation: intake queues
-    two or three messages per case, and the ORM spent more time building the statement than the
-    server spent running it. The rows get their ids and count as saved, as with ``bulk_create``.
-    """
-    now = timezone.now()
-    adapt = connection.ops.adapt_datetimefield_value
-    fields = _new_row_fields()
-    params: list[Any] = []
-    for row in rows:
-        row.created_at = now  # auto_now_add
-        params.extend(
-            adapt(getattr(row, attname)) if stamp else getattr(row, attname) for _c, attname, stamp in fields
-        )
-    qn = connection.ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {qn(Notification._meta.db_table)} ({', '.join(qn(c) for c, _a, _s in fields)})"
-            f" VALUES {', '.join([one] * len(rows))} RETURNING {qn('id')}",
-            params,
-        )
-        ids = [pk for (pk,) in cursor.fetchall()]
-    if len(ids) != len(rows):  # cannot happen: a failed INSERT raises
-        raise RuntimeError("the outbox INSERT returned fewer ids than rows")
-    for row, pk in zip(rows, ids, strict=True):
-        row.pk = pk
-        row._state.adding, row._state.db = False, connection.alias
+    """All of a batch's messages in one plain INSERT (intake queues two or three per case)."""
+    insert_new(rows)
 
 
 def do_enqueue_notification(

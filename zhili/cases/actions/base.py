@@ -47,6 +47,7 @@ from zhili.cases.states import (
     targets_from,
 )
 from zhili.core.errors import DomainError, Forbidden, NotFound
+from zhili.core.rows import insert_new
 
 S = CaseStatus
 T = Transition
@@ -194,7 +195,7 @@ def _record(
 
     ``defer``: given, it is handed the audit write to run later in the same transaction (intake
     writes it last, see ``zhili.cases.intake.before_commit``)."""
-    event = CaseEvent.objects.create(
+    event = CaseEvent(
         case=case,
         actor=_actor_user(actor),
         kind=kind,
@@ -203,6 +204,7 @@ def _record(
         note=note,
         data=data or {},
     )
+    insert_new([event])  # every action writes one: a plain INSERT (see ``zhili.core.rows``)
     saved = _save_attachments(case, event, photos, actor) if photos else []
     _known_attachments(event, saved)
     # Notes and contact details stay out of the audit log: it is kept for ever and read by auditors.

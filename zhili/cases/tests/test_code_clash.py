@@ -80,10 +80,10 @@ def test_another_integrity_error_is_not_retried(client, login, cats, monkeypatch
     login("dispatcher")
     calls = codes(monkeypatch)
 
-    def broken_save(self, *args, **kwargs):
+    def broken_insert(rows):
         raise IntegrityError("some other constraint")
 
-    monkeypatch.setattr(Case, "save", broken_save)
+    monkeypatch.setattr(submit, "insert_new", broken_insert)
     with pytest.raises(actions.CodeClash):
         client.post(API, body(), content_type="application/json", headers={"Idempotency-Key": "k-3"})
     assert len(calls) == 1
