@@ -8,17 +8,22 @@ itself, as the ORM would. The rows get their ids and count as saved.
 
 It is only for models that no ``pre_save``/``post_save`` receiver listens to (they would not be
 called) and for new rows: it refuses anything else.
+
+``columns`` and ``load`` do the same for a hot read: a plain SELECT of a model's columns (with
+whatever else the statement needs), turned into an instance as the ORM would.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
+
+M = TypeVar("M", bound=models.Model)
 
 # Exact kinds (not subclasses, which may prepare their values) whose values go to the driver as
 # they are: strings, numbers, booleans and the ids of foreign keys.
@@ -82,3 +87,36 @@ def insert_new(rows: Sequence[models.Model]) -> None:
     for row, value in zip(rows, ids, strict=True):
         row.pk = value
         row._state.adding, row._state.db = False, connection.alias
+
+
+def columns(model: type[models.Model], alias: str) -> str:
+    """The model's columns, qualified by ``alias``, in the order ``load`` takes them."""
+    qn = connection.ops.quote_name
+    return ", ".join(f"{alias}.{qn(field.column)}" for field in model._meta.concrete_fields)
+
+
+def load(model: type[M], values: Sequence[Any]) -> M:
+    """An instance from a row of ``columns(model, …)``, converted as the ORM converts what it reads
+    (timestamps on SQLite, say)."""
+    converted = list(values)
+    for index, field, converters in _converters(model, connection.vendor):
+        for converter in converters:
+            converted[index] = converter(converted[index], field.get_col(model._meta.db_table), connection)
+    return model.from_db(connection.alias, _attnames(model), converted)
+
+
+@functools.cache
+def _converters(model: type[models.Model], _vendor: str) -> tuple[tuple[int, Any, tuple[Any, ...]], ...]:
+    found = []
+    for index, field in enumerate(model._meta.concrete_fields):
+        expression = field.get_col(model._meta.db_table)
+        own = field.get_db_converters(connection)  # type: ignore[attr-defined]  # not in the stubs
+        converters = (*connection.ops.get_db_converters(expression), *own)
+        if converters:
+            found.append((index, field, converters))
+    return tuple(found)
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)

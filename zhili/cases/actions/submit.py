@@ -51,9 +51,8 @@ from zhili.cases.states import (
     NEW,
     is_edge,
 )
-from zhili.core import stamped
+from zhili.core import rows, stamped
 from zhili.core.errors import DomainError, Forbidden
-from zhili.core.rows import insert_new
 from zhili.territory.models import GridBoundary, Node
 
 logger = logging.getLogger(__name__)
@@ -158,17 +157,17 @@ def _grid_and_boundary(grid_id: int) -> Located | None:
         f" WHERE b.{qn(meta.get_field('grid').column)} = n.{qn(Node._meta.pk.column or 'id')}"  # type: ignore[union-attr]
         f" AND b.{qn(meta.get_field('is_current').column)})"  # type: ignore[union-attr]
     )
-    rows = list(
-        Node.objects.raw(
-            f"SELECT n.*, {boundary_id} AS current_boundary_id FROM {qn(Node._meta.db_table)} n"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {rows.columns(Node, 'n')}, {boundary_id} FROM {qn(Node._meta.db_table)} n"
             f" WHERE n.{qn(Node._meta.pk.column or 'id')} = %s",
             [grid_id],
         )
-    )
-    if not rows:  # the grid went away since the spatial index was built
+        found = cursor.fetchone()
+    if found is None:  # the grid went away since the spatial index was built
         return None
-    grid = rows[0]
-    return Located(grid, grid, grid.current_boundary_id)  # type: ignore[attr-defined]
+    grid = rows.load(Node, found[:-1])
+    return Located(grid, grid, found[-1])
 
 
 def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
@@ -369,7 +368,7 @@ def _submit(
             data.update({"auto": True, "rule": rule.pk, **_target_data(case)})
         assert is_edge(T.SUBMIT, NEW, case.status)
         try:
-            insert_new([case])  # one plain INSERT: the ORM's own costs as much as the server's work
+            rows.insert_new([case])  # one plain INSERT: the ORM's own costs as much as the server's work
         except IntegrityError as exc:
             raise CodeClash(case.code) from exc
         audit: list[Callable[[], object]] = []

@@ -83,7 +83,7 @@ def test_another_integrity_error_is_not_retried(client, login, cats, monkeypatch
     def broken_insert(rows):
         raise IntegrityError("some other constraint")
 
-    monkeypatch.setattr(submit, "insert_new", broken_insert)
+    monkeypatch.setattr(submit.rows, "insert_new", broken_insert)
     with pytest.raises(actions.CodeClash):
         client.post(API, body(), content_type="application/json", headers={"Idempotency-Key": "k-3"})
     assert len(calls) == 1

@@ -85,3 +85,25 @@ def test_it_refuses_what_it_cannot_save_as_the_orm_would():
     assert not Category.objects.filter(code="X").exists()
     insert_new([])  # nothing to do
     assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_plain_select_loads_the_instance_the_orm_would():
+    from zhili.core.rows import columns, load
+    from zhili.territory.models import Node
+
+    region = make_region()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns(Node, 'n')}, 42 FROM {connection.ops.quote_name(Node._meta.db_table)} n"
+            f" WHERE n.id = %s",
+            [region.grid_a.pk],
+        )
+        row = cursor.fetchone()
+    assert row[-1] == 42
+    loaded = load(Node, row[:-1])
+    by_orm = Node.objects.get(pk=region.grid_a.pk)
+    assert _columns(loaded) == _columns(by_orm) and loaded.pk == by_orm.pk
+    assert loaded.created_at.tzinfo is not None  # converted where the backend needs it (SQLite)
+    assert not loaded._state.adding and loaded._state.db == "default"
+    assert loaded.path.startswith(region.street.path)
