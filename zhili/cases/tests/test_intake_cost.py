@@ -116,6 +116,24 @@ def test_the_response_built_without_reading_the_case_again_is_what_the_detail_en
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"anonymous": True},
+        {"title": "咨询办事", "body": "想问一下居住证在哪里办理。"},  # not classified: it waits
+        {"address": "东门外", "contact_mobile": "", "contact_name": ""},
+    ],
+)
+def test_other_submits_answer_what_the_detail_endpoint_shows(client, login, cats, rule, classifier, fields):
+    login("resident")
+    response = _post(client, "k2", **fields)
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created == client.get(f"{API}{created['id']}").json()
+    assert created["status"] in ("dispatched", "pending")
+
+
+@pytest.mark.django_db
 def test_one_submit_writes_its_messages_in_one_statement(client, login, cats, rule, classifier):
     login("resident")
     _post(client, "warm")
