@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from django.db import connection, models
@@ -44,13 +45,36 @@ _PLAIN: frozenset[type[models.Field[Any, Any]]] = frozenset(
 )
 
 
+# How a field's value is prepared: as it is, as a timestamp, or by the field itself.
+_AS_IT_IS, _TIMESTAMP, _BY_FIELD = 0, 1, 2
+
+
 @functools.cache
-def _fields(model: type[models.Model]) -> tuple[tuple[models.Field[Any, Any], bool], ...]:
-    """(field, whether its value goes as it is) of every column but an automatic primary key."""
-    return tuple(
-        (field, type(field) in _PLAIN)
-        for field in model._meta.concrete_fields
-        if not (field.primary_key and isinstance(field, AutoFieldMixin))
+def _fields(model: type[models.Model]) -> tuple[tuple[models.Field[Any, Any], int], ...]:
+    """(field, how its value is prepared) of every column but an automatic primary key."""
+    found = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key and isinstance(field, AutoFieldMixin):
+            continue
+        if type(field) in _PLAIN:
+            found.append((field, _AS_IT_IS))
+        elif type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+            found.append((field, _TIMESTAMP))
+        else:
+            found.append((field, _BY_FIELD))
+    return tuple(found)
+
+
+@functools.cache
+def _statement(model: type[models.Model], count: int, _vendor: str) -> str:
+    qn = connection.ops.quote_name
+    fields = _fields(model)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    pk = model._meta.pk
+    assert pk is not None
+    return (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f, _p in fields)})"
+        f" VALUES {', '.join([one] * count)} RETURNING {qn(pk.column)}"
     )
 
 
@@ -63,24 +87,19 @@ def insert_new(rows: Sequence[models.Model]) -> None:
         raise ValueError("insert_new() saves new rows of one model")
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         raise ValueError(f"{model.__name__} has save receivers: save it with the ORM")
-    fields = _fields(model)
+    adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = []
     for row in rows:
-        for field, plain in fields:
-            if plain:
-                params.append(getattr(row, field.attname))
+        for field, how in _fields(model):
+            value = getattr(row, field.attname)
+            if how == _AS_IT_IS:
+                params.append(value)
+            elif how == _TIMESTAMP and (value is None or (isinstance(value, datetime) and value.tzinfo)):
+                params.append(adapt(value))  # what the field would send for these values
             else:  # auto_now(_add) stamps are set on the row here, as the ORM does
                 params.append(field.get_db_prep_save(field.pre_save(row, True), connection))
-    qn = connection.ops.quote_name
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pk = model._meta.pk
-    assert pk is not None
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f, _p in fields)})"
-            f" VALUES {', '.join([one] * len(rows))} RETURNING {qn(pk.column)}",
-            params,
-        )
+        cursor.execute(_statement(model, len(rows), connection.vendor), params)
         ids = [value for (value,) in cursor.fetchall()]
     if len(ids) != len(rows):  # cannot happen: a failed INSERT raises
         raise RuntimeError(f"the INSERT into {model._meta.db_table} returned fewer ids than rows")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -35,8 +38,10 @@ def _columns(row) -> dict:
 @pytest.mark.django_db
 def test_rows_read_back_as_the_orm_writes_them():
     region = make_region()
-    by_orm, plain = _case(region, "ORM0000001"), _case(region, "PLAIN00001", category_confidence=0.5)
-    by_orm.category_confidence = 0.5
+    due = datetime(2026, 12, 1, 9, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
+    times = {"sla_started_at": due - timedelta(hours=4), "finish_due_at": due}
+    by_orm = _case(region, "ORM0000001", category_confidence=0.5, **times)
+    plain = _case(region, "PLAIN00001", category_confidence=0.5, **times)
     by_orm.save()
     with CaptureQueriesContext(connection) as ctx:
         insert_new([plain])
@@ -45,6 +50,7 @@ def test_rows_read_back_as_the_orm_writes_them():
     assert plain.created_at is not None and plain.updated_at is not None  # auto_now(_add) set
     stored = Case.objects.get(pk=plain.pk)
     assert _columns(stored) == _columns(plain)
+    assert stored.finish_due_at == due and stored.accept_due_at is None  # the instant, to the microsecond
     expected = _columns(Case.objects.get(pk=by_orm.pk))
     got = _columns(stored)
     for moving in ("code", "created_at", "updated_at"):
