@@ -1,6 +1,6 @@
 """Intake over HTTP: cases submitted through the whole path, against a bare insert as the baseline.
 
-``zhili bench intake [--requests 4000] [--concurrency 16] [--workers N] [--json]``
+``zhili bench intake [--requests 4000] [--concurrency 16] [--rounds 4] [--workers N] [--json]``
 
 Creates its own PostgreSQL database (``--database-url``, default ``zhili_bench_intake`` on the
 local server; dropped afterwards), migrates it and loads a small region with categories, SLA
@@ -12,6 +12,10 @@ keep-alive clients in several processes; then as many requests to the baseline e
 through the same middleware and session check and inserts one row with the ORM; then as many to the
 floor endpoint: the baseline plus, in one transaction, the four other rows every submit writes (the
 case, its event, its audit row, one outbox row) as bare INSERTs, and nothing else.
+
+The three endpoints take turns: ``--rounds`` rounds, each sending every endpoint its share of the
+requests, so that a change in the machine's speed during the run (a shared host) touches all three
+alike; each endpoint's figures are taken over all its rounds.
 
 Figures: requests/s and p50/p99 latency of each, ``ratio`` = intake rps / baseline rps, and
 ``floor_ratio`` = floor rps / baseline rps: the ratio the whole path would reach if everything but
@@ -47,11 +51,20 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/zhili_bench_intake"
 SUBMIT_PATH = "/api/v1/cases/"
 BASELINE_PATH = "/bench/baseline"
 FLOOR_PATH = "/bench/floor"
+# (name, path, body) of the measured endpoints, in the order each round sends them.
+PHASES = (
+    ("submit", SUBMIT_PATH, "submit"),
+    ("baseline", BASELINE_PATH, "baseline"),
+    ("floor", FLOOR_PATH, "baseline"),
+)
 
 
 def add_arguments(parser: Any) -> None:
     parser.add_argument("--requests", type=int, default=4000, help="measured requests per endpoint")
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent clients (connections)")
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="turns the endpoints take, each with its share of the requests"
+    )
     parser.add_argument(
         "--workers", type=int, default=0, help="gunicorn worker processes (default: 2 per core)"
     )
@@ -219,6 +232,29 @@ def folder(env: dict[str, str]) -> Iterator[Folding]:
     folding.result = json.loads(out.strip().splitlines()[-1])
 
 
+class Journal:
+    """The bench database's rollups journal, watched from here over a connection of its own."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.backend_pid: int = connection.info.backend_pid  # not the requests' CPU: left out
+
+    def wait_until_folded(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.connection.execute("SELECT EXISTS (SELECT 1 FROM analytics_rollupchange)").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the journal was not folded in time: is the folder alive?")
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _journal(url: str) -> Iterator[Journal]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as connection:
+        yield Journal(connection)
+
+
 # CPU per request ----------------------------------------------------------------------------------
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -227,7 +263,7 @@ _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 Reading = dict[int, tuple[str, float]]  # process id → ("app" or "database", CPU seconds so far)
 
 
-def cpu_seconds(server_pid: int, database: str, *others: int) -> Reading | None:
+def cpu_seconds(server_pid: int, database: str, *others: int, ignore: int = 0) -> Reading | None:
     """CPU seconds used so far by gunicorn (master and workers) and ``others`` of ours, and by the
     database's backends serving ``database``, per process; None where ``/proc`` cannot be read."""
     if not os.path.isdir("/proc"):
@@ -235,7 +271,7 @@ def cpu_seconds(server_pid: int, database: str, *others: int) -> Reading | None:
     reading: Reading = {}
     marker = f" {database} "
     for name in os.listdir("/proc"):
-        if not name.isdigit():
+        if not name.isdigit() or int(name) == ignore:
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as handle:
@@ -252,6 +288,22 @@ def cpu_seconds(server_pid: int, database: str, *others: int) -> Reading | None:
         elif command.startswith("postgres: ") and marker in command:
             reading[pid] = ("database", seconds)
     return reading
+
+
+Interval = tuple[Reading | None, Reading | None]  # the readings before and after some requests
+
+
+def cpu_per_request_over(readings: list[Interval], requests: int) -> Any:
+    """``cpu_per_request`` summed over several (before, after) pairs of readings."""
+    if requests <= 0 or any(before is None or after is None for before, after in readings):
+        return None
+    spent = {"app": 0.0, "database": 0.0}
+    for before, after in readings:
+        share = cpu_per_request(before, after, requests)
+        for side in spent:
+            spent[side] += share[side] if share else 0.0
+    spent["total"] = spent["app"] + spent["database"]
+    return {side: round(value, 2) for side, value in spent.items()}
 
 
 def cpu_per_request(before: Reading | None, after: Reading | None, requests: int) -> Any:
@@ -283,6 +335,7 @@ def run(
     *,
     requests: int = 4000,
     concurrency: int = 16,
+    rounds: int = 4,
     workers: int = 0,
     threads: int = 1,
     client_processes: int = 0,
@@ -292,12 +345,14 @@ def run(
     keep: bool = False,
     **_ignored: Any,
 ) -> dict[str, Any]:
-    from zhili.cases.bench.load import drive
+    from zhili.cases.bench.load import combine, drive, split
 
     if short:
-        requests, concurrency = min(requests, 300), min(concurrency, 8)
-    if requests < 1 or concurrency < 1:
-        raise ValueError("--requests and --concurrency must be positive")
+        requests, concurrency, rounds = min(requests, 300), min(concurrency, 8), min(rounds, 2)
+    if requests < 1 or concurrency < 1 or rounds < 1:
+        raise ValueError("--requests, --concurrency and --rounds must be positive")
+    if rounds > requests:
+        raise ValueError("--rounds cannot be more than --requests")
     cpus = os.cpu_count() or 1
     workers = workers or 2 * cpus
     client_processes = client_processes or max(1, min(4, concurrency // 4))
@@ -313,6 +368,9 @@ def run(
                 drive, port=port, headers=headers, concurrency=concurrency, processes=client_processes
             )
             database = _maintenance_url(database_url)[1]
+            parts: dict[str, list[dict[str, Any]]] = {name: [] for name, _path, _body in PHASES}
+            spent: dict[str, list[Interval]] = {name: [] for name, _path, _body in PHASES}
+            first = warmup  # the submits' bodies and keys go on from the warm-up's
             try:
                 with gunicorn(env, port=port, workers=workers, threads=threads, log=log) as server_pid:
                     # Warm-up: every worker connects and fills its caches, unmeasured.
@@ -320,27 +378,36 @@ def run(
                     load(path=BASELINE_PATH, body="baseline", requests=warmup, tag="wb")
                     load(path=FLOOR_PATH, body="baseline", requests=warmup, tag="wf")
                     load_before = os.getloadavg()
-                    # The rollups' journal is folded once a second while the submits run, so what
-                    # folding costs is paid on the same cores (and counted below).
-                    with folder(env) as folding:
-                        cpu_start = cpu_seconds(server_pid, database, folding.pid)
-                        submit = load(
-                            path=SUBMIT_PATH, body="submit", requests=requests, tag="s", first=warmup
+                    # The three endpoints take turns, ``rounds`` times, so that a change in the
+                    # machine's speed during the run (a shared host) touches each of them alike.
+                    # The rollups' journal is folded once a second, so what folding costs is paid
+                    # on the same cores; each round of submits ends when its journal is folded.
+                    with folder(env) as folding, _journal(database_url) as journal:
+                        reading = partial(
+                            cpu_seconds, server_pid, database, folding.pid, ignore=journal.backend_pid
                         )
-                        cpu_middle = cpu_seconds(server_pid, database, folding.pid)
-                    base = load(path=BASELINE_PATH, body="baseline", requests=requests, tag="b")
-                    cpu_end = cpu_seconds(server_pid, database)
-                    least = load(path=FLOOR_PATH, body="baseline", requests=requests, tag="f")
-                    cpu_floor = cpu_seconds(server_pid, database)
+                        for index, count in enumerate(split(requests, rounds)):
+                            for name, path, body in PHASES:
+                                before = reading()
+                                tag = f"{name[0]}{index}"
+                                parts[name].append(
+                                    load(path=path, body=body, requests=count, tag=tag, first=first)
+                                )
+                                if name == "submit":
+                                    journal.wait_until_folded()
+                                spent[name].append((before, reading()))
+                            first += count
             except Exception:
                 log.seek(0)
                 sys.stderr.write(log.read()[-5000:].decode("utf-8", "replace"))
                 raise
             after = _child(env, "check")
+    submit, base, least = (combine(parts[name]) for name, _path, _body in PHASES)
     ratio = round(submit["rps"] / base["rps"], 3) if base["rps"] else 0.0
-    submit_cpu = cpu_per_request(cpu_start, cpu_middle, submit["ok"])
-    base_cpu = cpu_per_request(cpu_middle, cpu_end, base["ok"])
-    floor_cpu = cpu_per_request(cpu_end, cpu_floor, least["ok"])
+    submit_cpu, base_cpu, floor_cpu = (
+        cpu_per_request_over(spent[name], combined["ok"])
+        for (name, _path, _body), combined in zip(PHASES, (submit, base, least), strict=True)
+    )
     cpu_ratio = _cpu_ratio(base_cpu, submit_cpu)
     return {
         "benchmark": "cases_intake",
@@ -363,6 +430,7 @@ def run(
         "floor_cpu_ms_per_request": floor_cpu,
         "floor_cpu_ratio": _cpu_ratio(base_cpu, floor_cpu),
         "requests": requests,
+        "rounds": rounds,
         "concurrency": concurrency,
         "errors": submit["errors"] + base["errors"] + least["errors"] + warm["errors"],
         "error_statuses": {

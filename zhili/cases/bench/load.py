@@ -188,10 +188,32 @@ def drive(
     for o in outcomes:
         for key, value in o.statuses.items():
             statuses[key] = statuses.get(key, 0) + value
+    return _figures(requests, latencies, sum(o.errors for o in outcomes), statuses, seconds)
+
+
+def combine(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several ``drive`` runs of one endpoint taken as one: requests/s over their
+    summed time, percentiles over all their latencies."""
+    statuses: dict[str, int] = {}
+    for part in parts:
+        for key, value in part["error_statuses"].items():
+            statuses[key] = statuses.get(key, 0) + value
+    return _figures(
+        sum(part["requests"] for part in parts),
+        sorted(x for part in parts for x in part["latencies"]),
+        sum(part["errors"] for part in parts),
+        statuses,
+        sum(part["seconds"] for part in parts),
+    )
+
+
+def _figures(
+    requests: int, latencies: list[float], errors: int, statuses: dict[str, int], seconds: float
+) -> dict[str, Any]:
     return {
         "requests": requests,
         "ok": len(latencies),
-        "errors": sum(o.errors for o in outcomes),
+        "errors": errors,
         "error_statuses": statuses,
         "seconds": round(seconds, 3),
         "rps": round(len(latencies) / seconds, 1) if seconds > 0 else 0.0,
@@ -199,4 +221,5 @@ def drive(
         "p90_ms": round(percentile(latencies, 0.90) * 1000, 2),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
         "max_ms": round((latencies[-1] if latencies else 0.0) * 1000, 2),
+        "latencies": latencies,  # sorted seconds, for ``combine`` (not reported)
     }

@@ -55,7 +55,8 @@ def test_short_run_submits_over_http_without_errors_and_drops_its_database(postg
         assert figures[key] > 0, key
     assert figures["floor_ratio"] == pytest.approx(figures["floor_rps"] / figures["baseline_rps"], abs=0.002)
     assert figures["p50_ms"] <= figures["p99_ms"]
-    assert figures["requests"] == 300 and figures["concurrency"] == 8
+    assert figures["requests"] == 300 and figures["concurrency"] == 8 and figures["rounds"] == 2
+    assert "latencies" not in json.dumps(figures)
     assert figures["errors"] == 0, figures["error_statuses"]
     # Every submit (warm-up and measured) made exactly one case, and the chain holds all of them.
     assert figures["cases_created"] == 340
@@ -135,3 +136,23 @@ def test_the_floor_endpoint_writes_the_baseline_row_and_four_more_in_one_transac
     assert not IdempotencyKey.objects.filter(owner="bench", key="k2").exists()
     assert IdempotencyKey.objects.filter(owner="bench-floor", key__startswith="k2/").count() == 1
     clear_url_caches()
+
+
+def test_rounds_are_combined_over_their_summed_time_and_all_their_latencies():
+    from zhili.cases.bench import cpu_per_request_over
+    from zhili.cases.bench.load import _figures, combine
+
+    fast = _figures(100, [0.01] * 100, 0, {}, 1.0)
+    slow = _figures(100, [0.05] * 98, 2, {"500": 2}, 3.0)
+    both = combine([fast, slow])
+    assert both["requests"] == 200 and both["ok"] == 198 and both["errors"] == 2
+    assert both["error_statuses"] == {"500": 2}
+    assert both["rps"] == pytest.approx(198 / 4.0, abs=0.05)  # not the mean of 100/s and 32.7/s
+    assert both["p50_ms"] == 10.0 and both["p99_ms"] == 50.0 and both["max_ms"] == 50.0
+    assert combine([fast, fast])["p99_ms"] == 10.0
+    readings = [
+        ({1: ("app", 1.0), 2: ("database", 1.0)}, {1: ("app", 2.0), 2: ("database", 1.5)}),
+        ({1: ("app", 5.0), 2: ("database", 2.0)}, {1: ("app", 6.0), 2: ("database", 2.5)}),
+    ]
+    assert cpu_per_request_over(readings, 1000) == {"app": 2.0, "database": 1.0, "total": 3.0}
+    assert cpu_per_request_over([(None, readings[0][1])], 1000) is None
