@@ -118,9 +118,9 @@ def load(model: type[M], values: Sequence[Any]) -> M:
     """An instance from a row of ``columns(model, …)``, converted as the ORM converts what it reads
     (timestamps on SQLite, say)."""
     converted = list(values)
-    for index, field, converters in _converters(model, connection.vendor):
+    for index, expression, converters in _converters(model, connection.vendor):
         for converter in converters:
-            converted[index] = converter(converted[index], field.get_col(model._meta.db_table), connection)
+            converted[index] = converter(converted[index], expression, connection)
     return model.from_db(connection.alias, _attnames(model), converted)
 
 
@@ -132,7 +132,7 @@ def _converters(model: type[models.Model], _vendor: str) -> tuple[tuple[int, Any
         own = field.get_db_converters(connection)  # type: ignore[attr-defined]  # not in the stubs
         converters = (*connection.ops.get_db_converters(expression), *own)
         if converters:
-            found.append((index, field, converters))
+            found.append((index, expression, converters))
     return tuple(found)
 
 

@@ -68,13 +68,8 @@ def batch() -> Iterator[None]:
     finally:
         _batch.reset(reset)
     if rows:
-        _insert(rows)
+        insert_new(rows)  # one plain INSERT: intake queues two or three messages per case
         _kick_sender_on_commit()
-
-
-def _insert(rows: list[Notification]) -> None:
-    """All of a batch's messages in one plain INSERT (intake queues two or three per case)."""
-    insert_new(rows)
 
 
 def do_enqueue_notification(

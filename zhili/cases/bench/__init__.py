@@ -301,7 +301,7 @@ def cpu_per_request_over(readings: list[Interval], requests: int) -> Any:
     for before, after in readings:
         share = cpu_per_request(before, after, requests)
         for side in spent:
-            spent[side] += share[side] if share else 0.0
+            spent[side] += share[side]
     spent["total"] = spent["app"] + spent["database"]
     return {side: round(value, 2) for side, value in spent.items()}
 

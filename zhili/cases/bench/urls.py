@@ -12,16 +12,23 @@ from zhili.cases.models import IdempotencyKey
 from zhili.urls import urlpatterns as product_urlpatterns
 
 
+def _refused(request: HttpRequest) -> HttpResponse | None:
+    """What both bench endpoints answer to anything but a logged-in POST."""
+    if request.method != "POST":
+        return JsonResponse({"code": "method_not_allowed"}, status=405)
+    if not request.user.is_authenticated:
+        return JsonResponse({"code": "unauthorized"}, status=401)
+    return None
+
+
 def baseline(request: HttpRequest) -> HttpResponse:
     """The yardstick: the same middleware, session and CSRF check, then one ORM insert.
 
     What the intake path costs beyond this is the price of validation, locating, classifying, the
     clock, dispatch, the timeline, the audit chain and the outbox.
     """
-    if request.method != "POST":
-        return JsonResponse({"code": "method_not_allowed"}, status=405)
-    if not request.user.is_authenticated:
-        return JsonResponse({"code": "unauthorized"}, status=401)
+    if (refused := _refused(request)) is not None:
+        return refused
     row = IdempotencyKey.objects.create(
         owner="bench",
         key=request.headers.get("Idempotency-Key", "")[:100],
@@ -47,10 +54,8 @@ def floor(request: HttpRequest) -> HttpResponse:
     stored response. Its rate over the baseline's is the ratio an implementation of the whole path
     would reach if everything but its writes cost nothing.
     """
-    if request.method != "POST":
-        return JsonResponse({"code": "method_not_allowed"}, status=405)
-    if not request.user.is_authenticated:
-        return JsonResponse({"code": "unauthorized"}, status=401)
+    if (refused := _refused(request)) is not None:
+        return refused
     key = request.headers.get("Idempotency-Key", "")[:90]
     with transaction.atomic():
         row = IdempotencyKey.objects.create(

@@ -89,6 +89,15 @@ def test_refuses_clearly_without_postgresql():
         )
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--rounds", "0"], "must be positive"), (["--requests", "3", "--rounds", "4"], "cannot be more than")],
+)
+def test_refuses_rounds_it_cannot_run(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("bench", "intake", *args, "--database-url", f"{SERVER}/never_created_bench")
+
+
 def test_refuses_a_database_url_that_is_not_postgresql():
     with pytest.raises(CommandError, match="postgres://"):
         call_command("bench", "intake", "--short", "--database-url", "sqlite:///bench.sqlite3")
