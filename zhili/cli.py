@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import os
 import secrets
 import signal
@@ -118,19 +119,31 @@ def _surveys_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "surveys", "close-due", "--every", "60"]
 
 
-def _run_together(commands: list[list[str]]) -> int:
+STOP_GRACE_SECONDS = 10.0
+
+
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # the whole group has gone
+        os.killpg(proc.pid, signum)
+
+
+def _run_together(commands: list[list[str]], grace: float = STOP_GRACE_SECONDS) -> int:
     """Run processes side by side; Ctrl-C, SIGTERM (or one of them exiting) stops them all.
 
     Ctrl-C is the normal way to stop the demo, so it exits 0 whatever the children say while
     shutting down; a child that dies on its own makes the exit code 1. SIGTERM (a service
     manager, ``kill``) is handled like Ctrl-C, so the children do not outlive the demo.
+
+    Each child runs in its own process group, and stopping sends SIGTERM to the whole group, so
+    what a child started itself (the server's workers) stops with it. Children get ``grace``
+    seconds together, not each; whatever is left then is killed, group and all.
     """
 
     def on_term(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, on_term)
-    procs = [subprocess.Popen(cmd) for cmd in commands]
+    procs = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
     interrupted = False
     try:
         while all(p.poll() is None for p in procs):
@@ -139,14 +152,14 @@ def _run_together(commands: list[list[str]]) -> int:
         interrupted = True
     finally:
         for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+            _signal_group(p, signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout=max(0.0, deadline - time.monotonic()))
+        for p in procs:
+            _signal_group(p, signal.SIGKILL)  # stragglers, and anything a child left behind
+            p.wait()
         signal.signal(signal.SIGTERM, previous)
     if interrupted:
         return 0

@@ -71,3 +71,42 @@ def test_sigterm_to_the_demo_stops_its_children(tmp_path):
     assert parent.wait(timeout=60) == 0
     with pytest.raises(ProcessLookupError):
         os.kill(child_pid, 0)
+
+
+def test_stopping_reaches_what_a_child_started_and_kills_what_ignores_it(tmp_path):
+    """A child's own children (the server's workers) stop with it, and a child that ignores
+    SIGTERM is killed once the grace time is over, so the demo always ends and leaves nothing."""
+    pid_file = tmp_path / "grandchild.pid"
+    grandchild = (
+        "import os, signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    )
+    child = (
+        f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); "
+        "time.sleep(120)"
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from zhili import cli; "
+            f"sys.exit(cli._run_together([[sys.executable, '-c', {child!r}]], grace=1.0))",
+        ]
+    )
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert time.monotonic() < deadline, "the grandchild did not start"
+        time.sleep(0.1)
+    grandchild_pid = int(pid_file.read_text())
+    parent.send_signal(signal.SIGINT)
+    assert parent.wait(timeout=60) == 0
+    assert not _running(grandchild_pid)
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan killed here waits for init to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -72,8 +72,19 @@ def test_zhili_demo_serves_home_and_api_docs_then_stops_on_ctrl_c(tmp_path):
         assert codes == {"/": 200, "/api/v1/docs": 200}
         assert (tmp_path / "var" / "zhili.sqlite3").exists()
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        output, _ = proc.communicate(timeout=60)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        try:
+            output, _ = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            left = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,etime,args", "-g", str(proc.pid)], capture_output=True, text=True
+            )
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+            pytest.fail(
+                f"the demo did not stop within 60 s of Ctrl-C; still running:\n{left.stdout}\n"
+                f"{output[-3000:]}"
+            )
     assert proc.returncode == 0, output[-3000:]
     assert "paidan" in output  # the demo logins are printed
     # Run again: the data is kept, not loaded twice.
