@@ -16,6 +16,7 @@ from django.db import connection, models
 from django.db.models import Q
 
 from zhili.accounts.roles import Role
+from zhili.core import prepared
 from zhili.core.errors import Forbidden, NotFound
 
 
@@ -70,7 +71,7 @@ def _read_memberships(user_id: int) -> list[tuple[str, str]]:
 
     qn = connection.ops.quote_name
     membership, node = Membership._meta, Node._meta
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"SELECT m.{qn(membership.get_field('role').column)}, n.{qn(node.get_field('path').column)}"  # type: ignore[union-attr]
             f" FROM {qn(membership.db_table)} m JOIN {qn(node.db_table)} n"

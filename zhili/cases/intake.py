@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 
 from zhili.cases import conf
 from zhili.cases.models import Case, IdempotencyKey
+from zhili.core import prepared
 from zhili.core.errors import DomainError
 
 KEY_MAX = 100
@@ -122,7 +123,7 @@ def _claim_key(owner: str, key: str, digest: str) -> int | None:
     }
     fields = [field for field in meta.concrete_fields if field.name in values]
     params = [field.get_db_prep_save(values[field.name], connection) for field in fields]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"
             f" VALUES ({', '.join(['%s'] * len(fields))})"
@@ -139,7 +140,7 @@ def _store_response(pk: int, status: int, body: Body, case: Case | None) -> None
     qn = connection.ops.quote_name
     text = body if isinstance(body, str) else json.dumps(body)
     cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"UPDATE {qn(meta.db_table)} SET {qn('status_code')} = %s, {qn('response')} = %s{cast},"
             f" {qn('case_id')} = %s WHERE {qn(meta.pk.column or 'id')} = %s",

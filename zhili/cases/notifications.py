@@ -23,6 +23,7 @@ from zhili.accounts.roles import Role
 from zhili.cases.contact import unseal
 from zhili.cases.models import Case
 from zhili.cases.states import CaseStatus
+from zhili.core import prepared
 from zhili.notify.actions import batch, do_enqueue_notification
 from zhili.notify.models import NotifyChannel
 from zhili.territory.models import Node
@@ -66,7 +67,7 @@ def staff_ids_over(node: Node, role: str, *, department_id: int | None = None) -
     if department_id is not None:
         sql += f" AND u.{col(user, 'department')} = %s"
         params.append(department_id)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql + f" ORDER BY u.{col(user, 'id')}", params)
         return [int(row[0]) for row in cursor.fetchall()]
 

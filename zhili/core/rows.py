@@ -24,6 +24,8 @@ from django.db import connection, models
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.signals import post_save, pre_save
 
+from zhili.core import prepared
+
 M = TypeVar("M", bound=models.Model)
 
 # Exact kinds (not subclasses, which may prepare their values) whose values go to the driver as
@@ -98,7 +100,7 @@ def insert_new(rows: Sequence[models.Model]) -> None:
                 params.append(adapt(value))  # what the field would send for these values
             else:  # auto_now(_add) stamps are set on the row here, as the ORM does
                 params.append(field.get_db_prep_save(field.pre_save(row, True), connection))
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_statement(model, len(rows), connection.vendor), params)
         ids = [value for (value,) in cursor.fetchall()]
     if len(ids) != len(rows):  # cannot happen: a failed INSERT raises

@@ -21,6 +21,8 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connection
 
+from zhili.core import prepared
+
 T = TypeVar("T")
 
 
@@ -47,7 +49,7 @@ def _text(value: Any) -> str:
 def _read_one(name: str) -> str:
     # Plain SQL: it runs on every use of a cache, and the ORM would spend more compiling the query
     # than running it.
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_SOURCES[name]())
         row = cursor.fetchone()
     return _text(row[0]) if row else ""
@@ -55,7 +57,7 @@ def _read_one(name: str) -> str:
 
 def _read_all() -> dict[str, str]:
     names = sorted(_SOURCES)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(f"({_SOURCES[name]()})" for name in names))
         row = cursor.fetchone()
     return {name: _text(value) for name, value in zip(names, row, strict=True)}

@@ -25,7 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from zhili.core import crypto
+from zhili.core import crypto, prepared
 from zhili.core.errors import DomainError
 from zhili.core.rows import insert_new
 from zhili.notify.channels import ADAPTERS, ChannelError
@@ -130,7 +130,7 @@ def _sender_waiting(result: Any) -> bool:
 
             meta = DBTaskResult._meta
             pk = meta.get_field("id").get_db_prep_value(result.id, connection)  # type: ignore[union-attr]
-            with connection.cursor() as cursor:
+            with prepared.cursor() as cursor:
                 cursor.execute(
                     f"SELECT status FROM {connection.ops.quote_name(meta.db_table)} WHERE id = %s", [pk]
                 )

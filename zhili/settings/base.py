@@ -139,6 +139,10 @@ except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL: cannot parse ({exc})") from None
 if _db["ENGINE"] not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
     raise ImproperlyConfigured("DATABASE_URL: only sqlite:// and postgres:// are supported")
+# PostgreSQL: the few plain statements every request sends (zhili.core.prepared) are prepared on
+# the server once they have run this many times on a connection. 0 turns preparing off, for a
+# connection pooler in transaction mode that does not keep prepared statements.
+_prepare_threshold = env_int("ZHILI_DB_PREPARE_THRESHOLD", 5, minimum=0)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
@@ -150,6 +154,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})["prepare_threshold"] = _prepare_threshold or None
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

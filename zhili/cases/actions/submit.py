@@ -51,7 +51,7 @@ from zhili.cases.states import (
     NEW,
     is_edge,
 )
-from zhili.core import rows, stamped
+from zhili.core import prepared, rows, stamped
 from zhili.core.errors import DomainError, Forbidden
 from zhili.territory.models import GridBoundary, Node
 
@@ -157,7 +157,7 @@ def _grid_and_boundary(grid_id: int) -> Located | None:
         f" WHERE b.{qn(meta.get_field('grid').column)} = n.{qn(Node._meta.pk.column or 'id')}"  # type: ignore[union-attr]
         f" AND b.{qn(meta.get_field('is_current').column)})"  # type: ignore[union-attr]
     )
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             f"SELECT {rows.columns(Node, 'n')}, {boundary_id} FROM {qn(Node._meta.db_table)} n"
             f" WHERE n.{qn(Node._meta.pk.column or 'id')} = %s",

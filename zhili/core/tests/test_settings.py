@@ -51,6 +51,7 @@ def run_zhili(args: list[str], extra_env: dict[str, str], tmp_path: Path) -> sub
         ({"ZHILI_TASKS_BACKEND": "celery"}, "ZHILI_TASKS_BACKEND"),
         ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"ZHILI_LOGIN_FAILURE_LIMIT": "0"}, "ZHILI_LOGIN_FAILURE_LIMIT"),
+        ({"ZHILI_DB_PREPARE_THRESHOLD": "-1"}, "ZHILI_DB_PREPARE_THRESHOLD"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
     ],
 )
