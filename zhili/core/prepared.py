@@ -5,7 +5,11 @@ Django's PostgreSQL cursors bind parameters on the client: every statement reach
 new text, which it parses, analyses and plans again. This cursor sends the parameters apart, so
 psycopg prepares a statement once it has run ``prepare_threshold`` times on a connection (the
 database OPTIONS; ``ZHILI_DB_PREPARE_THRESHOLD``, 5 by default, 0 for never) and the server then
-only executes it. On intake this took a quarter off the database's CPU per submit.
+only executes it. On intake this took a quarter off the database's CPU per submit. A rollback on
+the connection drops them all (psycopg does). A migration that changes the type of a column a
+prepared SELECT returns makes that statement fail on old connections until they roll back or
+close (``ZHILI_DB_CONN_MAX_AGE``, 60 s by default): restart the workers after migrating, as a
+deploy does.
 
 It is for our own plain SQL only (``%s`` parameters, one statement per call). The ORM's queries
 stay on Django's cursors, since server-side binding breaks some of them (parameters repeated in
