@@ -50,23 +50,29 @@ def test_demo_also_runs_the_sla_sweep_every_minute():
     assert cli._sweep_command()[-4:] == ["cases", "sweep", "--every", "60"]
 
 
-def test_sigterm_to_the_demo_stops_its_children(tmp_path):
-    """A service manager or ``kill`` stops the demo with SIGTERM: no server or worker is left behind."""
-    pid_file = tmp_path / "child.pid"
-    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+def _run_together_until(pid_file, child: str, grace: float = cli.STOP_GRACE_SECONDS):
+    """A parent running ``_run_together([child])``, and the pid ``child`` (or what it starts)
+    writes to ``pid_file`` once it runs."""
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import sys; from zhili import cli; "
-            f"sys.exit(cli._run_together([[sys.executable, '-c', {child!r}]]))",
+            f"sys.exit(cli._run_together([[sys.executable, '-c', {child!r}]], grace={grace!r}))",
         ]
     )
     deadline = time.monotonic() + 60
     while not (pid_file.exists() and pid_file.read_text()):
-        assert time.monotonic() < deadline, "the child did not start"
+        assert time.monotonic() < deadline, "the process did not start"
         time.sleep(0.1)
-    child_pid = int(pid_file.read_text())
+    return parent, int(pid_file.read_text())
+
+
+def test_sigterm_to_the_demo_stops_its_children(tmp_path):
+    """A service manager or ``kill`` stops the demo with SIGTERM: no server or worker is left behind."""
+    pid_file = tmp_path / "child.pid"
+    child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    parent, child_pid = _run_together_until(pid_file, child)
     parent.send_signal(signal.SIGTERM)
     assert parent.wait(timeout=60) == 0
     with pytest.raises(ProcessLookupError):
@@ -85,19 +91,7 @@ def test_stopping_reaches_what_a_child_started_and_kills_what_ignores_it(tmp_pat
         f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); "
         "time.sleep(120)"
     )
-    parent = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from zhili import cli; "
-            f"sys.exit(cli._run_together([[sys.executable, '-c', {child!r}]], grace=1.0))",
-        ]
-    )
-    deadline = time.monotonic() + 60
-    while not (pid_file.exists() and pid_file.read_text()):
-        assert time.monotonic() < deadline, "the grandchild did not start"
-        time.sleep(0.1)
-    grandchild_pid = int(pid_file.read_text())
+    parent, grandchild_pid = _run_together_until(pid_file, child, grace=1.0)
     parent.send_signal(signal.SIGINT)
     assert parent.wait(timeout=60) == 0
     assert not _running(grandchild_pid)
