@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -32,6 +33,20 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def _get(url: str) -> int:
@@ -76,13 +91,18 @@ def test_zhili_demo_serves_home_and_api_docs_then_stops_on_ctrl_c(tmp_path):
         try:
             output, _ = proc.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            left = subprocess.run(
-                ["ps", "-o", "pid,ppid,stat,etime,args", "-g", str(proc.pid)], capture_output=True, text=True
+            left = _descendants(proc.pid)  # the demo's children run in process groups of their own
+            listing = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,etime,args", "-p", ",".join(map(str, [proc.pid, *left]))],
+                capture_output=True,
+                text=True,
             )
-            os.killpg(proc.pid, signal.SIGKILL)
+            for pid in [proc.pid, *left]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             output, _ = proc.communicate()
             pytest.fail(
-                f"the demo did not stop within 60 s of Ctrl-C; still running:\n{left.stdout}\n"
+                f"the demo did not stop within 60 s of Ctrl-C; still running:\n{listing.stdout}\n"
                 f"{output[-3000:]}"
             )
     assert proc.returncode == 0, output[-3000:]
