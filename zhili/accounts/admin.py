@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.models import Department, Membership, User
 
@@ -47,7 +47,7 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ["username", "display_name"]
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
-        (_("Organisation"), {"fields": ["display_name", "department"]}),
+        (pgettext_lazy("admin section", "Organisation"), {"fields": ["display_name", "department"]}),
     )
     inlines = [MembershipInline]
 

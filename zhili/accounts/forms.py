@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.models import Department
 from zhili.accounts.policies import STAFF_ROLES
@@ -46,11 +47,13 @@ def role_choices() -> list[tuple[str, Any]]:
 
 class GrantMembershipForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=role_choices)
-    node = forms.ModelChoiceField(label=_("Territory"), queryset=Node.objects.none())
+    node = forms.ModelChoiceField(
+        label=pgettext_lazy("assigned area", "Territory"), queryset=Node.objects.none()
+    )
 
     def __init__(self, *args: Any, scope: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["node"] = NodeChoiceField(scope, label=_("Territory"))
+        self.fields["node"] = NodeChoiceField(scope, label=pgettext_lazy("assigned area", "Territory"))
 
     def add_domain_error(self, exc: DomainError) -> None:
         field = exc.params.get("field")
@@ -64,9 +67,11 @@ class CreateUserForm(GrantMembershipForm):
         help_text=_("Letters, digits and @/./+/-/_ only; used to log in."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
     )
-    display_name = forms.CharField(label=_("Name"), max_length=50)
+    display_name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     department = forms.ModelChoiceField(
-        label=_("Department"), queryset=Department.objects.none(), required=False
+        label=pgettext_lazy("organisation unit", "Department"),
+        queryset=Department.objects.none(),
+        required=False,
     )
     password1 = forms.CharField(
         label=_("Initial password"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -40,27 +41,27 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     "trend": (
         Column("day", _("Day"), "text"),
         Column("received", _("Received")),
-        Column("closed", _("Closed")),
+        Column("closed", pgettext_lazy("case count", "Closed")),
     ),
     "categories": (
         Column("name", _("Category"), "text"),
         Column("received", _("Received")),
-        Column("open", _("Open")),
+        Column("open", pgettext_lazy("case count", "Open")),
         Column("overdue", _("Overdue")),
-        Column("closed", _("Closed")),
+        Column("closed", pgettext_lazy("case count", "Closed")),
         Column("satisfaction_rate", _("Satisfaction rate"), "rate"),
     ),
     "grids": (
         Column("name", _("Grid"), "text"),
         Column("community", _("Community"), "text"),
         Column("received", _("Received")),
-        Column("open", _("Open")),
+        Column("open", pgettext_lazy("case count", "Open")),
         Column("overdue", _("Overdue")),
         Column("overdue_rate", _("Overdue rate"), "rate"),
         *RATES,
     ),
     "departments": (
-        Column("name", _("Department"), "text"),
+        Column("name", pgettext_lazy("organisation unit", "Department"), "text"),
         Column("received", _("Received")),
         Column("overdue", _("Overdue")),
         *RATES,
@@ -74,7 +75,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
 }
 KPI_ROWS: tuple[tuple[str, Any, str], ...] = (
     ("received", _("Received"), "int"),
-    ("closed", _("Closed"), "int"),
+    ("closed", pgettext_lazy("case count", "Closed"), "int"),
     ("open", _("Still open"), "int"),
     ("overdue", _("Overdue"), "int"),
     ("response_rate", _("Response rate"), "rate"),

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhili.analytics import present, scope, tiles
 from zhili.analytics.scope import PeriodChoice
@@ -155,7 +156,7 @@ def cockpit_context(request: HttpRequest) -> dict[str, Any]:
             "satisfaction": satisfaction,
             "labels": {
                 "received": _("Received"),
-                "closed": _("Closed"),
+                "closed": pgettext("case count", "Closed"),
                 "overdue_rate": _("Overdue rate"),
                 "response_rate": _("Response rate"),
                 "on_time_rate": _("On-time rate"),

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -44,7 +45,7 @@ def events_workbook(events: QuerySet[AuditEvent]) -> tuple[bytes, int]:
         _("Target"),
         _("Node"),
         _("Node path"),
-        _("Details"),
+        pgettext("audit event", "Details"),
         _("Hash"),
     ]
     sheet.append(headers)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
@@ -109,7 +110,7 @@ class AuditEvent(models.Model):
     target_id = models.CharField(_("Target id"), max_length=64, blank=True)
     node_id = models.BigIntegerField(_("Node id"), null=True, blank=True, db_index=True)
     node_path = models.CharField(max_length=255, blank=True, db_index=True)
-    details = models.JSONField(_("Details"), default=dict)
+    details = models.JSONField(pgettext_lazy("audit event", "Details"), default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -149,7 +150,7 @@ class ChainVerification(models.Model):
     ok = models.BooleanField(_("Intact"), null=True)
     count = models.BigIntegerField(_("Events checked"), default=0)
     first_bad_id = models.BigIntegerField(_("First bad event"), null=True, blank=True)
-    reason = models.CharField(_("Reason"), max_length=32, blank=True)
+    reason = models.CharField(pgettext_lazy("integrity check", "Reason"), max_length=32, blank=True)
     head_hash = models.CharField(_("Last hash"), max_length=64, blank=True)
 
     class Meta:

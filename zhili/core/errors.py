@@ -28,9 +28,9 @@ class NotFound(DomainError):
     status = 404
 
     def __init__(self, message: Any = "") -> None:
-        from django.utils.translation import gettext
+        from django.utils.translation import pgettext
 
-        super().__init__("not_found", message or gettext("Not found."))
+        super().__init__("not_found", message or pgettext("error", "Not found."))
 
 
 class Forbidden(DomainError):

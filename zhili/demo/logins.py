@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhili.accounts.roles import Role
 from zhili.demo.names import COMMUNITIES, DEPARTMENTS, DISTRICT_NAME, STREET_NAME
@@ -96,7 +97,7 @@ def _pad(text: str, width: int) -> str:
 
 def logins_table(logins: list[DemoLogin]) -> str:
     """A plain-text table (role, username, password, scope) aligned for a terminal with CJK fonts."""
-    header = [_("Role"), _("Username"), _("Password"), _("Scope")]
+    header = [_("Role"), _("Username"), _("Password"), pgettext("demo login", "Scope")]
     rows = [[str(login.role.label), login.username, login.password, login.scope] for login in logins]
     widths = [max(_width(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = [

@@ -1,8 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EmergencyConfig(AppConfig):
     name = "zhili.emergency"
     label = "emergency"
-    verbose_name = _("Emergency")
+    verbose_name = pgettext_lazy("app", "Emergency")

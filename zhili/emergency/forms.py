@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.emergency import policies
 from zhili.emergency.models import CapCategory, CapStatus, CapUrgency, Certainty, MsgType, Scope, Severity
@@ -33,14 +34,21 @@ class AlertForm(forms.Form):
     cap_status = forms.ChoiceField(label=_("CAP status"), choices=CapStatus.choices, initial=CapStatus.ACTUAL)
     msg_type = forms.ChoiceField(label=_("Message type"), choices=MsgType.choices, initial=MsgType.ALERT)
     scope = forms.ChoiceField(label=_("Scope"), choices=Scope.choices, initial=Scope.PUBLIC)
-    category = forms.ChoiceField(label=_("Category"), choices=CapCategory.choices, initial=CapCategory.MET)
-    event = forms.CharField(label=_("Event"), max_length=100)
+    category = forms.ChoiceField(
+        label=pgettext_lazy("alert", "Category"), choices=CapCategory.choices, initial=CapCategory.MET
+    )
+    event = forms.CharField(label=pgettext_lazy("alert", "Event"), max_length=100)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=CapUrgency.choices, initial=CapUrgency.EXPECTED)
-    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.SEVERE)
+    severity = forms.ChoiceField(
+        label=pgettext_lazy("alert", "Severity"), choices=Severity.choices, initial=Severity.SEVERE
+    )
     certainty = forms.ChoiceField(label=_("Certainty"), choices=Certainty.choices, initial=Certainty.LIKELY)
     headline = forms.CharField(label=_("Headline"), max_length=160)
     description = forms.CharField(
-        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=4000
+        label=pgettext_lazy("alert", "Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=4000,
     )
     instruction = forms.CharField(
         label=_("Instruction"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000

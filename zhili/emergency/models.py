@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.emergency.states import AlertStatus, CheckOutcome
 
@@ -53,7 +54,7 @@ class CapCategory(models.TextChoices):
 
 class CapUrgency(models.TextChoices):
     IMMEDIATE = "Immediate", _("Immediate")
-    EXPECTED = "Expected", _("Expected")
+    EXPECTED = "Expected", pgettext_lazy("urgency", "Expected")
     FUTURE = "Future", _("Future")
     PAST = "Past", _("Past")
     UNKNOWN = "Unknown", _("Unknown")
@@ -86,13 +87,15 @@ class Alert(models.Model):
     # Identifiers of earlier alerts an Update or Cancel refers to (CAP "sender,identifier,sent" triples).
     references = models.CharField(_("References"), max_length=300, blank=True)
     # CAP <info>
-    category = models.CharField(_("Category"), max_length=12, choices=CapCategory.choices)
-    event = models.CharField(_("Event"), max_length=100)
+    category = models.CharField(
+        pgettext_lazy("alert", "Category"), max_length=12, choices=CapCategory.choices
+    )
+    event = models.CharField(pgettext_lazy("alert", "Event"), max_length=100)
     urgency = models.CharField(_("Urgency"), max_length=10, choices=CapUrgency.choices)
-    severity = models.CharField(_("Severity"), max_length=10, choices=Severity.choices)
+    severity = models.CharField(pgettext_lazy("alert", "Severity"), max_length=10, choices=Severity.choices)
     certainty = models.CharField(_("Certainty"), max_length=10, choices=Certainty.choices)
     headline = models.CharField(_("Headline"), max_length=160)
-    description = models.TextField(_("Description"), blank=True)
+    description = models.TextField(pgettext_lazy("alert", "Description"), blank=True)
     instruction = models.TextField(_("Instruction"), blank=True)
     effective = models.DateTimeField(_("Effective from"))
     expires = models.DateTimeField(_("Expires at"))
@@ -148,7 +151,7 @@ class AlertEvent(models.Model):
     """One step of an alert's history (a transition, an edit, a mobilisation)."""
 
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(_("Event"), max_length=20)
+    kind = models.CharField(pgettext_lazy("alert", "Event"), max_length=20)
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12, blank=True)
     actor = models.ForeignKey(
@@ -196,7 +199,7 @@ class Acknowledgement(models.Model):
     person = models.ForeignKey(
         "residents.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
-    audience = models.CharField(_("Audience"), max_length=10, choices=Audience.choices)
+    audience = models.CharField(pgettext_lazy("alert", "Audience"), max_length=10, choices=Audience.choices)
     channel = models.CharField(_("Channel"), max_length=16)
     # The secret of the acknowledgement link: residents reached by SMS have no login.
     token = models.CharField(max_length=43, unique=True)
@@ -258,7 +261,9 @@ class CheckTask(models.Model):
     grid = models.ForeignKey(
         "territory.Node", on_delete=models.PROTECT, related_name="+", verbose_name=_("Grid")
     )
-    outcome = models.CharField(_("Outcome"), max_length=12, choices=CheckOutcome.choices, blank=True)
+    outcome = models.CharField(
+        pgettext_lazy("check", "Outcome"), max_length=12, choices=CheckOutcome.choices, blank=True
+    )
     note = models.CharField(_("Note"), max_length=500, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

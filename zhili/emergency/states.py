@@ -13,6 +13,7 @@ import enum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AlertStatus(models.TextChoices):
@@ -64,7 +65,7 @@ TRANSITION_LABELS = {
     T.SUBMIT: _("Submit for approval"),
     T.REJECT: _("Send back to the drafter"),
     T.APPROVE: _("Approve"),
-    T.SEND: _("Send"),
+    T.SEND: pgettext_lazy("alert", "Send"),
     T.CANCEL: _("Cancel the alert"),
     T.EXPIRE: _("Expire"),
 }

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from zhili.core.errors import DomainError, Forbidden, NotFound
@@ -294,7 +295,7 @@ def board_xlsx(request: HttpRequest, alert_id: int) -> HttpResponse:
     for row in [*data.rows, data.total]:
         sheet.append(
             [
-                row.name or str(_("Total")),
+                row.name or pgettext("sum", "Total"),
                 row.total,
                 row.done,
                 row.safe,

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.intelligence.states import Severity, WarningKind, WarningState
 
@@ -16,13 +17,13 @@ class ClassifierModel(models.Model):
     # The pickled model behind its checked header (textclf.dump_model); written only by
     # do_retrain_classifier, so the platform unpickles nothing it did not produce itself.
     blob = models.BinaryField()
-    labels = models.JSONField(_("Categories"), default=list)
+    labels = models.JSONField(pgettext_lazy("classifier version", "Categories"), default=list)
     n_train = models.PositiveIntegerField(_("Training cases"), default=0)
     macro_f1 = models.FloatField(_("Cross-validated macro-F1"), null=True, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(_("Active"), default=False)
     # Why it was (not) activated: the do-not-regress rule's verdict.
-    decision = models.CharField(_("Decision"), max_length=200, blank=True)
+    decision = models.CharField(pgettext_lazy("classifier version", "Decision"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("Classifier version")
@@ -134,7 +135,7 @@ class Hotspot(models.Model):
     label = models.CharField(_("Hotspot"), max_length=200)
     place = models.CharField(_("Place"), max_length=100, blank=True)
     keywords = models.JSONField(_("Keywords"), default=list)
-    size = models.PositiveIntegerField(_("Cases"))
+    size = models.PositiveIntegerField(pgettext_lazy("case records", "Cases"))
     reporters = models.PositiveIntegerField(_("Reporters"), default=0)
     heat = models.FloatField(_("Heat"))
     first_seen = models.DateTimeField(_("First seen"))

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from zhili.accounts.roles import Role
@@ -125,7 +126,9 @@ def warning_xlsx(request: HttpRequest, warning_id: int) -> HttpResponse:
     for row in warning.evidence.get("series", []):
         ws.append([row["day"], row["count"], row["expected"]])
     if not warning.evidence.get("series"):
-        ws.append([str(_("Cases")), len(warning.case_ids), warning.evidence.get("threshold", "")])
+        ws.append(
+            [pgettext("case records", "Cases"), len(warning.case_ids), warning.evidence.get("threshold", "")]
+        )
     out = io.BytesIO()
     wb.save(out)
     response = HttpResponse(

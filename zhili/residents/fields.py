@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.roles import Role
 from zhili.core.crypto import mask_id_number, mask_mobile, mask_name
@@ -37,7 +38,7 @@ H, M, R, P = Level.HIDDEN, Level.MASKED, Level.REVEALABLE, Level.PLAIN
 
 # (field, label) in display order.
 FIELDS: list[tuple[str, Any]] = [
-    ("name", _("Name")),
+    ("name", pgettext_lazy("person", "Name")),
     ("gender", _("Gender")),
     ("birth_date", _("Date of birth")),
     ("id_number", _("Document number")),

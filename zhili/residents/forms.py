@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.roles import Role
 from zhili.residents.actions import CORRECTABLE
@@ -39,7 +40,7 @@ class PersonForm(forms.Form):
     """Register or edit a person. ID number and mobile are never pre-filled (a grid worker sees them
     masked): left empty on edit, they stay as they are."""
 
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     birth_date = forms.DateField(label=_("Date of birth"), widget=DATE_INPUT)
     id_type = forms.ChoiceField(label=_("Document type"), choices=IdType.choices, initial=IdType.RESIDENT_ID)
@@ -128,7 +129,9 @@ class VisitForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=VisitKind.choices, initial=VisitKind.ROUTINE)
-    person = forms.TypedChoiceField(label=_("About"), required=False, coerce=int, empty_value=None)
+    person = forms.TypedChoiceField(
+        label=pgettext_lazy("visit", "About"), required=False, coerce=int, empty_value=None
+    )
     note = forms.CharField(
         label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
@@ -172,7 +175,7 @@ class CorrectionForm(forms.Form):
 
 
 CORRECTION_LABELS: dict[str, Any] = {
-    "name": _("Name"),
+    "name": pgettext_lazy("person", "Name"),
     "gender": _("Gender (M or F)"),
     "birth_date": _("Date of birth (2024-03-01)"),
     "id_number": _("ID number"),
@@ -185,7 +188,7 @@ CORRECTION_LABELS: dict[str, Any] = {
 
 class DecisionForm(forms.Form):
     approve = forms.TypedChoiceField(
-        label=_("Decision"),
+        label=pgettext_lazy("correction", "Decision"),
         choices=[("1", _("Approve and apply")), ("0", _("Reject"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
@@ -227,7 +230,9 @@ class ExportForm(forms.Form):
 class TagForm(forms.Form):
     code = forms.SlugField(label=_("Code"), max_length=40)
     name = forms.CharField(label=_("Name"), max_length=50)
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("explanatory text", "Description"), max_length=200, required=False
+    )
     sensitive = forms.BooleanField(
         label=_("Sensitive (encrypted, shown only to the roles below)"), required=False
     )

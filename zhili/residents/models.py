@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.core.crypto import blind_index, decrypt, encrypt, mask_id_number, mask_mobile
 
@@ -33,7 +34,7 @@ class RelationToHead(models.TextChoices):
     HEAD = "head", _("Head of household")
     SPOUSE = "spouse", _("Spouse")
     CHILD = "child", _("Child")
-    PARENT = "parent", _("Parent")
+    PARENT = "parent", pgettext_lazy("relation", "Parent")
     OTHER = "other", _("Other")
 
 
@@ -54,7 +55,9 @@ class Tag(models.Model):
     # Role codes (zhili.accounts.roles.Role) that may see the tag; empty = every role that sees tags
     # at all (zhili.residents.fields). A sensitive tag always names its roles.
     visible_roles = models.JSONField(_("Visible to roles"), default=list, blank=True)
-    description = models.CharField(_("Description"), max_length=200, blank=True)
+    description = models.CharField(
+        pgettext_lazy("explanatory text", "Description"), max_length=200, blank=True
+    )
     active = models.BooleanField(_("In use"), default=True)
 
     class Meta:
@@ -70,7 +73,7 @@ class Person(models.Model):
     household = models.ForeignKey(
         "territory.Household", on_delete=models.PROTECT, related_name="members", verbose_name=_("Household")
     )
-    name = models.CharField(_("Name"), max_length=50, db_index=True)
+    name = models.CharField(pgettext_lazy("person", "Name"), max_length=50, db_index=True)
     gender = models.CharField(_("Gender"), max_length=1, choices=Gender.choices)
     birth_date = models.DateField(_("Date of birth"))
     id_type = models.CharField(
@@ -333,9 +336,9 @@ class PersonLog(models.Model):
 
 
 class CorrectionStatus(models.TextChoices):
-    OPEN = "open", _("Waiting")
+    OPEN = "open", pgettext_lazy("correction status", "Waiting")
     APPROVED = "approved", _("Approved and applied")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("correction status", "Rejected")
 
 
 class CorrectionRequest(models.Model):
@@ -358,7 +361,7 @@ class CorrectionRequest(models.Model):
     status = models.CharField(
         _("Status"), max_length=16, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN
     )
-    created_at = models.DateTimeField(_("Requested at"), auto_now_add=True)
+    created_at = models.DateTimeField(pgettext_lazy("correction", "Requested at"), auto_now_add=True)
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -388,7 +391,7 @@ class ImportStatus(models.TextChoices):
     INVALID = "invalid", _("Refused: the file has errors")
     IMPORTING = "importing", _("Importing")
     DONE = "done", _("Imported")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("import status", "Failed")
 
 
 IMPORT_FINISHED = (ImportStatus.INVALID, ImportStatus.DONE, ImportStatus.FAILED)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.accounts.roles import Role
@@ -530,7 +531,7 @@ def correction_detail(request: HttpRequest, correction_id: int) -> HttpResponse:
             except DomainError as exc:
                 _form_error(form, exc)
             else:
-                messages.success(request, _("Decision recorded."))
+                messages.success(request, pgettext("correction", "Decision recorded."))
                 return redirect("residents:corrections")
     person = correction.person
     shaped = selectors.person_for_viewer(request.user, person)

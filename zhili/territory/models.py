@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class NodeKind(models.TextChoices):
     DISTRICT = "district", _("District")
     STREET = "street", _("Street")
-    COMMUNITY = "community", _("Community")
+    COMMUNITY = "community", pgettext_lazy("territory level", "Community")
     GRID = "grid", _("Grid")
 
 
@@ -26,7 +27,9 @@ CHILD_KIND = {
 
 
 class Node(models.Model):
-    kind = models.CharField(_("Level"), max_length=16, choices=NodeKind.choices)
+    kind = models.CharField(
+        pgettext_lazy("territory level", "Level"), max_length=16, choices=NodeKind.choices
+    )
     name = models.CharField(_("Name"), max_length=100)
     code = models.CharField(_("Code"), max_length=32, unique=True)
     parent = models.ForeignKey(

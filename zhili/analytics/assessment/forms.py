@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.analytics.assessment import registry
 from zhili.analytics.assessment.models import Indicator, IndicatorSet, Rule
@@ -47,7 +48,7 @@ class IndicatorSetForm(forms.ModelForm):
         data = super().clean() or {}
         start, end = data.get("valid_from"), data.get("valid_to")
         if start and end and end < start:
-            self.add_error("valid_to", _("The period ends before it starts."))
+            self.add_error("valid_to", pgettext_lazy("months", "The period ends before it starts."))
         return data
 
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.analytics.assessment.states import RunState
 
@@ -22,7 +23,7 @@ class SubjectKind(models.TextChoices):
     GRID = "grid", _("Grid")
     GRID_WORKER = "grid_worker", _("Grid worker")
     COMMUNITY = "community", _("Community")
-    DEPARTMENT = "department", _("Department")
+    DEPARTMENT = "department", pgettext_lazy("organisation unit", "Department")
 
 
 class Rule(models.TextChoices):
@@ -49,7 +50,7 @@ class IndicatorSet(models.Model):
     # First day of the first month and of the last month the set applies to (open-ended when empty).
     valid_from = models.DateField(_("Valid from (month)"))
     valid_to = models.DateField(_("Valid to (month)"), null=True, blank=True)
-    description = models.TextField(_("Description"), blank=True)
+    description = models.TextField(pgettext_lazy("explanatory text", "Description"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -79,8 +80,12 @@ class Indicator(models.Model):
     code = models.CharField(_("Indicator"), max_length=32)
     weight = models.DecimalField(_("Weight"), max_digits=6, decimal_places=2)
     rule = models.CharField(_("Scoring rule"), max_length=16, choices=Rule.choices, default=Rule.LINEAR)
-    floor = models.DecimalField(_("Floor"), max_digits=10, decimal_places=2, null=True, blank=True)
-    target = models.DecimalField(_("Target"), max_digits=10, decimal_places=2, null=True, blank=True)
+    floor = models.DecimalField(
+        pgettext_lazy("indicator", "Floor"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    target = models.DecimalField(
+        pgettext_lazy("indicator", "Target"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     points_per_item = models.DecimalField(
         _("Points per item"), max_digits=8, decimal_places=2, null=True, blank=True
     )
@@ -275,7 +280,7 @@ class Score(models.Model):
     weighted_points = models.DecimalField(_("Weighted points"), max_digits=8, decimal_places=2)
 
     class Meta:
-        verbose_name = _("Score")
+        verbose_name = pgettext_lazy("indicator", "Score")
         verbose_name_plural = _("Scores")
         ordering = ["result_id", "position", "id"]
         constraints = [

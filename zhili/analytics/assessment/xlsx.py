@@ -8,6 +8,7 @@ import io
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhili.analytics.assessment.models import AssessmentRun, SubjectResult
 from zhili.analytics.assessment.selectors import Column
@@ -67,7 +68,9 @@ def workbook_bytes(run: AssessmentRun, cols: list[Column], rows: list[SubjectRes
             value=_("%(label)s (weight %(weight)s)") % {"label": c.label, "weight": c.weight},
         )
         ws.merge_cells(start_row=header, start_column=col, end_row=header, end_column=col + 1)
-        ws.cell(row=header + 1, column=col, value=_("Value (%)") if c.is_rate else _("Count"))
+        ws.cell(
+            row=header + 1, column=col, value=_("Value (%)") if c.is_rate else pgettext("number", "Count")
+        )
         ws.cell(row=header + 1, column=col + 1, value=_("Points"))
     for r in (header, header + 1):
         for col in range(1, last_col + 1):

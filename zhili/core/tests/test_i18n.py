@@ -56,3 +56,34 @@ def test_our_words_win_over_the_django_admin_catalogue(client):
 
     with translation.override("zh-hans"):
         assert translation.gettext("Filter") == "筛选"
+
+
+def _app(po_path: Path) -> str:
+    """The app a catalogue belongs to, as its directory: zhili/cases, or "." for the project's."""
+    return str(po_path.parents[3].relative_to(ROOT))
+
+
+def _translation(entry: polib.POEntry) -> str | tuple[str, ...]:
+    if entry.msgid_plural:
+        return tuple(entry.msgstr_plural[n] for n in sorted(entry.msgstr_plural))
+    return entry.msgstr
+
+
+def test_no_message_is_translated_differently_in_two_catalogues():
+    """Django merges every app's catalogue into one at run time: where two apps translate the same
+    msgid (with the same msgctxt) differently, the app listed first in INSTALLED_APPS wins on every
+    page, silently, and the other app shows a word it never chose (a case's "Rejected" became the
+    residents' 不予更正). A usage that needs another word gets a context (pgettext, or `context`
+    in the template tags); words that mean the same are spelled the same in every catalogue."""
+    seen: dict[tuple[str | None, str, str], dict[str | tuple[str, ...], list[str]]] = {}
+    for po_path in CATALOGUES:
+        for entry in polib.pofile(str(po_path)).translated_entries():
+            key = (entry.msgctxt or None, entry.msgid, entry.msgid_plural or "")
+            seen.setdefault(key, {}).setdefault(_translation(entry), []).append(_app(po_path))
+    clashes = [
+        f"{'[' + key[0] + '] ' if key[0] else ''}{key[1]!r}: "
+        + "; ".join(f"{' '.join(apps)} → {word!r}" for word, apps in translations.items())
+        for key, translations in seen.items()
+        if len(translations) > 1
+    ]
+    assert not clashes, f"{len(clashes)} msgids translated differently:\n" + "\n".join(clashes)

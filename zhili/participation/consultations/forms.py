@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.consultations.models import AttendeeRole, HideReason, MilestoneStatus
 
@@ -15,7 +16,9 @@ DATE = forms.DateInput(attrs={"type": "date"})
 class TopicForm(forms.Form):
     node: forms.ModelChoiceField[Any] = forms.ModelChoiceField(queryset=None, label=_("Area concerned"))  # type: ignore[arg-type]
     title = forms.CharField(label=_("Title"), max_length=120)
-    body = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 8}))
+    body = forms.CharField(
+        label=pgettext_lazy("explanatory text", "Description"), widget=forms.Textarea(attrs={"rows": 8})
+    )
     opens_on = forms.DateField(label=_("Consultation opens on"), required=False, widget=DATE)
     closes_on = forms.DateField(label=_("Consultation closes on"), required=False, widget=DATE)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.consultations.states import TopicState
 
@@ -20,7 +21,7 @@ class Topic(models.Model):
         "territory.Node", on_delete=models.PROTECT, related_name="+", verbose_name=_("Area concerned")
     )
     title = models.CharField(_("Title"), max_length=120)
-    body = models.TextField(_("Description"))
+    body = models.TextField(pgettext_lazy("explanatory text", "Description"))
     opens_on = models.DateField(_("Consultation opens on"), null=True, blank=True)
     closes_on = models.DateField(_("Consultation closes on"), null=True, blank=True)
     state = models.CharField(
@@ -62,7 +63,7 @@ class Document(models.Model):
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = _("Document")
+        verbose_name = pgettext_lazy("consultation", "Document")
         verbose_name_plural = _("Documents")
         ordering = ["id"]
 
@@ -124,7 +125,7 @@ class Comment(Moderated):
     )
 
     class Meta:
-        verbose_name = _("Comment")
+        verbose_name = pgettext_lazy("consultation", "Comment")
         verbose_name_plural = _("Comments")
         ordering = ["id"]
 
@@ -181,8 +182,8 @@ class AttendeeRole(models.TextChoices):
 
 class Attendee(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendees")
-    name = models.CharField(_("Name"), max_length=50)
-    role = models.CharField(_("Role"), max_length=16, choices=AttendeeRole.choices)
+    name = models.CharField(pgettext_lazy("person", "Name"), max_length=50)
+    role = models.CharField(pgettext_lazy("attendee", "Role"), max_length=16, choices=AttendeeRole.choices)
     organisation = models.CharField(_("Organisation"), max_length=100, blank=True)
 
     class Meta:
@@ -224,7 +225,7 @@ class Decision(models.Model):
 
 class MilestoneStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", pgettext_lazy("implementation", "In progress")
     BLOCKED = "blocked", _("Blocked")
     DONE = "done", _("Done")
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TopicState(models.TextChoices):
-    DRAFT = "draft", _("Draft")  # 筹备: staff prepare the topic and its documents
+    DRAFT = "draft", pgettext_lazy("preparation", "Draft")  # 筹备: staff prepare the topic and its documents
     CONSULTING = "consulting", _("Consulting")  # 征求意见: residents propose, comment, support
     DELIBERATING = "deliberating", _("Deliberating")  # 议事协商: the council meets
     DECIDED = "decided", _("Decided")  # 形成决议: decisions recorded, work not started
-    IN_PROGRESS = "in_progress", _("In progress")  # 落实中: milestones tracked
+    IN_PROGRESS = "in_progress", pgettext_lazy("implementation", "In progress")  # 落实中: milestones tracked
     COMPLETED = "completed", _("Completed")  # 已办结
     WITHDRAWN = "withdrawn", _("Withdrawn")  # 已撤回
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.elections.models import Election, Post
 from zhili.participation.elections.rules import PostSpec
@@ -96,7 +97,7 @@ class VoterObjectionForm(forms.Form):
 
 class DecisionForm(forms.Form):
     uphold = forms.TypedChoiceField(
-        label=_("Decision"),
+        label=pgettext_lazy("objection", "Decision"),
         choices=[("1", _("Uphold: change the roll")), ("0", _("Reject: the roll stays as it is"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,

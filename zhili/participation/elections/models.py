@@ -25,6 +25,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.elections.rules import Reason, ResidenceRule, TieRule
 from zhili.participation.elections.states import ElectionStatus
@@ -40,7 +41,7 @@ class Election(models.Model):
         "territory.Node", on_delete=models.PROTECT, related_name="elections", verbose_name=_("Community")
     )
     kind = models.CharField(_("Committee"), max_length=16, choices=ElectionKind.choices)
-    title = models.CharField(_("Title"), max_length=120)
+    title = models.CharField(pgettext_lazy("election", "Title"), max_length=120)
     election_day = models.DateField(_("Election day"))
     status = models.CharField(
         _("Status"),
@@ -116,7 +117,7 @@ class Post(models.Model):
 
     class Meta:
         verbose_name = _("Post")
-        verbose_name_plural = _("Posts")
+        verbose_name_plural = pgettext_lazy("election", "Posts")
         ordering = ["election_id", "order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["election", "name"], name="participation_post_unique_name"),
@@ -191,7 +192,7 @@ class RollEntry(models.Model):
         "residents.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("Resident")
     )
     eligible = models.BooleanField(_("Eligible"))
-    reason = models.CharField(_("Reason"), max_length=32, choices=Reason.choices)
+    reason = models.CharField(pgettext_lazy("voter roll", "Reason"), max_length=32, choices=Reason.choices)
     changed_at = models.DateTimeField(_("Changed at"), auto_now=True)
 
     class Meta:
@@ -210,7 +211,7 @@ class RollEntry(models.Model):
 class ObjectionStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     UPHELD = "upheld", _("Upheld")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("objection status", "Rejected")
 
 
 class Objection(models.Model):
@@ -244,7 +245,7 @@ class Objection(models.Model):
     status = models.CharField(
         _("Status"), max_length=16, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
     )
-    decision = models.TextField(_("Decision"), blank=True)
+    decision = models.TextField(pgettext_lazy("objection", "Decision"), blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -331,7 +332,7 @@ class Turnout(models.Model):
         RollEntry, on_delete=models.PROTECT, related_name="turnout", verbose_name=_("Voter")
     )
     voted_at = models.DateTimeField(_("Voted at"))
-    channel = models.CharField(_("Channel"), max_length=8, choices=VoteChannel.choices)
+    channel = models.CharField(pgettext_lazy("vote", "Channel"), max_length=8, choices=VoteChannel.choices)
     booth = models.ForeignKey(
         Booth,
         null=True,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ElectionStatus(models.TextChoices):
-    DRAFT = "draft", _("Draft")  # 筹备: posts and settings
+    DRAFT = "draft", pgettext_lazy("preparation", "Draft")  # 筹备: posts and settings
     ROLL_PUBLISHED = "roll_published", _("Roll published")  # 选民名单公布, objections open
     ROLL_FROZEN = "roll_frozen", _("Roll frozen")  # 名单确定: candidates, then voting
     VOTING = "voting", _("Voting")  # 投票中

@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -89,7 +90,11 @@ def survey_workbook(survey: Survey) -> bytes:
 
     raw = book.create_sheet(_("Responses")[:SHEET_TITLE_LIMIT])
     questions = selectors.questions_of(survey)
-    lead = [_("Date")] if survey.anonymous else [_("Date"), _("Name"), _("Community"), _("Grid")]
+    lead = (
+        [_("Date")]
+        if survey.anonymous
+        else [_("Date"), pgettext("person", "Name"), _("Community"), _("Grid")]
+    )
     _header(raw, lead + [f"{i}. {q.text}" for i, q in enumerate(questions, start=1)])
     column = {q.pk: i for i, q in enumerate(questions)}
     labels = {q.pk: q.option_labels() for q in questions}

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.surveys.actions import parse_options
 from zhili.participation.surveys.models import Question, Section, Survey
@@ -28,7 +29,10 @@ class SurveyForm(forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
-        label=_("Description"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=pgettext_lazy("explanatory text", "Description"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     anonymous = forms.BooleanField(
         label=_("Anonymous"),
@@ -63,7 +67,9 @@ class SurveyForm(forms.Form):
 
 class SectionForm(forms.Form):
     title = forms.CharField(label=_("Section title"), max_length=200)
-    description = forms.CharField(label=_("Description"), max_length=1000, required=False)
+    description = forms.CharField(
+        label=pgettext_lazy("explanatory text", "Description"), max_length=1000, required=False
+    )
 
 
 class QuestionForm(forms.Form):

@@ -22,6 +22,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from zhili.participation.surveys.rules import MAX_TEXT_LENGTH, QuestionKind
 from zhili.participation.surveys.states import SurveyStatus
@@ -33,7 +34,9 @@ class Survey(models.Model):
         "territory.Node", on_delete=models.PROTECT, related_name="+", verbose_name=_("Territory")
     )
     title = models.CharField(_("Title"), max_length=200)
-    description = models.TextField(_("Description"), max_length=2000, blank=True)
+    description = models.TextField(
+        pgettext_lazy("explanatory text", "Description"), max_length=2000, blank=True
+    )
     anonymous = models.BooleanField(
         _("Anonymous"),
         default=True,
@@ -75,7 +78,9 @@ class Survey(models.Model):
 class Section(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="sections")
     title = models.CharField(_("Section title"), max_length=200)
-    description = models.TextField(_("Description"), max_length=1000, blank=True)
+    description = models.TextField(
+        pgettext_lazy("explanatory text", "Description"), max_length=1000, blank=True
+    )
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -143,7 +148,7 @@ class Participation(models.Model):
     responded_at = models.DateTimeField(_("Responded at"))
 
     class Meta:
-        verbose_name = _("Participation")
+        verbose_name = pgettext_lazy("survey", "Participation")
         verbose_name_plural = _("Participations")
         constraints = [
             models.UniqueConstraint(fields=["survey", "person"], name="surveys_one_response_per_person"),
@@ -170,7 +175,7 @@ class Response(models.Model):
     submitted_on = models.DateField(_("Submitted on"))
 
     class Meta:
-        verbose_name = _("Response")
+        verbose_name = pgettext_lazy("survey", "Response")
         verbose_name_plural = _("Responses")
         constraints = [
             models.UniqueConstraint(
