@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("analytics/", include("zhili.analytics.urls")),
     path("assessment/", include("zhili.analytics.assessment.urls")),
     path("emergency/", include("zhili.emergency.urls")),
+    path("notifications/", include("zhili.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),

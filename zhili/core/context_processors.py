@@ -10,6 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.roles import Role
 from zhili.authz.policies import roles_of
+from zhili.notify.selectors import unread_count
 
 LEADERS = frozenset({Role.LEADER, Role.SUPERVISOR, Role.COMMUNITY_STAFF})
 OFFICE = frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.RESIDENT}
@@ -51,6 +52,7 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (pgettext_lazy("menu", "Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
     (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
+    (pgettext_lazy("menu", "Messages"), "notify:inbox", frozenset()),
 ]
 
 
@@ -65,5 +67,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if allowed and not (roles & allowed):
             continue
         url = reverse(url_name)
-        entries.append({"label": label, "url": url, "active": request.path == url})
+        entry = {"label": label, "url": url, "active": request.path == url}
+        if url_name == "notify:inbox":
+            entry["badge"] = unread_count(user)  # the one query the bar adds
+        entries.append(entry)
     return {"nav_entries": entries, "user_roles": sorted(roles)}

@@ -177,6 +177,13 @@ def do_mark_read(notification: Notification, *, actor: Any) -> Notification:
     return notification
 
 
+def do_mark_all_read(*, actor: Any) -> int:
+    """Every unread in-app message of the actor; returns how many."""
+    return Notification.objects.filter(
+        recipient_id=getattr(actor, "pk", None), channel=NotifyChannel.IN_APP, read_at=None
+    ).update(read_at=timezone.now())
+
+
 def _claim(pk: int, now: datetime) -> bool:
     due = Q(status=NotificationStatus.PENDING, next_attempt_at__lte=now) | Q(
         status=NotificationStatus.SENDING, claimed_until__lt=now

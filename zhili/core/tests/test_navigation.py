@@ -42,7 +42,31 @@ def test_posts_decide_the_menu(client, login):
     assert {reverse(name) for name in wanted} <= leader
     assert reverse("cases:field") not in leader
     login("auditor")
-    assert set(_menu(client)) == {reverse("core:home"), reverse("territory:map"), reverse("audit:events")}
+    assert set(_menu(client)) == {
+        reverse("core:home"),
+        reverse("territory:map"),
+        reverse("audit:events"),
+        reverse("notify:inbox"),
+    }
+
+
+def test_the_menu_counts_unread_messages(client, login, region):
+    from zhili.notify.actions import do_enqueue_notification
+
+    login("grid_worker_a")
+    entry = next(
+        e
+        for e in client.get(reverse("core:home")).context["nav_entries"]
+        if e["url"] == reverse("notify:inbox")
+    )
+    assert entry["badge"] == 0
+    for subject in ("一", "二"):
+        do_enqueue_notification(
+            channel="in_app", recipient=region.user("grid_worker_a"), subject=subject, body=""
+        )
+    do_enqueue_notification(channel="in_app", recipient=region.user("leader"), subject="别人的", body="")
+    page = client.get(reverse("core:home")).content.decode()
+    assert 'class="badge"' in page and ">2</span>" in page
 
 
 def test_every_entry_names_a_page():
