@@ -42,6 +42,7 @@ class AuditAction(models.TextChoices):
     CASE_TRANSITION = "cases.transition", _("Case status changed")
     CASE_EVENT = "cases.event", _("Case event recorded")
     CASE_CONFIG_CHANGED = "cases.config_changed", _("Case configuration changed")
+    CASE_CONTACT_REVEALED = "cases.contact_revealed", _("Case contact details revealed")
     # participation (elections)
     ELECTION_CREATED = "participation.election_created", _("Election created")
     ELECTION_CHANGED = "participation.election_changed", _("Election set-up changed")

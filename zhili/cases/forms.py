@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django import forms
@@ -41,20 +42,41 @@ def read_photos(files: list[Any]) -> list[bytes]:
     return out
 
 
+class IndentedCategoryField(forms.ModelChoiceField):
+    """Sub-categories sit indented under their main category, as in the workbench's filter."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return ("· " * (obj.level - 1)) + obj.name
+
+
 class ReportForm(forms.Form):
     """The resident's H5 form (居民随手拍/网上反映)."""
 
     title = forms.CharField(label=_("What is the problem?"), max_length=100)
     body = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
-    category = forms.ModelChoiceField(
-        label=_("Category (if you know it)"), queryset=Category.objects.none(), required=False
+    category = IndentedCategoryField(
+        label=_("Category (if you know it)"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("Not sure"),
     )
     address = forms.CharField(label=_("Where?"), max_length=200, required=False)
     lat = forms.FloatField(widget=forms.HiddenInput, required=False)
     lng = forms.FloatField(widget=forms.HiddenInput, required=False)
-    photos = PhotosField(label=_("Photos"), required=False)
-    contact_name = forms.CharField(label=_("Your name"), max_length=50, required=False)
-    contact_mobile = forms.CharField(label=_("Mobile number"), max_length=20, required=False)
+    photos = PhotosField(label=_("Photos"), required=False, help_text=_("Up to 6 photos, JPEG or PNG."))
+    contact_name = forms.CharField(
+        label=_("Your name"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    contact_mobile = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        required=False,
+        # Text with the phone keypad: the site's stylesheet styles text inputs, not tel ones.
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
     anonymous = forms.BooleanField(
         label=_("Hide my name and number from the staff who handle it"), required=False
     )
@@ -77,8 +99,26 @@ class ReportForm(forms.Form):
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(label=_("Tracking code"), max_length=16)
-    phone4 = forms.CharField(label=_("Last four digits of your mobile"), min_length=4, max_length=4)
+    code = forms.CharField(
+        label=_("Tracking code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
+    phone4 = forms.CharField(
+        label=_("Last four digits of your mobile"),
+        min_length=4,
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean_phone4(self) -> str:
+        # A Chinese keyboard in full-width mode types ０-９: read them as the digits they are.
+        digits = unicodedata.normalize("NFKC", self.cleaned_data.get("phone4") or "").strip()
+        if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
+            raise forms.ValidationError(_("Enter the last four digits of your mobile number."))
+        return digits
 
 
 # Which inputs each transition asks for on the case page.
@@ -150,6 +190,9 @@ class TransitionForm(forms.Form):
         until = self.cleaned_data.get("until")
         if until is not None and timezone.is_naive(until):
             until = timezone.make_aware(until)
+        if until is None and self.prefix == Transition.REQUEST_EXTENSION and not self.has_error("until"):
+            # The page's own words (the API's error speaks of ISO times with their time zone).
+            raise forms.ValidationError(_("Choose the new deadline."), code="required")
         return until
 
 
@@ -157,8 +200,19 @@ class WorkbenchFilterForm(forms.Form):
     """The workbench's filters (GET). Choices are the user's area; a bad value is a form error."""
 
     queue = forms.CharField(required=False, max_length=16)
-    q = forms.CharField(label=_("Code or text"), required=False, max_length=100)
-    phone = forms.CharField(label=_("Reporter's phone"), required=False, max_length=20)
+    # A search box: the list follows as one types (the form's keyup trigger listens to search inputs).
+    q = forms.CharField(
+        label=_("Code or text"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    phone = forms.CharField(
+        label=_("Reporter's phone"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(label=_("Status"), required=False)
     sla_state = forms.ChoiceField(label=_("Time limit"), required=False)
     category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
@@ -202,7 +256,12 @@ class WorkbenchFilterForm(forms.Form):
 class BulkDispatchForm(forms.Form):
     """Several cases of the dispatcher's queue to one department or grid."""
 
-    ids = forms.TypedMultipleChoiceField(label=_("Cases"), coerce=int, choices=())
+    ids = forms.TypedMultipleChoiceField(
+        label=_("Cases"),
+        coerce=int,
+        choices=(),
+        error_messages={"required": _("Tick the cases to dispatch first.")},
+    )
     department = forms.ModelChoiceField(
         label=_("Department"), queryset=Department.objects.none(), required=False
     )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
 from zhili.cases.contact import unseal
-from zhili.cases.models import Case
+from zhili.cases.models import Case, Channel
 from zhili.cases.states import CaseStatus
 from zhili.core import prepared
 from zhili.notify.actions import batch, do_enqueue_notification
@@ -130,15 +130,26 @@ def tell_reporters(case: Case, status: str, *, new: bool = False) -> None:
         cases = [case, *case.merged_cases.all()] if case.pk and not new else [case]
         for each in cases:
             values = {"code": each.code, "main": case.code, "status": _status_label(status)}
-            subject = _("Your request %(code)s: %(status)s") % values
-            if each.pk == case.pk:
-                body = _(
-                    "Your request %(code)s is now: %(status)s. Track it with the code and your phone number."
-                )
+            if each.channel == Channel.PATROL:  # the grid worker who found it: no tracking advice
+                subject = _("Your patrol report %(code)s: %(status)s") % values
+                if each.pk == case.pk:
+                    body = _("The problem you reported on patrol, %(code)s, is now: %(status)s.")
+                else:
+                    body = _(
+                        "Your patrol report %(code)s was merged into %(main)s, which is now: %(status)s."
+                    )
             else:
-                body = _("Your request %(code)s was merged into %(main)s, which is now: %(status)s.")
+                subject = _("Your request %(code)s: %(status)s") % values
+                if each.pk == case.pk:
+                    body = _(
+                        "Your request %(code)s is now: %(status)s."
+                        " Track it with the code and your phone number."
+                    )
+                else:
+                    body = _("Your request %(code)s was merged into %(main)s, which is now: %(status)s.")
             body = body % values
-            if each.reporter_id:
+            # A hotline case's reporter is the operator who took the call: the caller hears by SMS.
+            if each.reporter_id and each.channel != Channel.HOTLINE:
                 do_enqueue_notification(
                     channel=NotifyChannel.IN_APP,
                     recipient=each.reporter,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +30,59 @@ def event_label(kind: str) -> str:
         "merged_in": _("A duplicate was merged into this case"),
     }
     return str(EVENT_LABELS.get(kind) or extra.get(kind) or kind)
+
+
+def action_label(name: str) -> str:
+    """What the case page's button for a transition says: the verb (签收), where the timeline says
+    what happened (已签收)."""
+    from django.utils.translation import pgettext
+
+    labels: dict[str, str] = {
+        Transition.ACCEPT: pgettext("case action", "Accept"),
+        Transition.REJECT: pgettext("case action", "Reject"),
+        Transition.DISPATCH: pgettext("case action", "Dispatch"),
+        Transition.SIGN: pgettext("case action", "Sign for"),
+        Transition.START: pgettext("case action", "Start handling"),
+        Transition.RETURN: pgettext("case action", "Return"),
+        Transition.ARBITRATE: pgettext("case action", "Arbitrate"),
+        Transition.TRANSFER: pgettext("case action", "Transfer"),
+        Transition.REQUEST_EXTENSION: pgettext("case action", "Request an extension"),
+        Transition.APPROVE_EXTENSION: pgettext("case action", "Approve the extension"),
+        Transition.DENY_EXTENSION: pgettext("case action", "Deny the extension"),
+        Transition.SUSPEND: pgettext("case action", "Suspend"),
+        Transition.RESUME: pgettext("case action", "Resume"),
+        Transition.RESOLVE: pgettext("case action", "Resolve"),
+        Transition.VERIFY: pgettext("case action", "Verify"),
+        Transition.SEND_BACK: pgettext("case action", "Send back for rework"),
+        Transition.RATE: pgettext("case action", "Rate"),
+        Transition.RATE_BY_PHONE: pgettext("case action", "Rate by follow-up call"),
+        Transition.CLOSE: pgettext("case action", "Close"),
+        Transition.MERGE: pgettext("case action", "Merge into another case"),
+    }
+    return str(labels.get(name) or event_label(name))
+
+
+def event_details(event: dict[str, Any]) -> list[str]:
+    """Lines the case page adds under a timeline event: the deadline asked for or granted, the rating."""
+    from django.utils.formats import date_format
+    from django.utils.translation import gettext as _
+
+    from zhili.cases.models import Rating
+
+    data = event.get("data") or {}
+    lines = []
+    until = data.get("until")
+    if isinstance(until, str):
+        try:
+            moment = datetime.fromisoformat(until)
+        except ValueError:
+            moment = None
+        if moment is not None and timezone.is_aware(moment):
+            when = date_format(timezone.localtime(moment), "Y-m-d H:i")
+            lines.append(_("New deadline: %(when)s") % {"when": when})
+    if data.get("rating") in Rating.values:
+        lines.append(_("Rating: %(rating)s") % {"rating": Rating(data["rating"]).label})
+    return lines
 
 
 @dataclass(frozen=True)
@@ -253,6 +307,25 @@ def case_detail(user: Any, pk: Any) -> Case:
     return case
 
 
+def case_photo(user: Any, case_id: Any, token: str) -> Attachment:
+    """A photo of a case this user may see; the same 404 as the case page otherwise."""
+    case = get_case_for_user(user, case_id)
+    photo = Attachment.objects.filter(case=case, token=token).first()
+    if photo is None:
+        raise NotFound()
+    return photo
+
+
+def photo_urls(case: Case) -> dict[int, list[str]]:
+    """Each timeline event's photos, as addresses of ``cases:photo`` (read from the loaded timeline)."""
+    from django.urls import reverse
+
+    return {
+        event.pk: [reverse("cases:photo", args=[case.pk, photo.token]) for photo in event.attachments.all()]
+        for event in timeline(case)
+    }
+
+
 _TIMES = ("sla_started_at", "accept_due_at", "contact_due_at", "finish_due_at", "yellow_at", "escalated_at")
 
 
@@ -428,8 +501,10 @@ def find_for_tracking(code: str, phone4: str) -> Case | None:
     from zhili.cases.contact import last4
 
     code = (code or "").strip().upper()
-    digits = (phone4 or "").strip()
-    if not code or len(code) > 16 or len(digits) != 4 or not digits.isdigit():
+    # Full-width digits (a Chinese keyboard's ０-９) are the digits they look like; any other
+    # non-ASCII "digit" matches nothing.
+    digits = unicodedata.normalize("NFKC", phone4 or "").strip()
+    if not code or len(code) > 16 or len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
         return None
     case = Case.objects.select_related("category", "merged_into").filter(code=code).first()
     if case is None or not case.contact_mobile_enc:
@@ -576,7 +651,7 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
 def _category_source_label(source: str) -> str:
     from django.utils.translation import gettext as _
 
-    labels = {
+    labels: dict[str, str] = {
         "reporter": _("chosen by the resident"),
         "classifier": _("set by the classifier"),
         "staff": _("set by staff at intake"),

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("field/", views_field.field, name="field"),
     path("field/report/", views_field.patrol_report, name="patrol"),
     path("new/", views_public.report, name="new"),
+    path("submitted/", views_public.submitted, name="submitted"),
     path("new/similar/", views_public.similar, name="similar"),
     path("new/support/", views_public.support, name="support"),
     path("new/grids.geojson", views_public.grids_geojson, name="grids_geojson"),
@@ -17,5 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("track/rate/", views_public.rate, name="track_rate"),
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/act/<slug:name>/", views.case_act, name="act"),
+    path("<int:case_id>/contact/", views.reveal_contact, name="reveal_contact"),
+    path("<int:case_id>/photos/<str:token>/", views.case_photo, name="photo"),
     path("<int:case_id>/merge/<int:other_id>/", views.merge_duplicate, name="merge_here"),
 ]

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhili.cases import selectors
+from zhili.cases.actions import do_reveal_contact, may_reveal_contact
 from zhili.cases.api import TransitionIn, run_transition
 from zhili.cases.forms import (
     TRANSITION_FIELDS,
@@ -23,7 +26,7 @@ from zhili.cases.forms import (
     WorkbenchFilterForm,
     read_photos,
 )
-from zhili.cases.policies import case_roles
+from zhili.cases.policies import case_roles, get_case_for_user
 from zhili.cases.states import STAFF_DISPATCH
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.core.http import page_errors
@@ -35,15 +38,31 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+# Filters that never go into an address (the address bar, the history, links, Referer headers).
+PRIVATE_FILTERS = ("phone",)
+
+
+def _filter_params(request: HttpRequest) -> QueryDict:
+    """The workbench's filters: from the query string, or from the filter form posted to the list or
+    the export (the page posts it, so that a phone search keeps the number in the request body)."""
+    match = request.resolver_match
+    if request.method == "POST" and match is not None and match.url_name in ("list", "export"):
+        params = request.GET.copy()
+        for name, values in request.POST.lists():
+            if name != "csrfmiddlewaretoken":
+                params.setlist(name, values)
+        return params
+    return request.GET
+
+
 def _workbench_form(request: HttpRequest) -> tuple[WorkbenchFilterForm, selectors.CaseFilters, list[str]]:
     queues = selectors.available_queues(request.user)
-    form = WorkbenchFilterForm(
-        request.GET, choices=selectors.filter_choices(request.user), queues=[*queues, ""]
-    )
-    queue = request.GET.get("queue", selectors.default_queue(request.user))
+    params = _filter_params(request)
+    form = WorkbenchFilterForm(params, choices=selectors.filter_choices(request.user), queues=[*queues, ""])
+    queue = params.get("queue", selectors.default_queue(request.user))
     if form.is_valid():
         d = form.cleaned_data
-        queue = d["queue"] if "queue" in request.GET else selectors.default_queue(request.user)
+        queue = d["queue"] if "queue" in params else selectors.default_queue(request.user)
         filters = selectors.CaseFilters(
             queue=queue,
             status=d["status"] or "",
@@ -64,15 +83,16 @@ def _workbench_form(request: HttpRequest) -> tuple[WorkbenchFilterForm, selector
 
 
 def _query_without(request: HttpRequest, *names: str) -> str:
-    params = request.GET.copy()
-    for name in names:
+    params = _filter_params(request).copy()
+    for name in (*names, *PRIVATE_FILTERS):
         params.pop(name, None)
     return params.urlencode()
 
 
 def _workbench_context(request: HttpRequest, summary: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     form, filters, queues = _workbench_form(request)
-    page = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    number = _filter_params(request).get("page")
+    page = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE).get_page(number)
     labels = selectors.queue_labels()
     counts = selectors.queue_counts(request.user, queues)
     bulk = filters.queue == selectors.Queue.DISPATCH
@@ -87,17 +107,32 @@ def _workbench_context(request: HttpRequest, summary: list[dict[str, Any]] | Non
         "summary": summary,
         "query": _query_without(request, "page"),
         "tab_query": _query_without(request, "page", "queue"),
+        # The export posts the filters (a phone filter among them) instead of putting them in a link.
+        "export_params": [
+            (name, value)
+            for name, values in _filter_params(request).lists()
+            if name != "page"
+            for value in values
+        ],
     }
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 @page_errors
 def case_list(request: HttpRequest) -> HttpResponse:
     """The workbench: a tab per queue, filters, SLA countdowns; htmx swaps only the results."""
     context = _workbench_context(request)
     context["partial"] = _is_htmx(request)
     template = "cases/_results.html" if _is_htmx(request) else "cases/list.html"
-    return render(request, template, context, status=200 if context["form"].is_valid() else 422)
+    # htmx swaps only 2xx answers: bad filters must still swap in to show why.
+    ok = context["form"].is_valid() or _is_htmx(request)
+    response = render(request, template, context, status=200 if ok else 422)
+    if _is_htmx(request):
+        # The address shown and kept in the history: the filters without the private ones.
+        query = _query_without(request)
+        response["HX-Push-Url"] = reverse("cases:list") + ("?" + query if query else "")
+    return response
 
 
 @login_required
@@ -141,6 +176,7 @@ def bulk_dispatch(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 @page_errors
 def export_cases(request: HttpRequest) -> HttpResponse:
     """The filtered list as .xlsx, without personal data (see zhili.cases.export); audited."""
@@ -161,25 +197,34 @@ def export_cases(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _panel_context(request: HttpRequest, case_id: int, error: str = "", form: Any = None) -> dict[str, Any]:
+def _panel_context(
+    request: HttpRequest, case_id: int, error: str = "", form: Any = None, done: str = ""
+) -> dict[str, Any]:
     case = selectors.case_detail(request.user, case_id)
     view = selectors.staff_view(request.user, case)
+    for event in view["events"]:
+        event["details"] = selectors.event_details(event)
     transitions = []
     for name in view["allowed_transitions"]:
         bound = form if form is not None and getattr(form, "transition", "") == name else None
         transitions.append(
             {
                 "name": name,
-                "label": selectors.event_label(name),
+                "label": selectors.action_label(name),
                 "form": bound or TransitionForm(case=case, user=request.user, prefix=name),
                 "fields": TRANSITION_FIELDS.get(name, ()),
             }
         )
+    photos = selectors.photo_urls(case)
+    for event in view["events"]:
+        event["photo_urls"] = photos.get(event["id"], [])
     context: dict[str, Any] = {
         "case": case,
         "view": view,
+        "may_reveal_contact": may_reveal_contact(request.user, case) and bool(view["contact"]["mobile"]),
         "transitions": transitions,
         "error": error,
+        "done": done,
         "supports": selectors.support_count(case),
     }
     if case_roles(request.user, case) & STAFF_DISPATCH:
@@ -205,7 +250,7 @@ def case_act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     )
     assert form is not None
     form.transition = name  # type: ignore[attr-defined]
-    error = ""
+    error = done = ""
     if form.is_valid():
         data = form.cleaned_data
         payload = TransitionIn(
@@ -226,12 +271,16 @@ def case_act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
         except DomainError as exc:
             error = exc.message
         else:
+            done = _("Done: %(action)s.") % {"action": selectors.action_label(name)}
             if not _is_htmx(request):
+                messages.success(request, done)
                 return redirect("cases:detail", case_id=case_id)
             form = None
     else:
         error = _("Please correct the form.")
-    context = _panel_context(request, case_id, error=error, form=form if error else None)
+    context = _panel_context(
+        request, case_id, error=error, form=form if error else None, done="" if error else done
+    )
     template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
     # htmx swaps only 2xx answers; a plain form post shows the refusal with 422.
     return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)
@@ -257,3 +306,52 @@ def merge_duplicate(request: HttpRequest, case_id: int, other_id: int) -> HttpRe
     context = _panel_context(request, case_id, error=error)
     template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
     return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)
+
+
+@login_required
+@require_POST
+@page_errors
+def reveal_contact(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The reporter's full phone number for a call back, with a reason (audited); never cached."""
+    case = get_case_for_user(request.user, case_id)
+    reason = request.POST.get("reason", "")
+    try:
+        contact, error = do_reveal_contact(case, actor=request.user, reason=reason), ""
+    except Forbidden:
+        raise
+    except DomainError as exc:
+        contact, error = {}, exc.message
+    if not _is_htmx(request):
+        context = _panel_context(request, case_id, error=error)
+        context["revealed"] = contact
+        response = render(request, "cases/detail.html", context)
+    else:
+        response = render(
+            request,
+            "cases/_contact.html",
+            {
+                "case": case,
+                "view": {"contact": selectors.contact_for_staff(case)},
+                "revealed": contact,
+                "error": error,
+                "reason": reason,
+            },
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def case_photo(request: HttpRequest, case_id: int, token: str) -> FileResponse:
+    """A photo of a case, to those who may see the case (its location already stripped at upload)."""
+    try:
+        photo = selectors.case_photo(request.user, case_id, token)
+        handle = photo.file.open("rb")
+    except (NotFound, FileNotFoundError):
+        raise Http404 from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Disposition"] = f'inline; filename="{photo.token}.{photo.extension}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

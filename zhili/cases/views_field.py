@@ -16,6 +16,7 @@ from zhili.cases.models import Channel
 from zhili.cases.policies import staff_paths
 from zhili.core.errors import DomainError, Forbidden
 from zhili.core.http import page_errors
+from zhili.notify import selectors as notify_selectors
 from zhili.territory.models import Node
 
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.HANDLER})
@@ -38,6 +39,7 @@ def field(request: HttpRequest) -> HttpResponse:
             "tasks": selectors.field_tasks(request.user),
             "grid_cases": selectors.grid_open_cases(request.user) if is_grid_worker else None,
             "can_patrol": is_grid_worker,
+            "unread": notify_selectors.unread_count(request.user),
         },
     )
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -23,6 +23,10 @@ SUBMIT_SCOPE = "cases-submit"
 SIMILAR_SCOPE = "cases-similar"
 SUPPORT_SALT = "zhili.cases.support"
 SUPPORT_MAX_AGE = 3600  # a support button stays valid for an hour after the list was shown
+# The session remembers the code of the request just sent (for the thank-you page after the redirect)
+# and the cases this browser has already added its voice to.
+SUBMITTED_SESSION_KEY = "cases_submitted_code"
+SUPPORTED_SESSION_KEY = "cases_supported"
 
 
 def submit_limit() -> tuple[int, int]:
@@ -71,9 +75,22 @@ def report(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
-                return render(request, "cases/submitted.html", {"case": case})
+                # Post/redirect/get: reloading the thank-you page must not send the request again.
+                request.session[SUBMITTED_SESSION_KEY] = case.code
+                return redirect("cases:submitted")
         return render(request, "cases/new.html", {"form": form}, status=422)
     return render(request, "cases/new.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def submitted(request: HttpRequest) -> HttpResponse:
+    """The thank-you page with the tracking code of the request this browser has just sent."""
+    code = request.session.get(SUBMITTED_SESSION_KEY)
+    if not code:
+        return redirect("cases:new")
+    response = render(request, "cases/submitted.html", {"code": code})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _float(value: str | None) -> float | None:
@@ -120,13 +137,21 @@ def support(request: HttpRequest) -> HttpResponse:
     error = ""
     case: Case | None = None
     if form.is_valid():
+        supported = list(request.session.get(SUPPORTED_SESSION_KEY, []))
         try:
             pk = signing.loads(form.cleaned_data["token"], salt=SUPPORT_SALT, max_age=SUPPORT_MAX_AGE)
+            if pk in supported:
+                # Without an account or a number the action cannot tell a second tap from a second
+                # resident: the browser's session can.
+                raise DomainError(
+                    "already_supported", _("You have already added your voice to this request."), status=409
+                )
             case = do_support_case(
                 pk,
                 actor=request.user if request.user.is_authenticated else None,
                 contact_mobile=form.cleaned_data.get("contact_mobile") or "",
             )
+            request.session[SUPPORTED_SESSION_KEY] = [*supported, pk][-50:]
         except signing.BadSignature:
             error = _("This list is out of date: look for similar requests again.")
         except NotFound:

@@ -17,7 +17,13 @@ from zhili.cases.actions.base import (
     clean_photos,
     do_transition,
 )
-from zhili.cases.actions.events import allowed_transitions, do_record_contact, escalate_if_unclaimed
+from zhili.cases.actions.events import (
+    allowed_transitions,
+    do_record_contact,
+    do_reveal_contact,
+    escalate_if_unclaimed,
+    may_reveal_contact,
+)
 from zhili.cases.actions.submit import CodeClash, do_submit_case, new_code, retry_code_clash
 from zhili.cases.actions.transitions import (
     awaiting_arbitration,
@@ -73,6 +79,7 @@ __all__ = [
     "do_resolve",
     "do_resume",
     "do_return",
+    "do_reveal_contact",
     "do_send_back",
     "do_sign",
     "do_start",
@@ -82,6 +89,7 @@ __all__ = [
     "do_transition",
     "do_verify",
     "escalate_if_unclaimed",
+    "may_reveal_contact",
     "new_code",
     "retry_code_clash",
 ]

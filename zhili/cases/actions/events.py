@@ -10,8 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zhili.accounts.roles import Role
+from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.cases.actions.base import NOTE_MAX, SYSTEM_ACTOR, T, _clean_text, _lock, _record
+from zhili.cases.contact import unseal
 from zhili.cases.models import (
     Case,
     SlaState,
@@ -51,6 +53,50 @@ def do_record_contact(case: Case | int, *, actor: Any, note: str) -> Case:
             locked.save(update_fields=["contacted_at", "updated_at"])
         _record(locked, "contact", actor=actor, note=note, audit_action=AuditAction.CASE_EVENT)
     return locked
+
+
+# Staff who call the resident back (to ask, to follow up, to take a rating by phone).
+CONTACT_REVEAL_ROLES = frozenset(
+    {Role.DISPATCHER, Role.HANDLER, Role.SUPERVISOR, Role.GRID_WORKER, Role.COMMUNITY_STAFF}
+)
+REVEAL_REASON_MIN = 4
+
+
+def may_reveal_contact(actor: Any, case: Case) -> bool:
+    return not case.anonymous and bool(case_roles(actor, case) & CONTACT_REVEAL_ROLES)
+
+
+def do_reveal_contact(case: Case, *, actor: Any, reason: str) -> dict[str, str]:
+    """The reporter's name and phone number in full, for staff who call them, with a reason. Audited.
+
+    Pages show them masked; an anonymous report's are never shown (the resident hears by SMS)."""
+    if actor is None or actor is SYSTEM_ACTOR or not (case_roles(actor, case) & CONTACT_REVEAL_ROLES):
+        raise Forbidden()
+    if case.anonymous:
+        raise DomainError(
+            "anonymous_case",
+            _("The resident asked to stay anonymous: their contact details are not shown."),
+            status=409,
+        )
+    reason = " ".join((reason or "").split())
+    if len(reason) < REVEAL_REASON_MIN:
+        raise DomainError(
+            "reason_required",
+            _("Say why you need the full number (at least %(min)s characters).") % {"min": REVEAL_REASON_MIN},
+            field="reason",
+        )
+    mobile = unseal(case.contact_mobile_enc)
+    if not mobile:
+        raise DomainError("no_contact", _("The resident left no phone number."), status=409)
+    with transaction.atomic():
+        record_audit(
+            AuditAction.CASE_CONTACT_REVEALED,
+            actor=actor,
+            target=case,
+            node=case.node,
+            details={"case_id": case.pk, "code": case.code, "reason": reason[:200]},
+        )
+    return {"name": unseal(case.contact_name_enc), "mobile": mobile}
 
 
 def escalate_if_unclaimed(case_pk: int, now: datetime) -> bool:

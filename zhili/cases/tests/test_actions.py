@@ -438,3 +438,24 @@ def test_allowed_transitions_match_the_roles(walker, region):
     }
     assert a.Transition.TRANSFER in a.allowed_transitions(region.user("dispatcher"), case)
     assert a.allowed_transitions(region.user("leader"), case) == []
+
+
+def test_staff_who_filed_a_case_are_not_told_as_residents(region):
+    worker, operator = region.user("grid_worker_a"), region.user("dispatcher")
+    patrol = a.do_submit_case(
+        actor=worker,
+        channel=Channel.PATROL,
+        title="井盖缺失",
+        body="路口井盖缺失",
+        lat=IN_GRID_A[0],
+        lng=IN_GRID_A[1],
+    )
+    told = Notification.objects.get(recipient=worker, topic=f"cases.case:{patrol.pk}")
+    assert patrol.code in told.subject and "巡查" in told.subject
+    assert "手机号" not in told.body  # the tracking advice is for residents
+    call = a.do_submit_case(
+        actor=operator, channel=Channel.HOTLINE, title="噪音", body="夜间施工", contact_mobile="13812345678"
+    )
+    # The operator who took the call gets no "your request" message; the caller is told by SMS.
+    assert not Notification.objects.filter(recipient=operator, topic=f"cases.case:{call.pk}").exists()
+    assert Notification.objects.filter(channel="sms", topic=f"cases.case:{call.pk}").exists()

@@ -340,6 +340,12 @@ def test_tracking_answers_404_for_a_wrong_code_or_phone(client, walker):
     assert _track(client, "ZZZZZZZZZZ", "5678").status_code == 404
 
 
+def test_tracking_reads_full_width_digits_and_refuses_other_ones(client, walker):
+    case = walker.to(S.PENDING)
+    assert _track(client, case.code, "５６７８").status_code == 200  # a Chinese keyboard's full width
+    assert _track(client, case.code, "٥٦٧٨").status_code == 404  # Arabic-Indic digits: no match, no error
+
+
 @override_settings(ZHILI_TRACK_FAILURE_LIMIT=10)
 def test_tracking_is_locked_after_ten_failures_per_client(client, walker):
     case = walker.to(S.PENDING)

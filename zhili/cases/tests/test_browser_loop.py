@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from zhili.cases.models import Case
 from zhili.cases.states import CaseStatus as S
-from zhili.cases.tests.conftest import IN_GRID_A
+from zhili.cases.tests.conftest import IN_GRID_A, OUTSIDE
 from zhili.cases.tests.test_browser import TIMEOUT, act, switch_to
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -139,3 +139,15 @@ def test_a_second_resident_adds_their_voice_on_the_map_form(page, region, cats):
     support = CaseSupport.objects.get()
     assert support.case == first and support.contact_mobile_bidx
     assert Case.objects.count() == 1
+    # Counted once: the button is done, and a refusal (forced here) is said in the row, not dropped.
+    expect(page.locator("#similar .support-button")).to_be_disabled(timeout=TIMEOUT)
+    page.evaluate("document.querySelector('#similar .support-button').disabled = false")
+    page.click("#similar .support-button")
+    expect(page.locator("#similar .support-result [role=alert]")).to_have_count(1, timeout=TIMEOUT)
+    assert CaseSupport.objects.count() == 1
+    # The phone is far outside the street: the page says so at once and keeps the grids in view.
+    page.context.grant_permissions(["geolocation"], origin=page.base_url)
+    page.context.set_geolocation({"latitude": OUTSIDE[0], "longitude": OUTSIDE[1]})
+    page.click("#locate-me")
+    expect(page.locator("#pin-map[data-outside]")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator("#locate-status")).not_to_have_text("", timeout=TIMEOUT)

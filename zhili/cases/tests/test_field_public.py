@@ -51,6 +51,23 @@ def test_field_page_lists_my_tasks_and_my_grids_cases(client, login, walker, reg
     assert client.get("/cases/field/report/").status_code == 403
 
 
+def test_field_page_says_which_tasks_are_to_verify_on_site(client, login, walker):
+    resolved = walker.to(S.RESOLVED)  # filed in grid A: its grid worker verifies it on site
+    login("grid_worker_a")
+    page = client.get("/cases/field/").content.decode()
+    card = page.split(f'data-code="{resolved.code}"')[1].split("</a>")[0]
+    assert 'class="tag to-verify">待核实' in card
+    # The start button says what it does once, and the inbox is one tap away.
+    assert ">巡查上报</a>" in page and "上报 · 巡查上报" not in page
+    assert 'id="field-inbox" href="/notifications/"' in page
+
+
+def test_patrol_submit_button_guards_against_a_second_tap(client, login, cats):
+    login("grid_worker_a")
+    page = client.get("/cases/field/report/").content.decode()
+    assert 'data-busy="正在提交…"' in page and "button.disabled = true" in page
+
+
 def test_patrol_report_files_a_patrol_case_in_the_workers_grid(client, login, region, cats):
     login("grid_worker_a")
     page = client.get("/cases/field/report/").content.decode()

@@ -131,9 +131,10 @@ def report(client, **overrides):
 def test_anyone_can_report_and_gets_a_tracking_code(client, region):
     assert client.get("/cases/new/").status_code == 200
     response = report(client, photos=SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"))
-    assert response.status_code == 200, response.content.decode()[:500]
+    assert response.status_code == 302, response.content.decode()[:500]
     case = Case.objects.get()
-    assert case.code in response.content.decode()
+    assert response["Location"] == "/cases/submitted/" and case.code not in response["Location"]
+    assert case.code in client.get("/cases/submitted/").content.decode()
     assert case.channel == Channel.H5 and case.reporter is None and case.grid == region.grid_a
     assert case.attachments.count() == 1
 
@@ -150,8 +151,8 @@ def test_the_form_refuses_what_it_cannot_use(client, region):
 
 @override_settings(ZHILI_SUBMIT_LIMIT=2)
 def test_the_form_is_rate_limited_per_client(client, region):
-    assert report(client).status_code == 200
-    assert report(client).status_code == 200
+    assert report(client).status_code == 302
+    assert report(client).status_code == 302
     assert report(client).status_code == 429
     assert Case.objects.count() == 2
 

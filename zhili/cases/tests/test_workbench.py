@@ -280,3 +280,76 @@ def test_each_role_starts_on_its_own_tab(client, login, region):
         assert _active_tab(client.get("/cases/").content.decode()) == tab, persona
     login("dispatcher")
     assert _active_tab(client.get("/cases/", {"queue": "overdue"}).content.decode()) == "overdue"
+
+
+def test_a_phone_search_is_posted_and_stays_out_of_every_address(client, login, walker, region, cats):
+    in_a = walker.to(S.PENDING)
+    in_c = a.do_submit_case(
+        actor=region.user("dispatcher"),
+        channel=Channel.HOTLINE,
+        title="路面坑洼",
+        body="主路有大坑",
+        lat=IN_GRID_C[0],
+        lng=IN_GRID_C[1],
+        category=cats.light,
+        contact_mobile="13500001111",
+    )
+    login("dispatcher")
+    page = codes_in(client.get("/cases/"))
+    assert 'id="filters" class="filters panel" method="post"' in page
+    response = client.post(
+        "/cases/", {"queue": "all", "phone": "13500001111", "q": ""}, headers={"HX-Request": "true"}
+    )
+    body = codes_in(response)
+    assert response.status_code == 200 and in_c.code in body and in_a.code not in body
+    assert response["HX-Push-Url"].startswith("/cases/?") and "1350000" not in response["HX-Push-Url"]
+    assert "queue=all" in response["HX-Push-Url"]
+    assert "phone=" not in body  # no link (tab, pager, bulk form) carries it
+    export = client.post("/cases/export.xlsx", {"queue": "all", "phone": "13500001111"})
+    sheet = load_workbook(io.BytesIO(export.content)).active
+    codes = [c for row in sheet.iter_rows(values_only=True) for c in row]
+    assert in_c.code in codes and in_a.code not in codes
+
+
+def test_bad_filters_swap_in_with_htmx_to_say_why(client, login, walker):
+    login("dispatcher")
+    bad = {"queue": "all", "date_from": "2026-05-02", "date_to": "2026-05-01"}
+    response = client.post("/cases/", bad, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and 'role="alert"' in codes_in(response)  # htmx swaps only 2xx
+
+
+def test_bulk_dispatch_without_ticks_says_to_tick(client, login, walker, region):
+    walker.to(S.PENDING)
+    login("dispatcher")
+    response = client.post("/cases/bulk-dispatch/", {"department": region.department.pk})
+    assert response.status_code == 422 and "请先勾选要派单的诉求" in codes_in(response)
+
+
+def test_case_page_buttons_say_the_action_and_the_result_is_confirmed(client, login, walker):
+    case = walker.to(S.DISPATCHED)
+    login("handler")
+    page = codes_in(client.get(f"/cases/{case.pk}/"))
+    assert "<summary>签收</summary>" in page and "<summary>已签收</summary>" not in page
+    response = client.post(f"/cases/{case.pk}/act/sign/", {}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "操作成功：签收。" in codes_in(response)
+    assert "已签收" in codes_in(response)  # the timeline still says what happened
+    until = (timezone.localtime() + timedelta(days=30)).replace(second=0, microsecond=0)
+    response = client.post(
+        f"/cases/{case.pk}/act/request_extension/",
+        {"request_extension-until": until.strftime("%Y-%m-%dT%H:%M"), "request_extension-reason": "需协调"},
+        headers={"HX-Request": "true"},
+    )
+    assert "新的办结期限：" + until.strftime("%Y-%m-%d %H:%M") in codes_in(response)
+
+
+def test_an_extension_without_a_deadline_says_so_in_the_pages_words(client, login, walker):
+    case = walker.to(S.IN_PROGRESS)
+    login("handler")
+    response = client.post(
+        f"/cases/{case.pk}/act/request_extension/",
+        {"request_extension-reason": "需协调"},
+        headers={"HX-Request": "true"},
+    )
+    page = codes_in(response)
+    assert "请选择新的期限。" in page and "时区" not in page
+    assert Case.objects.get(pk=case.pk).status == S.IN_PROGRESS

@@ -1,0 +1,113 @@
+"""The resident's public pages as a phone user meets them: the thank-you page survives a reload, a
+second tap on +1 is not a second voice, digits typed in full width still find the request, and the
+answers sit where a phone shows them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from zhili.cases.models import Case, CaseSupport
+from zhili.cases.states import CaseStatus as S
+from zhili.cases.tests.conftest import IN_GRID_A
+from zhili.cases.tests.walk import Walker
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def walker(region, cats):
+    return Walker(region, cats)
+
+
+REPORT = {
+    "title": "井盖缺失",
+    "body": "小区东门井盖丢了",
+    "lat": IN_GRID_A[0],
+    "lng": IN_GRID_A[1],
+    "contact_mobile": "13612345678",
+}
+
+
+def test_reloading_the_thank_you_page_does_not_send_the_request_again(client, region, cats):
+    sent = client.post("/cases/new/", REPORT)
+    assert sent.status_code == 302 and sent["Location"] == "/cases/submitted/"
+    case = Case.objects.get()
+    for _ in range(2):  # the page itself, then a reload
+        page = client.get("/cases/submitted/")
+        assert page.status_code == 200 and case.code in page.content.decode()
+        assert page["Cache-Control"] == "no-store"
+    assert Case.objects.count() == 1
+    # Another browser has sent nothing: it is sent to the form, and sees no one's code.
+    from django.test import Client
+
+    other = Client().get("/cases/submitted/")
+    assert other.status_code == 302 and other["Location"] == "/cases/new/"
+
+
+def test_a_second_tap_on_plus_one_without_a_number_is_not_a_second_voice(client, walker):
+    case = walker.to(S.PENDING)
+    listing = client.post(
+        "/cases/new/similar/", {"title": "路灯不亮", "body": "坏了", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
+    ).content.decode()
+    assert 'hx-target="next .support-result"' in listing and 'class="support-result"' in listing
+    token = re.search(r'"token": "([^"]+)"', listing).group(1).encode().decode("unicode_escape")
+    assert client.post("/cases/new/support/", {"token": token}).status_code == 200
+    again = client.post("/cases/new/support/", {"token": token})
+    assert again.status_code == 422 and 'role="alert"' in again.content.decode()
+    assert CaseSupport.objects.filter(case=case).count() == 1
+
+
+def test_the_report_form_shows_refused_plus_ones_and_the_out_of_area_pin(client, region, cats):
+    page = client.get("/cases/new/").content.decode()
+    # htmx swaps no 4xx answer by itself: the page lets the refusals of +1 through.
+    assert "htmx:beforeSwap" in page and "[409, 422, 429]" in page
+    assert "data-outside" in page
+    assert 'inputmode="tel"' in page and 'autocomplete="tel"' in page
+    assert 'class="check"' in page  # the anonymous box beside its label
+    # The category list says "not sure" rather than dashes, and shows which category is inside which.
+    assert "不清楚" in page and "---------" not in page and ">· Garbage<" in page
+
+
+def test_the_report_form_asks_for_the_photos_again_after_an_error(client, region, cats):
+    page = client.post("/cases/new/", {**REPORT, "title": ""})
+    assert page.status_code == 422 and 'id="photos-again"' in page.content.decode()
+    assert 'id="photos-again"' not in client.get("/cases/new/").content.decode()
+
+
+@pytest.mark.parametrize("digits", ["５６７８", "５6７8", " 5678 "])
+def test_full_width_digits_find_the_request(client, walker, digits):
+    case = walker.to(S.DISPATCHED)
+    page = client.post("/cases/track/", {"code": case.code.lower(), "phone4": digits})
+    assert page.status_code == 200 and 'id="public-case"' in page.content.decode()
+
+
+def test_letters_in_the_digits_are_a_form_error_not_a_failed_guess(client, walker):
+    case = walker.to(S.DISPATCHED)
+    for _ in range(12):
+        page = client.post("/cases/track/", {"code": case.code, "phone4": "56a8"})
+        assert page.status_code == 422 and "后四位数字" in page.content.decode()
+    # No lock-out: the right digits still work.
+    assert client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).status_code == 200
+    assert 'inputmode="numeric"' in client.get("/cases/track/").content.decode()
+
+
+def test_the_rating_answer_comes_before_the_look_up_form(client, walker):
+    case = walker.to(S.VERIFIED)
+    page = client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).content.decode()
+    assert page.index('id="public-case"') < page.index('id="rate-form"') < page.index('id="track-form"')
+    # Each choice is a label around its radio (a big tap target), not a bare 13 px circle.
+    assert re.search(r'<label for="id_rating_0"><input type="radio"', page)
+    rated = client.post(
+        "/cases/track/rate/", {"code": case.code, "phone4": "5678", "rating": "satisfied"}
+    ).content.decode()
+    assert rated.index('id="rated"') < rated.index('id="public-case"') < rated.index('id="track-form"')
