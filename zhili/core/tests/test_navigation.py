@@ -72,3 +72,11 @@ def test_the_menu_counts_unread_messages(client, login, region):
 def test_every_entry_names_a_page():
     for _label, url_name, _roles in NAV_ENTRIES:
         assert reverse(url_name).startswith("/")
+
+
+def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(client):
+    from django.contrib.staticfiles import finders
+
+    page = client.get(reverse("core:home")).content.decode()
+    assert 'rel="icon"' in page and "zhili/favicon.svg" in page
+    assert finders.find("zhili/favicon.svg")
