@@ -94,7 +94,7 @@ class World:
                 ),
             ],
             S.RESOLVED: [
-                lambda: a.do_verify(pk, actor=sup),
+                lambda: a.do_verify(pk, actor=sup, note="现场核实"),
                 lambda: a.do_send_back(pk, actor=sup, reason="未处理完"),
             ],
             S.VERIFIED: [

@@ -306,15 +306,24 @@ def _require_verifier(step: Step) -> None:
 def do_verify(
     case: Case | int, *, actor: Any, note: str = "", photos: Sequence[bytes | CleanPhoto] = ()
 ) -> Case:
-    """督查核实: a supervisor or the grid worker of the case's grid confirms the result on site."""
+    """督查核实: a supervisor or the grid worker of the case's grid confirms the result on site, saying
+    what they found or showing it in a photo (a bare confirmation is no evidence of a visit)."""
     clean = clean_photos(photos)
+    note = _note(note)
 
     def change(step: Step) -> CaseStatus:
         _require_verifier(step)
+        if not note and not clean:
+            raise DomainError(
+                "verification_evidence_required",
+                _("Say what you found on site, or add a photo."),
+                field="note",
+                status=422,
+            )
         step.case.verified_at = step.now
         return S.VERIFIED
 
-    return do_transition(case, T.VERIFY, actor=actor, note=_note(note), photos=clean, change=change)
+    return do_transition(case, T.VERIFY, actor=actor, note=note, photos=clean, change=change)
 
 
 def do_send_back(

@@ -246,8 +246,8 @@ def test_only_the_department_the_case_went_to_can_sign(walker, region):
 def test_the_grid_worker_of_another_grid_cannot_verify(walker, region):
     case = walker.to(S.RESOLVED)
     with pytest.raises(NotFound):
-        a.do_verify(case, actor=region.user("grid_worker_b"))
-    assert a.do_verify(case, actor=region.user("grid_worker_a")).status == S.VERIFIED
+        a.do_verify(case, actor=region.user("grid_worker_b"), note="现场核实")
+    assert a.do_verify(case, actor=region.user("grid_worker_a"), note="现场核实").status == S.VERIFIED
 
 
 def test_nobody_verifies_their_own_work(walker, region):
@@ -257,8 +257,8 @@ def test_nobody_verifies_their_own_work(walker, region):
     a.do_sign(case, actor=worker)
     a.do_start(case, actor=worker)
     a.do_resolve(case, actor=worker, feedback="已处理")
-    assert code_of(lambda: a.do_verify(case, actor=worker)) == "verifier_is_handler"
-    assert a.do_verify(case, actor=region.user("supervisor")).status == S.VERIFIED
+    assert code_of(lambda: a.do_verify(case, actor=worker, note="现场核实")) == "verifier_is_handler"
+    assert a.do_verify(case, actor=region.user("supervisor"), note="现场核实").status == S.VERIFIED
 
 
 def test_only_the_reporter_rates(walker, region):
@@ -365,7 +365,7 @@ def test_an_unsatisfied_rating_reopens_once_with_priority_then_goes_to_a_supervi
         lambda c: a.do_sign(c, actor=h),
         lambda c: a.do_start(c, actor=h),
         lambda c: a.do_resolve(c, actor=h, feedback="再次处理"),
-        lambda c: a.do_verify(c, actor=sup),
+        lambda c: a.do_verify(c, actor=sup, note="现场核实"),
     ):
         case = step(case)
     case = a.do_rate(case, actor=res, rating="unsatisfied", comment="还是不行")
@@ -459,3 +459,12 @@ def test_staff_who_filed_a_case_are_not_told_as_residents(region):
     # The operator who took the call gets no "your request" message; the caller is told by SMS.
     assert not Notification.objects.filter(recipient=operator, topic=f"cases.case:{call.pk}").exists()
     assert Notification.objects.filter(channel="sms", topic=f"cases.case:{call.pk}").exists()
+
+
+def test_verifying_needs_what_was_found_or_a_photo(walker, region):
+    case = walker.to(S.RESOLVED)
+    supervisor = region.user("supervisor")
+    assert code_of(lambda: a.do_verify(case, actor=supervisor, note="  ")) == "verification_evidence_required"
+    case.refresh_from_db()
+    assert case.status == S.RESOLVED and case.verified_at is None
+    assert a.do_verify(case, actor=supervisor, photos=[png_bytes()]).status == S.VERIFIED

@@ -77,7 +77,7 @@ def test_one_case_walks_the_whole_loop(region, cats):
         lambda: a.do_sign(case, actor=h),
         lambda: a.do_start(case, actor=h),
         lambda: a.do_resolve(case, actor=h, feedback="更换整套灯具"),
-        lambda: a.do_verify(case, actor=sup),
+        lambda: a.do_verify(case, actor=sup, note="现场核实"),
         lambda: a.do_rate(case, actor=resident, rating="satisfied", comment="谢谢"),
         lambda: a.do_close(case, actor=d),
     ]

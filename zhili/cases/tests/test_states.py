@@ -204,7 +204,7 @@ def _call(transition, case, actor, w):
         T.SUSPEND: lambda: a.do_suspend(case, actor=actor, reason="x"),
         T.RESUME: lambda: a.do_resume(case, actor=actor),
         T.RESOLVE: lambda: a.do_resolve(case, actor=actor, feedback="x"),
-        T.VERIFY: lambda: a.do_verify(case, actor=actor),
+        T.VERIFY: lambda: a.do_verify(case, actor=actor, note="现场核实"),
         T.SEND_BACK: lambda: a.do_send_back(case, actor=actor, reason="x"),
         T.RATE: lambda: a.do_rate(case, actor=actor, rating="satisfied"),
         T.RATE_BY_PHONE: lambda: a.do_rate_by_phone(case, actor=actor, rating="satisfied"),
