@@ -22,6 +22,7 @@ from zhili.accounts.models import Department
 from zhili.cases import actions, selectors, tracking
 from zhili.cases.intake import client_address, request_hash, run_idempotent, verify_webhook
 from zhili.cases.models import Case, Category, Channel
+from zhili.cases.photos import photo_response
 from zhili.cases.states import Transition
 from zhili.core.errors import DomainError, NotFound
 from zhili.territory.models import Node, NodeKind
@@ -402,6 +403,25 @@ def list_cases(request: HttpRequest, query: Query[ListQuery]) -> Any:
 )
 def get_case(request: HttpRequest, case_id: int) -> Any:
     return selectors.staff_view(request.user, selectors.case_detail(request.user, case_id))
+
+
+_IMAGE = {"schema": {"type": "string", "format": "binary"}}
+
+
+@router.get(
+    "/{int:case_id}/attachments/{int:attachment_id}",
+    response={404: ErrorOut},
+    url_name="cases_attachment",
+    summary="A photo of a case (JPEG or PNG, its EXIF location removed at upload)",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The photo", "content": {"image/jpeg": _IMAGE, "image/png": _IMAGE}}
+        }
+    },
+)
+def attachment(request: HttpRequest, case_id: int, attachment_id: int) -> Any:
+    """The ids are those of ``attachments`` in a case's timeline."""
+    return photo_response(selectors.case_photo(request.user, case_id, pk=attachment_id))
 
 
 def _department(pk: int | None) -> Department | None:

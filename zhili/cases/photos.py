@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.http import FileResponse
 from django.utils.translation import gettext as _
 
-from zhili.core.errors import DomainError
+from zhili.core.errors import DomainError, NotFound
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -114,3 +116,16 @@ def clean_photo(data: bytes) -> CleanPhoto:
         clean, stripped = strip_png(data)
         return CleanPhoto(clean, "image/png", ".png", stripped)
     raise _bad()
+
+
+def photo_response(photo: Any) -> FileResponse:
+    """Send a stored photo (an ``Attachment``): inline, private to the browser's cache, never sniffed."""
+    try:
+        handle = photo.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound() from None
+    response = FileResponse(handle, content_type=photo.content_type)
+    response["Content-Disposition"] = f'inline; filename="{photo.token}.{photo.extension}"'
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

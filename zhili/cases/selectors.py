@@ -307,10 +307,11 @@ def case_detail(user: Any, pk: Any) -> Case:
     return case
 
 
-def case_photo(user: Any, case_id: Any, token: str) -> Attachment:
-    """A photo of a case this user may see; the same 404 as the case page otherwise."""
+def case_photo(user: Any, case_id: Any, *, token: str | None = None, pk: int | None = None) -> Attachment:
+    """A photo of a case this user may see, by its token (pages) or id (API); 404 as for the case."""
     case = get_case_for_user(user, case_id)
-    photo = Attachment.objects.filter(case=case, token=token).first()
+    photos = Attachment.objects.filter(case=case)
+    photo = photos.filter(token=token).first() if token is not None else photos.filter(pk=pk or 0).first()
     if photo is None:
         raise NotFound()
     return photo

@@ -26,6 +26,7 @@ from zhili.cases.forms import (
     WorkbenchFilterForm,
     read_photos,
 )
+from zhili.cases.photos import photo_response
 from zhili.cases.policies import case_roles, get_case_for_user
 from zhili.cases.states import STAFF_DISPATCH
 from zhili.core.errors import DomainError, Forbidden, NotFound
@@ -346,12 +347,6 @@ def reveal_contact(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_photo(request: HttpRequest, case_id: int, token: str) -> FileResponse:
     """A photo of a case, to those who may see the case (its location already stripped at upload)."""
     try:
-        photo = selectors.case_photo(request.user, case_id, token)
-        handle = photo.file.open("rb")
-    except (NotFound, FileNotFoundError):
+        return photo_response(selectors.case_photo(request.user, case_id, token=token))
+    except NotFound:
         raise Http404 from None
-    response = FileResponse(handle, content_type=photo.content_type)
-    response["Content-Disposition"] = f'inline; filename="{photo.token}.{photo.extension}"'
-    response["Cache-Control"] = "private, max-age=3600"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

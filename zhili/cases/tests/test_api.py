@@ -132,6 +132,19 @@ def test_photos_arrive_as_base64_and_are_stored_clean(client, login, cats):
     assert response.json()["events"][0]["attachments"]
 
 
+def test_a_photo_listed_in_the_timeline_can_be_fetched_by_those_who_see_the_case(client, login, cats):
+    login("dispatcher")
+    created = post(client, f"{API}/", payload(photos=[base64.b64encode(png_bytes()).decode()])).json()
+    (photo_id,) = created["events"][0]["attachments"]
+    url = f"{API}/{created['id']}/attachments/{photo_id}"
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+    assert client.get(f"{API}/{created['id']}/attachments/{photo_id + 1}").json()["code"] == "not_found"
+    login("outsider")
+    assert client.get(url).status_code == 404
+
+
 def test_intake_needs_a_login(client, cats):
     assert post(client, f"{API}/", payload()).status_code == 401
 
