@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.roles import Role
 from zhili.residents.actions import CORRECTABLE
@@ -171,19 +171,66 @@ class CorrectionForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["field"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(name, CORRECTION_LABELS[name]) for name in CORRECTABLE]
+        field.choices = [(name, correction_choice_label(name)) for name in CORRECTABLE]
+
+    def clean(self) -> dict[str, Any]:
+        """A resident writes 男, 子女 or 流动人口, not the codes the registry stores."""
+        cleaned = super().clean() or {}
+        choices = CORRECTION_CHOICES.get(cleaned.get("field", ""))
+        value = (cleaned.get("value") or "").strip()
+        if choices is not None and value:
+            by_text = {str(label).casefold(): code for code, label in choices}
+            by_text.update({code.casefold(): code for code, _label in choices})
+            code = by_text.get(value.casefold())
+            if code is None:
+                self.add_error(
+                    "value",
+                    gettext("Write one of: %(choices)s.")
+                    % {"choices": _list(label for _code, label in choices)},
+                )
+            else:
+                cleaned["value"] = code
+        return cleaned
 
 
 CORRECTION_LABELS: dict[str, Any] = {
     "name": pgettext_lazy("person", "Name"),
-    "gender": _("Gender (M or F)"),
-    "birth_date": _("Date of birth (2024-03-01)"),
+    "gender": _("Gender"),
+    "birth_date": _("Date of birth"),
     "id_number": _("ID number"),
     "mobile": _("Mobile"),
-    "relation_to_head": _("Relation to head of household (head, spouse, child, parent, other)"),
-    "residence_status": _("Residence status (registered, resident, floating)"),
-    "moved_in_on": _("Moved in on (2024-03-01)"),
+    "relation_to_head": _("Relation to head of household"),
+    "residence_status": _("Residence status"),
+    "moved_in_on": _("Moved in on"),
 }
+# Fields a resident corrects by choosing among the registry's values (written as their labels).
+CORRECTION_CHOICES: dict[str, Any] = {
+    "gender": Gender.choices,
+    "relation_to_head": RelationToHead.choices,
+    "residence_status": ResidenceStatus.choices,
+}
+DATE_EXAMPLE = "2024-03-01"
+
+
+def _list(items: Any) -> str:
+    return pgettext("list separator", ", ").join(str(item) for item in items)
+
+
+def correction_choice_label(name: str) -> str:
+    """The field's label with what to write: its values, or the date format."""
+    label = CORRECTION_LABELS[name]
+    if name in CORRECTION_CHOICES:
+        hint = _list(text for _code, text in CORRECTION_CHOICES[name])
+    elif name in ("birth_date", "moved_in_on"):
+        hint = gettext("for example %(date)s") % {"date": DATE_EXAMPLE}
+    else:
+        return str(label)
+    return gettext("%(field)s (%(hint)s)") % {"field": label, "hint": hint}
+
+
+def correction_value_label(name: str, value: str) -> str:
+    """A stored correction value as staff read it: the label of a choice, else the value."""
+    return str(dict(CORRECTION_CHOICES.get(name, ())).get(value, value))
 
 
 class DecisionForm(forms.Form):

@@ -289,6 +289,11 @@ def audit_events_about(person: Person, limit: int = 100) -> list[AuditEvent]:
 # Statistics (leaders: counts, no persons) ---------------------------------------------------------
 
 
+def tree_order(node: Node) -> tuple[int, ...]:
+    """Parents before children, siblings by id: the text order of paths puts "/1/10/" before "/1/4/"."""
+    return tuple(node.ancestors())
+
+
 def statistics(user: Any) -> dict[str, Any]:
     paths = scope(user, Perm.STATISTICS)
     persons = Person.objects.filter(path_q(paths, PERSON_PATH), anonymised_at__isnull=True)
@@ -302,10 +307,9 @@ def statistics(user: Any) -> dict[str, Any]:
             households=Count("household", distinct=True),
         )
     }
-    grids = list(
-        Node.objects.filter(path_q(paths, "path"), kind=NodeKind.GRID)
-        .select_related("parent")
-        .order_by("path")
+    grids = sorted(
+        Node.objects.filter(path_q(paths, "path"), kind=NodeKind.GRID).select_related("parent"),
+        key=tree_order,
     )
     rows = []
     for grid in grids:
@@ -371,8 +375,7 @@ def get_import_job_for_user(user: Any, pk: Any) -> ImportJob:
 
 
 def export_nodes(user: Any) -> list[Node]:
-    return list(
-        Node.objects.filter(path_q(scope(user, Perm.EXPORT), "path"))
-        .select_related("parent")
-        .order_by("path")
+    return sorted(
+        Node.objects.filter(path_q(scope(user, Perm.EXPORT), "path")).select_related("parent"),
+        key=tree_order,
     )

@@ -49,6 +49,7 @@ from zhili.residents.forms import (
     TagForm,
     TagsForm,
     VisitForm,
+    correction_value_label,
 )
 from zhili.residents.models import CorrectionStatus, HouseholdInfo, ImportJob, Tag
 from zhili.residents.own import own_data, own_person
@@ -107,13 +108,36 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.POST or request.GET or None)
     results: list[Any] = []
     kind = ""
+    more = False
     searched = form.is_bound and form.is_valid() and bool(form.cleaned_data["q"])
+    if (
+        searched
+        and request.method != "POST"
+        and selectors.classify_query(form.cleaned_data["q"])[0] != "name"
+    ):
+        # A number in a link is already in the URL, the history and the server log: not searched,
+        # and sent away from the address bar.
+        messages.error(
+            request, _("Type ID numbers and mobiles into the search box; they are not searched from links.")
+        )
+        return redirect("residents:search")
     if searched:
-        kind, persons = selectors.search_persons(request.user, form.cleaned_data["q"])
-        results = selectors.persons_for_viewer(request.user, persons)
+        kind, persons = selectors.search_persons(
+            request.user, form.cleaned_data["q"], limit=selectors.SEARCH_LIMIT + 1
+        )
+        more = len(persons) > selectors.SEARCH_LIMIT
+        results = selectors.persons_for_viewer(request.user, persons[: selectors.SEARCH_LIMIT])
         if kind != "name":
             form = SearchForm()
-    context = {"form": form, "results": results, "kind": kind, "searched": searched, **links}
+    context = {
+        "form": form,
+        "results": results,
+        "kind": kind,
+        "searched": searched,
+        "more": more,
+        "limit": selectors.SEARCH_LIMIT,
+        **links,
+    }
     return _no_store(render(request, "residents/search.html", context))
 
 
@@ -536,7 +560,7 @@ def correction_detail(request: HttpRequest, correction_id: int) -> HttpResponse:
     person = correction.person
     shaped = selectors.person_for_viewer(request.user, person)
     # The proposed value of a field the staff member sees only masked stays masked here.
-    proposed = correction.value
+    proposed = correction_value_label(correction.field, correction.value)
     if correction.field in REVEAL_FIELDS and shaped.levels[correction.field] < Level.PLAIN:
         proposed = shown(correction.field, proposed, Level.MASKED) or ""
     context = {
@@ -565,12 +589,16 @@ def me(request: HttpRequest) -> HttpResponse:
     person = own_person(request.user)
     if person is None:
         return render(request, "residents/me_unlinked.html", status=200)
+    return _me_page(request, person, CorrectionForm())
+
+
+def _me_page(request: HttpRequest, person: Any, form: CorrectionForm) -> HttpResponse:
     context = {
         "data": own_data(person),
         "access": selectors.access_log(person),
         "corrections": person.corrections.order_by("-created_at")[:20],
         "labels": CORRECTION_LABELS,
-        "form": CorrectionForm(),
+        "form": form,
     }
     return _no_store(render(request, "residents/me.html", context))
 
@@ -611,9 +639,9 @@ def me_correction(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            _form_error(form, exc)
         else:
             messages.success(request, _("Your request was sent to the community office."))
-    else:
-        messages.error(request, _("Choose what is wrong and write the correct value."))
-    return redirect("residents:me")
+            return redirect("residents:me")
+    # What the resident typed stays in the form, with the error next to it.
+    return _me_page(request, person, form)

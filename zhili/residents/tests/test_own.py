@@ -147,3 +147,28 @@ def test_the_access_list_is_backed_by_the_audit_log(client, login, region, linke
     }
     assert logged == {(e.pk, e.actor_id) for e in events}
     assert len(access_log(linked)) == 3
+
+
+def test_a_resident_corrects_a_choice_in_words_not_codes(client, login, linked):
+    login("resident")
+    page = client.get(reverse("residents:me")).content.decode()
+    assert "M 男" not in page and "head 户主" not in page
+    assert "性别（男、女）" in page
+    client.post(reverse("residents:me_correction"), {"field": "gender", "value": "男", "reason": ""})
+    request = CorrectionRequest.objects.get()
+    assert request.value == "M"
+    login("community_staff")
+    detail = client.get(reverse("residents:correction", args=[request.pk])).content.decode()
+    assert '<dd class="mono proposed">男</dd>' in detail
+
+
+def test_a_refused_correction_keeps_what_the_resident_typed(client, login, linked):
+    login("resident")
+    response = client.post(
+        reverse("residents:me_correction"),
+        {"field": "relation_to_head", "value": "儿子", "reason": "写错了"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and not CorrectionRequest.objects.exists()
+    assert 'value="儿子"' in page and "写错了" in page
+    assert "户主、配偶、子女" in page

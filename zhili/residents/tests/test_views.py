@@ -39,6 +39,38 @@ def test_a_partial_number_finds_nothing(client, login, person):
     assert url("person", person.pk) not in page
 
 
+def test_a_number_in_a_link_is_not_searched(client, login, person):
+    login("grid_worker_a")
+    for q in (ID_NUMBER, MOBILE):
+        response = client.get(url("search"), {"q": q}, follow=True)
+        assert response.redirect_chain == [(url("search"), 302)]
+        page = response.content.decode()
+        assert 'class="person-name"' not in page and q not in page
+
+
+def test_a_cut_short_result_says_so(client, login, person, household, monkeypatch):
+    from zhili.residents import selectors
+
+    do_create_person(
+        household,
+        make_input(name="张秀兰", id_number=make_id_number("110105", date(1949, 12, 31), 4), mobile=""),
+        actor=None,
+    )
+    monkeypatch.setattr(selectors, "SEARCH_LIMIT", 1)
+    login("grid_worker_a")
+    page = client.post(url("search"), {"q": "张秀"}).content.decode()
+    assert "仅显示前 1 名" in page
+    assert "仅显示前" not in client.post(url("search"), {"q": "秀英"}).content.decode()
+
+
+def test_grids_come_in_tree_order_not_text_order():
+    from zhili.residents.selectors import tree_order
+    from zhili.territory.models import Node
+
+    nodes = [Node(path=path) for path in ("/1/2/10/", "/1/2/4/", "/1/2/", "/1/3/")]
+    assert [n.path for n in sorted(nodes, key=tree_order)] == ["/1/2/", "/1/2/4/", "/1/2/10/", "/1/3/"]
+
+
 @pytest.mark.parametrize("persona", ["grid_worker_b", "outsider"])
 def test_search_stays_within_the_grid(client, login, person, persona):
     login(persona)
@@ -76,6 +108,8 @@ def test_person_page_is_masked_and_its_opening_is_audited(client, login, person)
     assert "110105********002X" in page and "138****5678" in page
     assert ID_NUMBER not in page and MOBILE not in page
     assert "低保" in page and "独居老人" in page
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "张秀英" not in title  # tabs and browser history keep titles
     event = AuditEvent.objects.get(action=AuditAction.PERSON_VIEWED)
     assert event.actor_id == worker.pk and event.target_id == str(person.pk)
     assert "id_number" in event.details["fields"]
