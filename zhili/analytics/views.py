@@ -109,6 +109,12 @@ def _query_for_id(node_id: int, choice: PeriodChoice) -> str:
     return urlencode(params)
 
 
+def _indented(nodes: list[Node]) -> list[tuple[Node, str]]:
+    """The area choices with their indent, counted from the top of the user's area (not the tree's)."""
+    top = min((n.depth for n in nodes), default=0)
+    return [(n, "· " * (n.depth - top)) for n in nodes]
+
+
 def cockpit_context(request: HttpRequest) -> dict[str, Any]:
     from zhili.emergency.selectors import active_emergency
     from zhili.intelligence.selectors import open_warnings, top_hotspots
@@ -136,7 +142,7 @@ def cockpit_context(request: HttpRequest) -> dict[str, Any]:
         "choice": choice,
         "period": period,
         "periods": scope.PERIODS,
-        "node_choices": scope.node_choices(request.user),
+        "node_choices": _indented(scope.node_choices(request.user)),
         "breadcrumbs": scope.breadcrumbs(request.user, node),
         "is_grid": node.kind == NodeKind.GRID,
         "query": query,
@@ -164,6 +170,7 @@ def cockpit_context(request: HttpRequest) -> dict[str, Any]:
                 "satisfaction_rate": _("Satisfaction rate"),
                 "volume": _("Volume"),
                 "no_data": _("No cases in this period."),
+                "no_ratings": _("No case of this period has been rated yet."),
             },
         },
         "map": _map_features(node, grid_rows, choice),
@@ -218,5 +225,8 @@ def screen(request: HttpRequest) -> HttpResponse:
     """The command centre's big screen: dark, 1920×1080, refreshes itself every minute (htmx)."""
     context = cockpit_context(request)
     context["refresh_url"] = reverse("analytics:screen") + "?" + context["query"]
-    context["top_grids"] = sorted(context["charts"]["grids"], key=lambda r: -r["received"])[:10]
+    context["top_grids"] = [
+        {**row, "satisfaction": present.percent(row["satisfaction_rate"])}
+        for row in sorted(context["charts"]["grids"], key=lambda r: -r["received"])[:10]
+    ]
     return render(request, "analytics/screen.html", context)

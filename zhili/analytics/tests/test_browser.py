@@ -47,3 +47,14 @@ def test_a_leader_opens_the_cockpit_and_drills_into_a_grid(browser_login, region
         page.locator(f"#cockpit-map path[data-grid-id='{region.grid_a.pk}']").click()
     assert page.locator("#cockpit-node").inner_text() == region.grid_a.name
     assert page.locator("[data-kpi=received]").inner_text() == "2"
+
+
+def test_a_period_without_cases_says_so_and_the_table_switch_can_be_seen(browser_login, region, cats):
+    page = browser_login("leader")
+    page.goto(page.base_url + "/analytics/?period=custom&start=2020-01-01&end=2020-01-31")
+    # Every chart without figures carries the text instead of bare axes.
+    for chart in ("trend", "categories", "departments", "satisfaction", "grids"):
+        page.wait_for_selector(f"[data-chart={chart}][data-ready='1'][data-empty='1']", state="attached")
+    # The switch to the table view is drawn in the link colour, not white on the white tile.
+    colour = page.locator("#tile-trend [data-toggle-table]").evaluate("el => getComputedStyle(el).color")
+    assert colour != "rgb(255, 255, 255)"

@@ -118,3 +118,36 @@ def test_api_tiles_are_scoped_like_the_pages(client, login, region, world):
     assert client.get("/api/v1/analytics/tiles/kpis", {"node": region.c2.pk}).status_code == 404
     login("resident")
     assert client.get("/api/v1/analytics/tiles/kpis").status_code == 403
+
+
+def test_big_screen_shows_a_grid_rate_like_the_cockpit_does(client, login, region, world, monkeypatch):
+    from zhili.analytics import tiles
+
+    grids = tiles.grids
+
+    def with_a_rating(node, period, **kwargs):
+        rows = grids(node, period, **kwargs)
+        rows[0]["satisfaction_rate"] = 0.8667
+        return rows
+
+    monkeypatch.setattr(tiles, "grids", with_a_rating)
+    login("leader")
+    html = client.get(reverse("analytics:screen")).content.decode()
+    assert "<td>86.7%</td>" in html  # one decimal, as in the key figures; not rounded to 87%
+
+
+def test_area_choices_are_indented_from_the_top_of_the_users_area(client, login, region, world):
+    login("leader")
+    choices = client.get(reverse("analytics:cockpit")).context["node_choices"]
+    indents = {node.pk: indent for node, indent in choices}
+    assert indents[region.street.pk] == ""
+    assert indents[region.c1.pk] == "· "
+    login("community_staff")
+    choices = client.get(reverse("analytics:cockpit")).context["node_choices"]
+    assert [(node.pk, indent) for node, indent in choices] == [(region.c1.pk, "")]
+
+
+def test_charts_carry_their_no_data_texts(client, login, region, world):
+    login("leader")
+    labels = client.get(reverse("analytics:cockpit")).context["charts"]["labels"]
+    assert labels["no_data"] and labels["no_ratings"]

@@ -13,8 +13,15 @@
 
   function dark() { return document.body.classList.contains("screen"); }
 
-  function chart(el, option) {
+  // A chart without figures says so instead of showing empty axes.
+  function chart(el, option, empty, emptyText) {
     if (!el || !window.echarts) { return null; }
+    if (empty && emptyText) {
+      option.graphic = {
+        type: "text", left: "center", top: "middle", silent: true,
+        style: { text: emptyText, fontSize: 14, fill: dark() ? "#8fa8c8" : "#6b7780" }
+      };
+    }
     var old = echarts.getInstanceByDom(el);
     if (old) { old.dispose(); }
     var c = echarts.init(el, dark() ? "dark" : null, { renderer: "canvas" });
@@ -22,6 +29,7 @@
     c.setOption(option);
     charts.push(c);
     el.setAttribute("data-ready", "1");
+    if (empty) { el.setAttribute("data-empty", "1"); } else { el.removeAttribute("data-empty"); }
     return c;
   }
 
@@ -36,30 +44,52 @@
       yAxis: percent ? { type: "value", max: 100, axisLabel: { formatter: "{value}%" } } : { type: "value", minInterval: 1 },
       series: series.map(function (key) {
         return {
-          name: labels[key], type: "line", smooth: true, showSymbol: rows.length < 40, connectNulls: true,
+          // A rate is not drawn as a curve: a smooth line across days without ratings reads as a trend.
+          name: labels[key], type: "line", smooth: !percent, showSymbol: rows.length < 40, connectNulls: true,
           data: rows.map(function (r) { return percent ? pct(r[key]) : r[key]; })
         };
       })
     };
   }
 
-  function ratesOption(rows, labels) {
-    var keys = ["response_rate", "on_time_rate", "resolution_rate", "satisfaction_rate"];
-    return {
+  var RATE_KEYS = ["response_rate", "on_time_rate", "resolution_rate", "satisfaction_rate"];
+
+  function noRates(rows) {
+    return !rows.some(function (r) { return RATE_KEYS.some(function (key) { return r[key] !== null && r[key] !== undefined; }); });
+  }
+
+  function ratesOption(rows, labels, el) {
+    var keys = RATE_KEYS;
+    // Many grids: the busiest first, a few at a time, the rest behind a slider (all of them in the table).
+    rows = rows.slice().sort(function (a, b) { return (b.received || 0) - (a.received || 0); });
+    var shown = Math.max(4, Math.floor((el ? el.clientWidth : 600) / 60));
+    var zoom = rows.length > shown;
+    var option = {
       tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null ? "—" : v + "%"; } },
       legend: { top: 0 },
-      grid: { left: 40, right: 16, top: 48, bottom: 60 },
-      xAxis: { type: "category", data: rows.map(function (r) { return r.name; }), axisLabel: { rotate: rows.length > 6 ? 30 : 0 } },
+      grid: { left: 40, right: 16, top: 48, bottom: zoom ? 84 : 60 },
+      xAxis: {
+        type: "category", data: rows.map(function (r) { return r.name; }),
+        axisLabel: { rotate: Math.min(rows.length, shown) > 4 ? 30 : 0, interval: 0, width: 120, overflow: "truncate" }
+      },
       yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
       series: keys.map(function (key) {
         return { name: labels[key], type: "bar", data: rows.map(function (r) { return pct(r[key]); }) };
       })
     };
+    if (zoom) {
+      option.dataZoom = [
+        { type: "slider", xAxisIndex: 0, startValue: 0, endValue: shown - 1, height: 14, bottom: 6, showDetail: false },
+        { type: "inside", xAxisIndex: 0, zoomOnMouseWheel: false, moveOnMouseWheel: true }
+      ];
+    }
+    return option;
   }
 
   function drawCategories(root) {
     var el = root.querySelector("[data-chart=categories]");
     var rows = data("category-data");
+    var all = data("cockpit-data");
     if (!el || !rows) { return; }
     var sorted = rows.slice().reverse();
     var c = chart(el, {
@@ -73,7 +103,7 @@
           return { value: r.received, itemStyle: { color: r.drill ? "#1d6fb8" : "#7f9bb6" } };
         })
       }]
-    });
+    }, !rows.length, all && all.labels.no_data);
     if (c) {
       c.on("click", function (params) {
         var row = sorted[params.dataIndex];
@@ -139,10 +169,16 @@
     var all = data("cockpit-data");
     if (all) {
       var labels = all.labels;
-      chart(root.querySelector("[data-chart=trend]"), lineOption(all.trend, ["received", "closed"], labels, false));
-      chart(root.querySelector("[data-chart=satisfaction]"), lineOption(all.satisfaction, ["satisfaction_rate"], labels, true));
-      chart(root.querySelector("[data-chart=departments]"), ratesOption(all.departments, labels));
-      chart(root.querySelector("[data-chart=grids]"), ratesOption(all.grids, labels));
+      var none = labels.no_data;
+      var quiet = !all.trend.some(function (r) { return r.received || r.closed; });
+      var el = root.querySelector("[data-chart=trend]");
+      chart(el, lineOption(all.trend, ["received", "closed"], labels, false), quiet, none);
+      el = root.querySelector("[data-chart=satisfaction]");
+      chart(el, lineOption(all.satisfaction, ["satisfaction_rate"], labels, true), noRates(all.satisfaction), quiet ? none : labels.no_ratings);
+      el = root.querySelector("[data-chart=departments]");
+      chart(el, ratesOption(all.departments, labels, el), noRates(all.departments), none);
+      el = root.querySelector("[data-chart=grids]");
+      chart(el, ratesOption(all.grids, labels, el), noRates(all.grids), none);
       drawMap(root);
     }
     drawCategories(root);
