@@ -99,6 +99,22 @@ def test_mobilising_from_the_alert_page(client, login, region, approved, people)
     assert CheckTask.objects.filter(alert=alert).count() == 3
 
 
+def test_the_alert_page_names_the_tags_of_a_mobilisation(client, login, region, tags, approved, people):
+    alert = approved()
+    login("dispatcher")
+    client.post(f"/emergency/alerts/{alert.pk}/mobilise/", {"tags": ["elderly_alone"]})
+    page = client.get(f"/emergency/alerts/{alert.pk}/").content.decode()
+    # The run and its history line show the tag's name, never its code.
+    assert page.count(tags["elderly_alone"].name) >= 2
+    assert "elderly_alone" not in page.split('id="mobilisation"')[1].split("</form>")[1]
+
+
+def test_a_draft_says_when_check_tasks_can_be_generated(client, login, region, draft):
+    alert = draft()
+    login("dispatcher")
+    assert 'id="mobilise-later"' in client.get(f"/emergency/alerts/{alert.pk}/").content.decode()
+
+
 def test_the_api_twins(client, login, region, draft, approved, people):
     alert = draft()
     login("dispatcher")

@@ -233,7 +233,8 @@ def published_tally(election: Election) -> dict[str, Any] | None:
 
 
 def find_tracker(election: Election, tracker: str) -> Ballot | None:
-    tracker = tracker.strip().lower()
+    # A tracker written down by hand comes back in groups: spaces are not part of it.
+    tracker = "".join(tracker.split()).lower()
     if len(tracker) != 64:
         return None
     return Ballot.objects.filter(election=election, tracker=tracker, superseded=False).first()

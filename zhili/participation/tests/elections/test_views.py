@@ -422,6 +422,13 @@ def test_board_lookup_finds_a_counted_tracker(client, build, staff):
         assert tracker in html  # the list on the board
 
 
+def test_board_lookup_ignores_the_spaces_of_a_written_down_tracker(client, build, staff):
+    setup, trackers = published_setup(build, staff)
+    grouped = " ".join(trackers[0][i : i + 4] for i in range(0, 64, 4))
+    found = client.get(url("board", setup.election.pk), {"tracker": f" {grouped}\n"}).content.decode()
+    assert 'id="lookup-result" class="ok"' in found
+
+
 def test_board_json_download_verifies(client, build, staff):
     setup, _trackers = published_setup(build, staff)
     response = client.get(url("board_json", setup.election.pk))
@@ -437,6 +444,8 @@ def test_results_page_names_the_winner(client, build, staff):
     setup, _trackers = published_setup(build, staff)
     html = client.get(url("results", setup.election.pk)).content.decode()
     assert setup.candidates["主任"][0].person.name in html and "当选" in html
+    # Blank ballots for a post are valid: the page says why the votes add up to less.
+    assert 'id="abstention-note"' in html
 
 
 def test_board_page_query_count_does_not_grow_with_ballots(client, build, staff):
