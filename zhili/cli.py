@@ -168,6 +168,7 @@ def _run_together(commands: list[list[str]], grace: float = STOP_GRACE_SECONDS) 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _demo_environment()
+    os.environ.setdefault("ZHILI_PUBLIC_URL", f"http://{args.bind}")  # the links of the demo's messages
     _setup_django()
     from django.core.management import call_command
 

@@ -6,6 +6,7 @@ import base64
 import binascii
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -260,5 +261,14 @@ ZHILI_SMS_GATEWAY_URL = env_str("ZHILI_SMS_GATEWAY_URL", "")
 ZHILI_SMS_GATEWAY_TOKEN = read_secret("ZHILI_SMS_GATEWAY_TOKEN", required=False)
 ZHILI_WECOM_WEBHOOK_URL = read_secret("ZHILI_WECOM_WEBHOOK_URL", required=False)  # the URL holds the key
 ZHILI_MAX_RETURNS = env_int("ZHILI_MAX_RETURNS", 2, minimum=0, maximum=10)
+# Where residents reach the site (https://host[/prefix]): links in text messages, such as an
+# emergency alert's confirmation link, need it; unset, messages carry bare paths.
+ZHILI_PUBLIC_URL = env_str("ZHILI_PUBLIC_URL", "").strip().rstrip("/")
+if ZHILI_PUBLIC_URL:
+    _public = urlsplit(ZHILI_PUBLIC_URL)
+    if _public.scheme not in ("http", "https") or not _public.netloc or _public.query or _public.fragment:
+        raise ImproperlyConfigured(
+            f"ZHILI_PUBLIC_URL: expected https://host[/prefix], got {ZHILI_PUBLIC_URL!r}"
+        )
 # How many cases `zhili demo` plays into the demo street's last six months (tests use fewer).
 ZHILI_DEMO_CASES = env_int("ZHILI_DEMO_CASES", 2000, minimum=0, maximum=100_000)

@@ -52,6 +52,7 @@ def run_zhili(args: list[str], extra_env: dict[str, str], tmp_path: Path) -> sub
         ({"REDIS_URL": "http://localhost"}, "REDIS_URL"),
         ({"ZHILI_LOGIN_FAILURE_LIMIT": "0"}, "ZHILI_LOGIN_FAILURE_LIMIT"),
         ({"ZHILI_DB_PREPARE_THRESHOLD": "-1"}, "ZHILI_DB_PREPARE_THRESHOLD"),
+        ({"ZHILI_PUBLIC_URL": "zhili.example.gov.cn"}, "ZHILI_PUBLIC_URL"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE"),
     ],
 )

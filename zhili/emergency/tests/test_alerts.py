@@ -154,6 +154,15 @@ def test_the_fan_out_is_batched_and_safe_to_run_twice(region, approved, people):
     assert Notification.objects.filter(topic=f"emergency.alert:{alert.pk}").count() == total
 
 
+def test_a_text_message_carries_the_full_confirmation_link(
+    region, approved, people, settings, django_capture_on_commit_callbacks
+):
+    settings.ZHILI_PUBLIC_URL = "https://zhili.example.gov.cn"
+    alert = _send(region, approved(grids=[region.grid_a]), django_capture_on_commit_callbacks)
+    texts = Notification.objects.filter(topic=f"emergency.alert:{alert.pk}", channel="sms")
+    assert texts and all("https://zhili.example.gov.cn/emergency/ack/" in text.body for text in texts)
+
+
 def test_a_polygon_reaches_the_households_whose_building_it_covers(region, approved, people):
     west_half_of_b = square(116.310, 39.900, 116.315, 39.910)
     alert = do_transition_alert(
