@@ -111,6 +111,12 @@ def test_one_demo_audit_row_records_the_counts(loaded):
     assert not AuditEvent.objects.filter(action=AuditAction.PERSON_CREATED).exists()
 
 
+def test_the_demo_auditor_may_verify_the_whole_chain(loaded):
+    from zhili.audit.policies import sees_system_events
+
+    assert sees_system_events(User.objects.get(username="shenji"))
+
+
 def test_every_role_has_a_login_with_the_demo_password(loaded):
     for role in Role:
         holders = Membership.objects.filter(role=role, active=True)
