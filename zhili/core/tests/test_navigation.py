@@ -80,3 +80,16 @@ def test_pages_name_their_icon_so_browsers_do_not_ask_for_a_missing_favicon(clie
     page = client.get(reverse("core:home")).content.decode()
     assert 'rel="icon"' in page and "zhili/favicon.svg" in page
     assert finders.find("zhili/favicon.svg")
+
+
+def test_error_pages_speak_chinese_in_the_sites_layout(client, login, region):
+    from django.template.loader import render_to_string
+
+    login("grid_worker_a")
+    missing = client.get("/cases/999999/")
+    page = missing.content.decode()
+    assert missing.status_code == 404 and "页面不存在" in page and 'class="topbar"' in page
+    refused = client.get(reverse("audit:events"))  # a grid worker holds no auditor's post
+    assert refused.status_code == 403 and "无权操作" in refused.content.decode()
+    # The server error page is rendered with no request at all.
+    assert "系统出错了" in render_to_string("500.html")
