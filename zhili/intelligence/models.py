@@ -88,6 +88,14 @@ class EarlyWarning(models.Model):
         return f"{self.get_kind_display()} {self.day} {self.node_id}"
 
     @property
+    def summary(self) -> str:
+        """What, where and when, in words, for lists (load the node and category with it)."""
+        parts = [str(self.get_kind_display()), self.node.name]
+        if self.category_id is not None and self.category is not None:
+            parts.append(self.category.name)
+        return " · ".join([*parts, self.day.isoformat()])
+
+    @property
     def case_ids(self) -> list[int]:
         return [int(i) for i in self.evidence.get("case_ids", [])]
 

@@ -151,3 +151,22 @@ def test_charts_carry_their_no_data_texts(client, login, region, world):
     login("leader")
     labels = client.get(reverse("analytics:cockpit")).context["charts"]["labels"]
     assert labels["no_data"] and labels["no_ratings"]
+
+
+def test_open_warnings_name_their_place_not_an_id(client, login, region, world):
+    from datetime import date
+
+    from zhili.intelligence.models import EarlyWarning, WarningKind
+
+    EarlyWarning.objects.create(
+        kind=WarningKind.SPIKE,
+        fingerprint="spike:cockpit",
+        node=region.c1,
+        day=date(2026, 11, 30),
+        severity="high",
+    )
+    login("leader")
+    for url in (reverse("analytics:cockpit"), reverse("analytics:screen")):
+        page = client.get(url).content.decode()
+        assert f"{region.c1.name} · 2026-11-30" in page, url
+        assert f"2026-11-30 {region.c1.pk}" not in page
