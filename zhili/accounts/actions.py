@@ -207,7 +207,7 @@ def _home_node(user: User | None) -> Node | None:
     membership = (
         user.memberships.filter(active=True)
         .select_related("node")
-        .order_by("node__depth", "node__path")
+        .order_by("node__depth", "node__sort_key")
         .first()
     )
     return membership.node if membership else None

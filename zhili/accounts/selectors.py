@@ -28,7 +28,7 @@ def manageable_users(scope: list[str], *, search: str = "") -> QuerySet[User]:
     if search:
         users = users.filter(Q(username__icontains=search) | Q(display_name__icontains=search))
     active_here = (
-        staff_memberships_in(scope).filter(active=True).select_related("node").order_by("node__path")
+        staff_memberships_in(scope).filter(active=True).select_related("node").order_by("node__sort_key")
     )
     return (
         users.select_related("department")
@@ -58,7 +58,7 @@ def memberships_of_user_in(user: User, scope: list[str]) -> QuerySet[Membership]
         staff_memberships_in(scope)
         .filter(user=user)
         .select_related("node", "granted_by")
-        .order_by("-active", "node__path", "role")
+        .order_by("-active", "node__sort_key", "role")
     )
 
 
@@ -68,7 +68,7 @@ def count_memberships_elsewhere(user: User, scope: list[str]) -> int:
 
 
 def nodes_in(scope: list[str]) -> QuerySet[Node]:
-    return Node.objects.filter(path_q(scope, "path")).order_by("path")
+    return Node.objects.filter(path_q(scope, "path")).order_by("sort_key")
 
 
 def departments_in(scope: list[str]) -> QuerySet[Department]:
@@ -89,4 +89,4 @@ def node_labels(nodes: list[Node]) -> dict[int, str]:
 
 
 def active_memberships(user: User) -> QuerySet[Membership]:
-    return user.memberships.filter(active=True).select_related("node").order_by("node__path", "role")
+    return user.memberships.filter(active=True).select_related("node").order_by("node__sort_key", "role")

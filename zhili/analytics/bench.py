@@ -509,8 +509,8 @@ def run_benchmark(
     rollup_seconds = time.perf_counter() - started
 
     street = region["streets"][0]
-    community = Node.objects.filter(parent=street).order_by("path").first()
-    grid = Node.objects.filter(parent=community).order_by("path").first()
+    community = Node.objects.filter(parent=street).order_by("sort_key").first()
+    grid = Node.objects.filter(parent=community).order_by("sort_key").first()
     assert community is not None and grid is not None
     current = end or today()
     periods = {"30d": tiles.Period.last(30, current), "365d": tiles.Period.last(365, current)}

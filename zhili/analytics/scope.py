@@ -73,7 +73,7 @@ def node_choices(user: Any) -> list[Node]:
         q |= Q(path__startswith=path)
     if not q:
         return []
-    return list(Node.objects.filter(q).exclude(kind=NodeKind.GRID).order_by("path"))
+    return list(Node.objects.filter(q).exclude(kind=NodeKind.GRID).order_by("sort_key"))
 
 
 def breadcrumbs(user: Any, node: Node) -> list[Node]:

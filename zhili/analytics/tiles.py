@@ -356,7 +356,7 @@ def grids_under(node: Node) -> list[Node]:
     return list(
         Node.objects.filter(path__startswith=node.path, kind=NodeKind.GRID)
         .select_related("parent")
-        .order_by("path")
+        .order_by("sort_key")
     )
 
 
@@ -367,7 +367,7 @@ def grids(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, An
     else:
         grid_list = list(
             Node.objects.filter(path__startswith=node.path, kind=NodeKind.GRID)
-            .order_by("path")
+            .order_by("sort_key")
             .values_list("id", "name", "parent__name")
         )
     ids = [pk for pk, _name, _parent in grid_list]

@@ -42,7 +42,7 @@ class EventFilters:
 
 def audit_nodes(user: Any) -> QuerySet[Node]:
     """The nodes an auditor may filter by: their subtrees."""
-    return Node.objects.filter(path_q(scope_paths(user, Action.VIEW_AUDIT), "path")).order_by("path")
+    return Node.objects.filter(path_q(scope_paths(user, Action.VIEW_AUDIT), "path")).order_by("sort_key")
 
 
 def events_for_user(user: Any, filters: EventFilters) -> QuerySet[AuditEvent]:

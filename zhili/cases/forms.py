@@ -184,7 +184,7 @@ class TransitionForm(forms.Form):
             grids = grids.none()
         grid = self.fields["grid"]
         assert isinstance(grid, forms.ModelChoiceField)
-        grid.queryset = grids.order_by("path")
+        grid.queryset = grids.order_by("sort_key")
 
     def clean_until(self) -> Any:
         until = self.cleaned_data.get("until")

@@ -576,7 +576,7 @@ def filter_choices(user: Any) -> dict[str, Any]:
     from zhili.territory.models import Node, NodeKind
 
     paths = _user_paths(user)
-    grids = Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("path")
+    grids = Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("sort_key")
     departments = [
         d
         for d in Department.objects.select_related("node").order_by("code")
@@ -602,7 +602,9 @@ def dispatch_targets(user: Any) -> dict[str, Any]:
         for d in Department.objects.select_related("node").order_by("code")
         if any(p.startswith(d.node.path) or d.node.path.startswith(p) for p in paths)
     ]
-    grids = list(Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("path"))
+    grids = list(
+        Node.objects.filter(kind=NodeKind.GRID).filter(_prefix_q(paths, "path")).order_by("sort_key")
+    )
     return {"departments": departments, "grids": grids}
 
 
@@ -825,6 +827,8 @@ def public_grids() -> dict[str, Any]:
             "properties": {"name": b.grid.name},
             "geometry": b.geometry,
         }
-        for b in GridBoundary.objects.filter(is_current=True).select_related("grid").order_by("grid__path")
+        for b in GridBoundary.objects.filter(is_current=True)
+        .select_related("grid")
+        .order_by("grid__sort_key")
     ]
     return {"type": "FeatureCollection", "features": features}

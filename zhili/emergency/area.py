@@ -115,7 +115,7 @@ def resolve_area(node: Node, grids: list[Node], polygon: dict[str, Any] | None) 
             )
     if not touched:
         raise DomainError("area_required", _("Choose grids or draw the area on the map."), field="grids")
-    order = lambda nodes: sorted(nodes.values(), key=lambda n: n.path)  # noqa: E731
+    order = lambda nodes: sorted(nodes.values(), key=lambda n: n.sort_key)  # noqa: E731
     return Area(chosen=list(grids), polygon=shape, touched=order(touched), covered=order(covered))
 
 

@@ -26,7 +26,7 @@ def _scope_nodes(user: Any, perm: Perm) -> Any:
     q = Q(pk__in=[])
     for path in policies.scope(user, perm):
         q |= Q(path__startswith=path)
-    return Node.objects.filter(q).order_by("path")
+    return Node.objects.filter(q).order_by("sort_key")
 
 
 class AlertForm(forms.Form):

@@ -193,7 +193,7 @@ def board(alert: Alert) -> Board:
             needs_help=Count("pk", filter=Q(outcome=CheckOutcome.NEEDS_HELP)),
             unreachable=Count("pk", filter=Q(outcome=CheckOutcome.UNREACHABLE)),
         )
-        .order_by("grid__path")
+        .order_by("grid__sort_key")
     )
     result = Board()
     for row in counts:

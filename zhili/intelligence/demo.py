@@ -49,7 +49,7 @@ def _busiest_grid() -> Any:
     )
     if busiest is not None:
         return Node.objects.get(pk=busiest["grid"])
-    return Node.objects.filter(kind=NodeKind.GRID).order_by("path").first()
+    return Node.objects.filter(kind=NodeKind.GRID).order_by("sort_key").first()
 
 
 def _file(rows: list[tuple[str, str]], *, grid: Any, category: Any, address: str = "") -> None:

@@ -40,7 +40,7 @@ from zhili.residents.policies import (
 )
 from zhili.residents.tags import persons_with_tag, tag_visible, tags_by_person
 from zhili.residents.validation import normalise_mobile
-from zhili.territory.models import Household, Node, NodeKind
+from zhili.territory.models import Household, Node, NodeKind, tree_key
 
 SEARCH_LIMIT = 50
 DISPLAY_LABELS = {
@@ -289,9 +289,9 @@ def audit_events_about(person: Person, limit: int = 100) -> list[AuditEvent]:
 # Statistics (leaders: counts, no persons) ---------------------------------------------------------
 
 
-def tree_order(node: Node) -> tuple[int, ...]:
-    """Parents before children, siblings by id: the text order of paths puts "/1/10/" before "/1/4/"."""
-    return tuple(node.ancestors())
+def tree_order(node: Node) -> str:
+    """Parents before children, siblings by id (``tree_key``; also right for unsaved nodes)."""
+    return tree_key(node.path)
 
 
 def statistics(user: Any) -> dict[str, Any]:

@@ -407,10 +407,12 @@ def export_territory(*, actor: Any, root: Node | None = None) -> dict[str, Any]:
     """The tree (or ``root``'s subtree plus its ancestors, so that the file imports into an empty
     database) with the current grid boundaries, in the import format."""
     if root is None:
-        nodes = list(Node.objects.order_by("path"))
+        nodes = list(Node.objects.order_by("sort_key"))
     else:
         nodes = list(
-            Node.objects.filter(Q(pk__in=root.ancestors()) | Q(path__startswith=root.path)).order_by("path")
+            Node.objects.filter(Q(pk__in=root.ancestors()) | Q(path__startswith=root.path)).order_by(
+                "sort_key"
+            )
         )
     names = {node.pk: node.name for node in nodes}
     boundaries = {

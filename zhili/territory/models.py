@@ -6,6 +6,8 @@ range scan on SQLite and PostgreSQL, and every scope check in the product reduce
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -26,6 +28,14 @@ CHILD_KIND = {
 }
 
 
+def tree_key(path: str) -> str:
+    """A key whose text order is the tree's: parents before children, siblings by id.
+
+    Paths themselves sort as text, which puts "/1/2/10/" before "/1/2/4/" (a community's 7th grid
+    created last, id 10, before its 1st)."""
+    return "".join(f"{int(part):010d}/" for part in path.strip("/").split("/") if part)
+
+
 class Node(models.Model):
     kind = models.CharField(
         pgettext_lazy("territory level", "Level"), max_length=16, choices=NodeKind.choices
@@ -43,18 +53,27 @@ class Node(models.Model):
     # "/<root id>/…/<own id>/", set by territory.actions when the node is created.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    # tree_key(path), kept with it by save(): order lists of nodes by this, not by path.
+    sort_key = models.CharField(max_length=255, default="", editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("Territory node")
         verbose_name_plural = _("Territory node")
-        ordering = ["path"]
+        ordering = ["sort_key"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="territory_node_unique_name_in_parent"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sort_key = tree_key(self.path)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "path" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sort_key"}
+        super().save(*args, **kwargs)
 
     def is_within(self, other: Node) -> bool:
         """True when this node is ``other`` or lies below it."""

@@ -17,7 +17,7 @@ CARD_BUILDINGS = 20
 
 
 def visible_nodes(user: Any) -> QuerySet[Node]:
-    return territory_policies()["node"].visible(user).order_by("path")
+    return territory_policies()["node"].visible(user).order_by("sort_key")
 
 
 def visible_grids(user: Any) -> QuerySet[Node]:

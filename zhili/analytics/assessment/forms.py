@@ -137,5 +137,5 @@ def manageable_nodes(user: Any) -> Any:
     return (
         Node.objects.filter(path_q(_paths(user, MANAGE_ROLES), "path"))
         .exclude(kind=NodeKind.GRID)
-        .order_by("path")
+        .order_by("sort_key")
     )

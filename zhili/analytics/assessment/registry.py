@@ -364,7 +364,7 @@ def subjects_for(node: Any, kind: str) -> list[Subject]:
     from zhili.territory.models import Node
 
     if kind in (SubjectKind.GRID, SubjectKind.COMMUNITY):
-        nodes = Node.objects.filter(path__startswith=node.path, kind=kind).order_by("path")
+        nodes = Node.objects.filter(path__startswith=node.path, kind=kind).order_by("sort_key")
         return [Subject(kind, n.pk, n.name, n.path) for n in nodes]
     if kind == SubjectKind.DEPARTMENT:
         departments = Department.objects.filter(node__path__startswith=node.path).select_related("node")
@@ -372,7 +372,7 @@ def subjects_for(node: Any, kind: str) -> list[Subject]:
     memberships = (
         Membership.objects.filter(active=True, role=Role.GRID_WORKER, node__path__startswith=node.path)
         .select_related("user", "node")
-        .order_by("node__path", "user_id")
+        .order_by("node__sort_key", "user_id")
     )
     seen: dict[int, Subject] = {}
     for m in memberships:

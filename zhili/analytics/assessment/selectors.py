@@ -17,7 +17,7 @@ def run_list(user: Any) -> QuerySet[AssessmentRun]:
     return (
         policies.visible_runs(user)
         .select_related("node", "indicator_set")
-        .order_by("-month", "node__path", "indicator_set__name", "-version")
+        .order_by("-month", "node__sort_key", "indicator_set__name", "-version")
     )
 
 

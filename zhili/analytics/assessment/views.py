@@ -60,7 +60,9 @@ def index(request: HttpRequest) -> HttpResponse:
             "runs": selectors.run_list(request.user)[:200],
             "form": form,
             "can_manage": sets.exists(),
-            "sets": policies.visible_sets(request.user).select_related("node").order_by("node__path", "name"),
+            "sets": policies.visible_sets(request.user)
+            .select_related("node")
+            .order_by("node__sort_key", "name"),
         },
     )
 

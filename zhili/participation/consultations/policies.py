@@ -75,7 +75,7 @@ def manageable_nodes(user: Any) -> QuerySet[Node]:
     return Node.objects.filter(
         path_q(staff_paths(user, ConsultAction.MANAGE), "path"),
         kind__in=[NodeKind.STREET, NodeKind.COMMUNITY, NodeKind.GRID],
-    ).order_by("path")
+    ).order_by("sort_key")
 
 
 def get_topic_for_staff(user: Any, pk: Any, action: ConsultAction = ConsultAction.VIEW) -> Topic:
@@ -194,7 +194,7 @@ def board_nodes(user: Any) -> list[Node]:
     if staff:
         for node in Node.objects.filter(
             path_q(staff, "path"), kind__in=[NodeKind.STREET, NodeKind.COMMUNITY]
-        ).order_by("path"):
+        ).order_by("sort_key"):
             nodes[node.pk] = node
         for node in Node.objects.filter(path__in=staff):
             nodes[node.pk] = node
@@ -202,7 +202,7 @@ def board_nodes(user: Any) -> list[Node]:
     if ids:
         for node in Node.objects.filter(pk__in=ids).exclude(kind=NodeKind.DISTRICT):
             nodes[node.pk] = node
-    return sorted(nodes.values(), key=lambda n: n.path)
+    return sorted(nodes.values(), key=lambda n: n.sort_key)
 
 
 def get_board_node(user: Any, node_id: Any) -> Node:

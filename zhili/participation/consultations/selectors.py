@@ -214,7 +214,7 @@ def board(node: Node, topics: QuerySet[Topic], today: date | None = None) -> Boa
         Decision.objects.filter(topic__in=topics)
         .select_related("topic__node")
         .prefetch_related("milestones")
-        .order_by("topic__node__path", "topic_id", "id")
+        .order_by("topic__node__sort_key", "topic_id", "id")
     )
     result = Board(node)
     for decision in decisions:

@@ -92,7 +92,7 @@ def election_list(request: HttpRequest) -> HttpResponse:
 
 def _manageable_communities(user: Any) -> Any:
     paths = policies.staff_paths(user, ElectionAction.MANAGE)
-    return Node.objects.filter(path_q(paths, "path"), kind=NodeKind.COMMUNITY).order_by("path")
+    return Node.objects.filter(path_q(paths, "path"), kind=NodeKind.COMMUNITY).order_by("sort_key")
 
 
 @login_required

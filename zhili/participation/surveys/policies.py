@@ -57,7 +57,7 @@ def can(user: Any, action: SurveyAction, survey: Survey) -> bool:
 
 def manageable_nodes(user: Any) -> QuerySet[Node]:
     """Nodes a user may start a survey for: their own and everything below."""
-    return Node.objects.filter(path_q(staff_paths(user, SurveyAction.MANAGE), "path")).order_by("path")
+    return Node.objects.filter(path_q(staff_paths(user, SurveyAction.MANAGE), "path")).order_by("sort_key")
 
 
 def staff_surveys(user: Any, action: SurveyAction = SurveyAction.VIEW) -> QuerySet[Survey]:
