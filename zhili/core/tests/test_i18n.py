@@ -87,3 +87,18 @@ def test_no_message_is_translated_differently_in_two_catalogues():
         if len(translations) > 1
     ]
     assert not clashes, f"{len(clashes)} msgids translated differently:\n" + "\n".join(clashes)
+
+
+def test_form_labels_end_with_a_full_width_colon_in_chinese():
+    from django import forms
+    from django.utils import translation
+
+    class Form(forms.Form):
+        name = forms.CharField(label="姓名")
+        what = forms.CharField(label="反映什么问题？")
+
+    with translation.override("zh-hans"):
+        assert "姓名：</label>" in str(Form()["name"].label_tag())
+        assert "反映什么问题？</label>" in str(Form()["what"].label_tag())  # no colon after a question mark
+    with translation.override("en"):
+        assert "姓名:</label>" in str(Form()["name"].label_tag())
