@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 
 from zhili.cases.actions import do_submit_case
 from zhili.cases.models import Case, Category, Channel, DispatchRule
@@ -18,6 +19,22 @@ def _no_classifier_opinion(monkeypatch):
     """The classifier has no opinion unless a test gives it one: intake tests stay deterministic
     whatever keyword rules or model the intelligence app ships."""
     monkeypatch.setattr("zhili.intelligence.classify.classify", lambda *args, **kwargs: None)
+
+
+@pytest.fixture
+def clear_cache():
+    """An empty cache before and after (rate limits and the stamped caches live there)."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def walker(region, cats):
+    """Brings a fresh case to any status through the real actions (``walk.Walker``)."""
+    from zhili.cases.tests.walk import Walker  # walk imports this module's points
+
+    return Walker(region, cats)
 
 
 @dataclass

@@ -13,18 +13,12 @@ from zhili.cases import actions as a
 from zhili.cases.models import Attachment, Case, CaseEvent, Channel, SLAPolicy, SlaUnit
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A, IN_GRID_C, OUTSIDE, jpeg_with_exif, png_bytes
-from zhili.cases.tests.walk import Walker
 from zhili.core import crypto
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.intelligence.classify import Prediction
 from zhili.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def code_of(fn):

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -16,23 +15,10 @@ from zhili.cases.intake import sign
 from zhili.cases.models import Case, IdempotencyKey
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A, OUTSIDE, png_bytes
-from zhili.cases.tests.walk import Walker
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
 API = "/api/v1/cases"
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def payload(**overrides):

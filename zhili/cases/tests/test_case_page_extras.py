@@ -12,16 +12,10 @@ from zhili.cases import actions as a
 from zhili.cases.models import Channel
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A, png_bytes
-from zhili.cases.tests.walk import Walker
 
 pytestmark = pytest.mark.django_db
 
 PHONE = "13912345678"  # the walker's resident
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def _photo_urls(page: str) -> list[str]:

@@ -4,26 +4,12 @@ the rating from the public tracking page."""
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from zhili.cases.models import Case, CaseSupport, Channel
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A, IN_GRID_C
-from zhili.cases.tests.walk import Walker
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
 
 # The field page ---------------------------------------------------------------------------------------

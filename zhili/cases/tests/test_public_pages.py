@@ -7,26 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 
 from zhili.cases.models import Case, CaseSupport
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A
-from zhili.cases.tests.walk import Walker
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
 
 REPORT = {

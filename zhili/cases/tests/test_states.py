@@ -13,18 +13,12 @@ from zhili.cases import actions as a
 from zhili.cases.models import CaseEvent, Channel
 from zhili.cases.states import EDGE_SET, EDGES, NEW, RULES, CaseStatus, Transition
 from zhili.cases.tests.conftest import IN_GRID_A
-from zhili.cases.tests.walk import Walker
 from zhili.core.errors import DomainError
 
 S = CaseStatus
 T = Transition
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def _submit_dispatched(w, rule_needed=True):

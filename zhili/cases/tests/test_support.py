@@ -10,17 +10,11 @@ from zhili.cases.actions.base import ReporterProof
 from zhili.cases.actions.support import do_support_case
 from zhili.cases.models import Case, CaseSupport
 from zhili.cases.states import CaseStatus as S
-from zhili.cases.tests.walk import Walker
 from zhili.core import crypto
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def test_a_supporter_is_counted_once_per_number_and_hears_about_the_case(walker, region):

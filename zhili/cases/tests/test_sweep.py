@@ -22,15 +22,9 @@ from zhili.cases import actions as a
 from zhili.cases.models import Case, CaseEvent, Evaluation
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.sweep import sweep
-from zhili.cases.tests.walk import Walker
 from zhili.notify.models import Notification
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
 
 
 def set_clock(case, *, yellow, due):

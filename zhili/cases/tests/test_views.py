@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
 from zhili.cases.models import Case, Channel
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A, OUTSIDE, png_bytes
-from zhili.cases.tests.walk import Walker
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
 
 def test_the_queue_is_scoped(client, login, walker):

@@ -7,7 +7,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone, translation
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,19 +20,7 @@ from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_C
 from zhili.cases.tests.walk import Walker
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def walker(region, cats):
-    return Walker(region, cats)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clear_cache")]
 
 
 def codes_in(response) -> str:
@@ -93,9 +80,9 @@ def test_countdown_says_the_largest_whole_unit_and_which_side_of_the_deadline(se
     assert countdown(None, now) == ""
 
 
-def test_filters_narrow_and_bad_filters_say_why(client, login, walker, region, cats):
-    in_a = walker.to(S.PENDING)
-    in_c = a.do_submit_case(
+def _call_from_grid_c(region, cats):
+    """A hotline call about a road in grid C, with the caller's mobile 13500001111."""
+    return a.do_submit_case(
         actor=region.user("dispatcher"),
         channel=Channel.HOTLINE,
         title="路面坑洼",
@@ -105,6 +92,11 @@ def test_filters_narrow_and_bad_filters_say_why(client, login, walker, region, c
         category=cats.light,
         contact_mobile="13500001111",
     )
+
+
+def test_filters_narrow_and_bad_filters_say_why(client, login, walker, region, cats):
+    in_a = walker.to(S.PENDING)
+    in_c = _call_from_grid_c(region, cats)
     login("dispatcher")
     page = codes_in(client.get("/cases/", {"queue": "all", "grid": region.grid_c.pk}))
     assert in_c.code in page and in_a.code not in page
@@ -284,16 +276,7 @@ def test_each_role_starts_on_its_own_tab(client, login, region):
 
 def test_a_phone_search_is_posted_and_stays_out_of_every_address(client, login, walker, region, cats):
     in_a = walker.to(S.PENDING)
-    in_c = a.do_submit_case(
-        actor=region.user("dispatcher"),
-        channel=Channel.HOTLINE,
-        title="路面坑洼",
-        body="主路有大坑",
-        lat=IN_GRID_C[0],
-        lng=IN_GRID_C[1],
-        category=cats.light,
-        contact_mobile="13500001111",
-    )
+    in_c = _call_from_grid_c(region, cats)
     login("dispatcher")
     page = codes_in(client.get("/cases/"))
     assert 'id="filters" class="filters panel" method="post"' in page
