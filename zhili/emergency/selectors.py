@@ -121,10 +121,9 @@ def own_acknowledgement(alert: Alert, user: Any) -> Acknowledgement | None:
     return Acknowledgement.objects.filter(alert=alert, user_id=user.pk).first()
 
 
-def history(alert: Alert) -> list[Any]:
+def history(alert: Alert, names: dict[str, str]) -> list[Any]:
     """The alert's events, a mobilisation's note (its tag codes) spelled out as tag names."""
     events: list[Any] = list(alert.events.select_related("actor"))
-    names = tag_names()
     for event in events:
         event.shown_note = (
             tag_text(event.note.split(","), names) if event.kind == "mobilise" and event.note else event.note
@@ -132,16 +131,16 @@ def history(alert: Alert) -> list[Any]:
     return events
 
 
-def mobilisations(alert: Alert) -> list[Any]:
+def mobilisations(alert: Alert, names: dict[str, str]) -> list[Any]:
     """The alert's mobilisation runs, each with ``tags_text``: the names of the tags it looked for."""
     rows: list[Any] = list(alert.mobilisations.all())
-    names = tag_names()
     for row in rows:
         row.tags_text = tag_text(row.tag_codes, names)
     return rows
 
 
 def tag_names() -> dict[str, str]:
+    """Tag code → name, read once per page for ``history`` and ``mobilisations``."""
     from zhili.residents.models import Tag
 
     return dict(Tag.objects.values_list("code", "name"))

@@ -152,16 +152,17 @@ def _detail_context(request: HttpRequest, alert: Alert, error: str = "") -> dict
         tags = [t for t in Tag.objects.filter(active=True).order_by("code") if tag_visible(t, roles)]
         mobilise_form = MobiliseForm(tags=tags)
     grids = list(alert.grids.all())
+    tag_names = selectors.tag_names()
     return {
         "alert": alert,
         "grids": grids,
-        "events": selectors.history(alert),
+        "events": selectors.history(alert, tag_names),
         "transitions": transitions,
         "can_edit": can_draft and alert.status == AlertStatus.DRAFT,
         "acks": selectors.ack_counts(alert),
         "own_ack": selectors.own_acknowledgement(alert, user),
         "mobilise_form": mobilise_form,
-        "mobilisations": selectors.mobilisations(alert),
+        "mobilisations": selectors.mobilisations(alert, tag_names),
         "board": selectors.board(alert),
         "area_features": _grid_features(grids),
         "polygon": alert.polygon,
