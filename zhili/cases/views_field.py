@@ -16,7 +16,6 @@ from zhili.cases.models import Channel
 from zhili.cases.policies import staff_paths
 from zhili.core.errors import DomainError, Forbidden
 from zhili.core.http import page_errors
-from zhili.notify import selectors as notify_selectors
 from zhili.territory.models import Node
 
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.HANDLER})
@@ -39,7 +38,6 @@ def field(request: HttpRequest) -> HttpResponse:
             "tasks": selectors.field_tasks(request.user),
             "grid_cases": selectors.grid_open_cases(request.user) if is_grid_worker else None,
             "can_patrol": is_grid_worker,
-            "unread": notify_selectors.unread_count(request.user),
         },
     )
 

@@ -62,6 +62,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_entries": []}
     # The same cached memberships that every scope check of this request uses: no extra query.
     roles = roles_of(user)
+    unread = unread_count(user)  # the one query the bar adds; pages that show the count use this one
     entries = []
     for label, url_name, allowed in NAV_ENTRIES:
         if allowed and not (roles & allowed):
@@ -69,6 +70,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         url = reverse(url_name)
         entry = {"label": label, "url": url, "active": request.path == url}
         if url_name == "notify:inbox":
-            entry["badge"] = unread_count(user)  # the one query the bar adds
+            entry["badge"] = unread
         entries.append(entry)
-    return {"nav_entries": entries, "user_roles": sorted(roles)}
+    return {"nav_entries": entries, "user_roles": sorted(roles), "unread_messages": unread}

@@ -21,7 +21,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "notify/inbox.html",
         {
             "messages_list": selectors.inbox(request.user, unread_only=unread_only),
-            "unread": selectors.unread_count(request.user),
             "unread_only": unread_only,
         },
     )
