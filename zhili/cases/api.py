@@ -205,6 +205,7 @@ class TrackOut(Schema):
     overdue: bool
     can_rate: bool
     timeline: list[TrackEventOut]
+    result: str = Field(..., description="The handling result once the case is resolved, numbers masked")
     merged_into: MergedOut | None
 
 

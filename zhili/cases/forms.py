@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from zhili.accounts.models import Department
 from zhili.accounts.roles import Role
 from zhili.cases.actions import RejectReason
+from zhili.cases.contact import MOBILE_RE, normalise_phone
 from zhili.cases.models import Case, Category, Rating
 from zhili.cases.policies import staff_paths
 from zhili.cases.states import Transition
@@ -90,6 +91,16 @@ class ReportForm(forms.Form):
             # Without an account the number is how the resident follows the case and is called back.
             self.fields["contact_mobile"].required = True
             self.fields["contact_mobile"].help_text = _("Needed to track your request and for the call back.")
+
+    def clean_contact_mobile(self) -> str:
+        # The number receives the SMS with the tracking code and its last four digits open the
+        # tracking page: a landline would do neither, so a resident gives a mobile number.
+        value = normalise_phone(self.cleaned_data.get("contact_mobile") or "")
+        if value and not MOBILE_RE.match(value):
+            raise forms.ValidationError(
+                _("Enter an 11-digit mobile number: it receives the SMS with your tracking code.")
+            )
+        return value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -16,6 +16,7 @@ from zhili.cases.contact import mask_name, mask_phone, unseal
 from zhili.cases.models import Attachment, Case, CaseEvent, SlaState
 from zhili.cases.policies import can_view, get_case_for_user, visible_cases
 from zhili.cases.states import STAFF_DISPATCH, CaseStatus, Transition
+from zhili.core.crypto import mask_numbers_in_text
 from zhili.core.errors import NotFound
 
 EVENT_LABELS: dict[str, Any] = {t.value: t.label for t in Transition}
@@ -457,7 +458,8 @@ PUBLIC_KINDS = frozenset(t.value for t in Transition) | {"contact"}
 
 
 def public_view(case: Case) -> dict[str, Any]:
-    """What the tracking page shows: status and a timeline without names, notes or contact data."""
+    """What the tracking page shows: status, a timeline without names, notes or contact data, and the
+    handling result once there is one (its personal numbers masked)."""
     events = [e for e in timeline(case) if e.kind in PUBLIC_KINDS]
     view: dict[str, Any] = {
         "code": case.code,
@@ -482,12 +484,28 @@ def public_view(case: Case) -> dict[str, Any]:
             }
             for e in events
         ],
+        "result": _public_result(case, events),
         "merged_into": None,
     }
     if case.merged_into_id and case.merged_into is not None:
         main = case.merged_into
         view["merged_into"] = {"code": main.code, "status_label": str(CaseStatus(main.status).label)}
     return view
+
+
+# Once the case is resolved, the resident who proves the code and the digits is owed the answer.
+ANSWERED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.VERIFIED, CaseStatus.RATED, CaseStatus.CLOSED})
+
+
+def _public_result(case: Case, events: list[CaseEvent]) -> str:
+    """The latest 办理结果 (the handler's feedback), with mobile and ID numbers in it masked.
+
+    Other notes stay internal; a result that was sent back is not the answer until it is given again.
+    """
+    if case.status not in ANSWERED_STATUSES:
+        return ""
+    results = [e for e in events if e.kind == Transition.RESOLVE and e.note]
+    return mask_numbers_in_text(results[-1].note) if results else ""
 
 
 def public_case(pk: int) -> Case:

@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -172,6 +173,24 @@ def mask_mobile(value: str) -> str:
     if len(value) <= 4:
         return "*" * len(value)
     return "*" * (len(value) - 4) + value[-4:]
+
+
+# Runs of digits in free text that look like a mobile number or a resident ID number (the last
+# character of an ID may be X). A Chinese keyboard may type full-width digits (０-９): they count.
+_D = "0-9\uff10-\uff19"
+_NUMBER_IN_TEXT_RE = re.compile(
+    rf"(?<![{_D}])(?:[1１][3-9３-９][{_D}]{{9}}|[{_D}]{{17}}[{_D}XxＸｘ]|[{_D}]{{15}})(?![{_D}XxＸｘ])"
+)
+
+
+def mask_numbers_in_text(text: str) -> str:
+    """Mask mobile and ID numbers written into free text (a handler's reply shown on a public page)."""
+
+    def mask(match: re.Match[str]) -> str:
+        found = match.group(0)
+        return mask_mobile(found) if len(found) == 11 else mask_id_number(found)
+
+    return _NUMBER_IN_TEXT_RE.sub(mask, text or "")
 
 
 def mask_name(value: str) -> str:

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from zhili.cases import actions as a
 from zhili.cases.models import Case, CaseSupport
 from zhili.cases.states import CaseStatus as S
 from zhili.cases.tests.conftest import IN_GRID_A
@@ -97,3 +98,31 @@ def test_the_rating_answer_comes_before_the_look_up_form(client, walker):
         "/cases/track/rate/", {"code": case.code, "phone4": "5678", "rating": "satisfied"}
     ).content.decode()
     assert rated.index('id="rated"') < rated.index('id="public-case"') < rated.index('id="track-form"')
+
+
+def test_the_tracking_page_shows_the_handling_result_with_numbers_masked(client, walker):
+    case = walker.to(S.IN_PROGRESS)
+    handler, supervisor = walker.u("handler"), walker.u("supervisor")
+    before = client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).content.decode()
+    assert 'id="public-result"' not in before
+    a.do_resolve(case, actor=handler, feedback="第一次答复")
+    a.do_send_back(case, actor=supervisor, reason="现场仍有垃圾")
+    sent_back = client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).content.decode()
+    # A result the supervisor sent back is not the answer any more, and the reason stays internal.
+    assert "第一次答复" not in sent_back and "现场仍有垃圾" not in sent_back
+    reply = "已清运。如有问题请联系王师傅13812345678，身份证110105199001011234"
+    a.do_resolve(case, actor=handler, feedback=reply)
+    page = client.post("/cases/track/", {"code": case.code, "phone4": "5678"}).content.decode()
+    assert 'id="public-result"' in page and "办理结果" in page
+    assert "已清运" in page and "138****5678" in page and "110105********1234" in page
+    assert "13812345678" not in page and "110105199001011234" not in page and "第一次答复" not in page
+
+
+def test_the_report_form_asks_for_a_mobile_not_a_landline(client, region, cats):
+    for landline in ("010-12345678", "12345678", "0101234567"):
+        page = client.post("/cases/new/", {**REPORT, "contact_mobile": landline})
+        assert page.status_code == 422 and "11位手机号" in page.content.decode()
+    assert Case.objects.count() == 0
+    # Full-width digits and a +86 prefix are the same mobile.
+    sent = client.post("/cases/new/", {**REPORT, "contact_mobile": "+86 １３６１２３４５６７８"})
+    assert sent.status_code == 302 and Case.objects.count() == 1

@@ -17,6 +17,7 @@ from zhili.core.crypto import (
     mask_id_number,
     mask_mobile,
     mask_name,
+    mask_numbers_in_text,
 )
 
 OLD = bytes(range(32))
@@ -182,3 +183,26 @@ def test_index_key_id_must_name_a_configured_key(tmp_path):
     assert "Traceback" not in result.stderr
     ok = run_zhili(["manage", "check"], {**PRODUCTION, "ZHILI_INDEX_KEY_ID": "k1"}, tmp_path)
     assert ok.returncode == 0, ok.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("请联系13812345678。", "请联系138****5678。"),
+        ("身份证110105199001011234，", "身份证110105********1234，"),
+        ("证件11010519900101123X", "证件110105********123X"),
+        ("全角１３８１２３４５６７８", "全角１３８****５６７８"),
+        # Not a mobile or an ID: a landline, an order number, a date and short numbers stay.
+        ("电话010-12345678，单号20261130123456789012，2026年11月30日", None),
+        ("门牌12号，3栋", None),
+    ],
+)
+def test_mask_numbers_in_text(text, masked):
+    assert mask_numbers_in_text(text) == (masked if masked is not None else text)
+
+
+@given(st.text())
+def test_masking_numbers_in_text_keeps_everything_else(text):
+    masked = mask_numbers_in_text(text)
+    assert len(masked) == len(text)
+    assert [c for c in masked if c != "*"] == [c for c, m in zip(text, masked, strict=True) if m != "*"]
