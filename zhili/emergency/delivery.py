@@ -2,8 +2,13 @@
 
 Recipients are fixed when the alert is sent: one Acknowledgement row each. The fan-out then claims
 unqueued rows in batches and writes their outbox messages in the same transaction as the claim, so
-a crashed or repeated run neither skips nor doubles anyone. Message texts carry the alert's own
-words and the acknowledgement link, never a recipient's name, address or number; logs carry counts.
+a crashed or repeated run neither skips nor doubles anyone.
+
+Residents and staff are told different things. Residents get the alert's public words (headline,
+instruction) and their acknowledgement link. Staff get a working message: what the alert is, where
+and when, what their part in the response is, and a link to the alert page of the staff site, where
+they confirm receipt. Texts never carry a recipient's name, address or number, nor anything about
+the households of the area; logs carry counts.
 """
 
 from __future__ import annotations
@@ -11,17 +16,20 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from zhili.accounts.models import User
+from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
 from zhili.emergency.area import Area
 from zhili.emergency.models import Acknowledgement, Alert, Audience
+from zhili.emergency.policies import PERM_ROLES, Perm
 from zhili.notify.actions import do_enqueue_notification
 from zhili.notify.models import NotifyChannel
 
@@ -41,6 +49,9 @@ STAFF_ROLES = frozenset(
         Role.PARTY_SECRETARY,
     }
 )
+# Staff whose part is to check on the area's households (the roles that record check tasks); the
+# others follow the response from the alert page.
+FIELD_ROLES = PERM_ROLES[Perm.CHECK]
 
 
 @dataclass(frozen=True)
@@ -127,26 +138,103 @@ def ack_path(token: str) -> str:
     return reverse("emergency:ack", args=[token])
 
 
-def _texts(alert: Alert, link: str) -> tuple[str, str]:
+def alert_path(alert_id: int) -> str:
+    return reverse("emergency:alert", args=[alert_id])
+
+
+def tasks_path() -> str:
+    return reverse("emergency:tasks")
+
+
+def public_link(path: str) -> str:
+    """``path`` on the site's public address; the bare path when that is not configured."""
+    base = str(getattr(settings, "ZHILI_PUBLIC_URL", "") or "").rstrip("/")
+    return base + path
+
+
+def _subject(alert: Alert) -> str:
+    return _("[%(severity)s] %(headline)s") % {
+        "severity": alert.get_severity_display(),
+        "headline": alert.headline,
+    }
+
+
+def resident_texts(alert: Alert, link: str) -> tuple[str, str]:
+    """The alert's public words and the recipient's acknowledgement link."""
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("[%(severity)s] %(headline)s") % {
-            "severity": alert.get_severity_display(),
-            "headline": alert.headline,
-        }
         parts = [alert.headline]
         if alert.instruction:
             parts.append(alert.instruction)
         parts.append(_("Please confirm you received this: %(link)s") % {"link": link})
+        return _subject(alert), "\n".join(parts)
+
+
+def _when(moment: datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i")
+
+
+def staff_texts(alert: Alert, *, field: bool) -> tuple[str, str]:
+    """The working message for staff; ``field``: they check on households (grid workers …).
+
+    The same for every staff recipient of its kind: it names no person, household or tag, and
+    links to pages that show each reader only what their own role may see.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Emergency alert for action: %(subject)s") % {"subject": _subject(alert)}
+        parts = [
+            _("Alert: %(event)s (severity: %(severity)s; urgency: %(urgency)s).")
+            % {
+                "event": alert.event,
+                "severity": alert.get_severity_display(),
+                "urgency": alert.get_urgency_display(),
+            },
+            _("Area: %(area)s.") % {"area": alert.area_desc},
+            _("In force from %(start)s to %(end)s.")
+            % {"start": _when(alert.effective), "end": _when(alert.expires)},
+        ]
+        if field:
+            parts.append(
+                _(
+                    "Your part: check on the vulnerable residents in your area and record each"
+                    " check; your check tasks are listed at %(link)s"
+                )
+                % {"link": public_link(tasks_path())}
+            )
+        else:
+            parts.append(
+                _(
+                    "Your part: follow the response on the alert page (check tasks, progress,"
+                    " acknowledgements) and take the steps your role calls for."
+                )
+            )
+        parts.append(
+            _("Confirm receipt on the alert page: %(link)s") % {"link": public_link(alert_path(alert.pk))}
+        )
         return subject, "\n".join(parts)
+
+
+def field_staff(alert: Alert, user_ids: list[int]) -> set[int]:
+    """Those of ``user_ids`` holding a checking role inside the alert's territory or above it.
+
+    Staff recipients were chosen over the area's grids, which lie in the alert node's subtree, so
+    this needs neither the area nor the role each was chosen for.
+    """
+    if not user_ids:
+        return set()
+    node = alert.node
+    return set(
+        Membership.objects.filter(user_id__in=user_ids, active=True, role__in=sorted(FIELD_ROLES))
+        .filter(Q(node__path__startswith=node.path) | Q(node_id__in=node.ancestors()))
+        .values_list("user_id", flat=True)
+    )
 
 
 def deliver_batch(alert_id: int, *, batch: int = BATCH) -> int:
     """Queue the messages of up to ``batch`` unqueued recipients; returns how many were queued."""
     from zhili.residents.models import Person
 
-    base = str(getattr(settings, "ZHILI_PUBLIC_URL", "") or "").rstrip("/")
     with transaction.atomic():
-        alert = Alert.objects.get(pk=alert_id)
+        alert = Alert.objects.select_related("node").get(pk=alert_id)
         # skip_locked: a second worker takes the next batch instead of waiting for this one.
         rows = list(
             Acknowledgement.objects.select_for_update(skip_locked=True)
@@ -161,10 +249,17 @@ def deliver_batch(alert_id: int, *, batch: int = BATCH) -> int:
                 pk__in=[r.person_id for r in rows if r.channel == NotifyChannel.SMS]
             )
         }
+        field = field_staff(alert, [r.user_id for r in rows if r.audience == Audience.STAFF and r.user_id])
+        staff = {kind: staff_texts(alert, field=kind) for kind in (True, False)}
         now = timezone.now()
         for row in rows:
-            path = ack_path(row.token)
-            subject, body = _texts(alert, base + path)
+            if row.audience == Audience.STAFF:
+                # Staff confirm on the alert page (logged in), not through the token link.
+                path = alert_path(alert.pk)
+                subject, body = staff[row.user_id in field]
+            else:
+                path = ack_path(row.token)
+                subject, body = resident_texts(alert, public_link(path))
             if row.channel == NotifyChannel.SMS:
                 mobile = mobiles.get(row.person_id or 0, "")
                 if mobile:
