@@ -363,6 +363,44 @@ def get_correction_for_user(user: Any, pk: Any) -> CorrectionRequest:
     return found
 
 
+# The field of the field table that governs a correctable field (the move-in date is under "moves").
+CORRECTION_LEVEL_FIELDS = {"moved_in_on": "moves"}
+
+
+@dataclass
+class CorrectionSubject:
+    """The person a correction is about, as the deciding staff member may see them, and the value
+    the request would replace, shown exactly as the person page shows it by default: an ID number
+    or mobile that the viewer may only reveal stays masked here; the full value takes the audited
+    reveal (``revealable``)."""
+
+    person: ShownPerson
+    level_field: str
+    current: Any  # None: the viewer does not see this field of the person
+    revealable: bool
+
+    @property
+    def shown_fields(self) -> list[str]:
+        """What the page shows of the person, for the access log."""
+        return [name for name in ("name", self.level_field) if self.person.levels[name] > Level.HIDDEN]
+
+
+def correction_subject(user: Any, correction: CorrectionRequest) -> CorrectionSubject:
+    shaped = person_for_viewer(user, correction.person)
+    level_field = CORRECTION_LEVEL_FIELDS.get(correction.field, correction.field)
+    current = shaped.values.get(level_field)
+    if level_field == "moves" and current is not None:
+        current = current[0]
+    if isinstance(current, date):
+        current = current.isoformat()
+    return CorrectionSubject(
+        person=shaped,
+        level_field=level_field,
+        current=current,
+        revealable=correction.field in shaped.revealable,
+    )
+
+
 def import_jobs_for(user: Any, limit: int = 10) -> QuerySet[ImportJob]:
     return ImportJob.objects.filter(created_by=user).defer("content", "error_report").order_by("-id")[:limit]
 

@@ -557,15 +557,20 @@ def correction_detail(request: HttpRequest, correction_id: int) -> HttpResponse:
             else:
                 messages.success(request, pgettext("correction", "Decision recorded."))
                 return redirect("residents:corrections")
-    person = correction.person
-    shaped = selectors.person_for_viewer(request.user, person)
+    subject = selectors.correction_subject(request.user, correction)
+    shaped = subject.person
     # The proposed value of a field the staff member sees only masked stays masked here.
     proposed = correction_value_label(correction.field, correction.value)
     if correction.field in REVEAL_FIELDS and shaped.levels[correction.field] < Level.PLAIN:
         proposed = shown(correction.field, proposed, Level.MASKED) or ""
+    if request.method == "GET" and subject.shown_fields:
+        # The page shows the person's current value: a look at their record like the person page,
+        # in the access list the resident sees.
+        do_record_person_view(correction.person, fields=subject.shown_fields, actor=request.user)
     context = {
         "correction": correction,
         "p": shaped,
+        "subject": subject,
         "form": form,
         "proposed": proposed,
         "label": CORRECTION_LABELS.get(correction.field, correction.field),

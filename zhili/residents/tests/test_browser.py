@@ -1,14 +1,16 @@
-"""A grid worker on a phone (375×812): search, open the household, edit a member, record a visit."""
+"""A grid worker on a phone (375×812): search, open the household, edit a member, record a visit;
+community staff compare a correction with the registry."""
 
 from __future__ import annotations
 
 import pytest
 
 from zhili.audit.models import AuditAction, AuditEvent
+from zhili.residents.actions import do_request_correction
 from zhili.residents.models import Person, Visit
 from zhili.residents.tags import person_tags
 
-from .conftest import ID_NUMBER
+from .conftest import ID_NUMBER, MOBILE
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,3 +67,22 @@ def test_grid_worker_edits_a_household_member_on_a_phone(page, browser_login, pe
     visit = Visit.objects.get()
     assert (visit.person_id, visit.kind) == (person.pk, "care")
     assert "送去米面油" in page.inner_text(".visit-list")
+
+
+def test_staff_compare_a_correction_with_the_registry_and_reveal_only_with_a_reason(
+    page, browser_login, person
+):
+    request = do_request_correction(person, field="mobile", value="13911112222", reason="换号了", actor=None)
+    browser_login("community_staff")
+    page.goto(f"{page.base_url}/residents/corrections/{request.pk}/")
+    page.wait_for_load_state("networkidle")
+    assert "138****5678" in page.inner_text("#field-mobile")
+    assert "139****2222" in page.inner_text("dd.proposed")
+    assert MOBILE not in page.content()
+
+    page.fill("#field-mobile input[name=reason]", "核对更正申请")
+    page.click("#field-mobile button[type=submit]")
+    page.wait_for_selector("#field-mobile .revealed")
+    assert MOBILE in page.inner_text("#field-mobile")
+    assert page.url.endswith(f"/residents/corrections/{request.pk}/")  # still on the decision page
+    assert AuditEvent.objects.get(action=AuditAction.PII_REVEALED).details["reason"] == "核对更正申请"

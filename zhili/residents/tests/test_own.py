@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from zhili.audit.models import AuditAction, AuditEvent
 from zhili.participation.elections.models import ResidentAccount
-from zhili.residents.actions import do_reveal_pii
+from zhili.residents.actions import do_request_correction, do_reveal_pii
 from zhili.residents.exporting import do_export_residents
 from zhili.residents.models import CorrectionRequest, CorrectionStatus, LogKind, Person, PersonLog
 
@@ -160,6 +160,96 @@ def test_a_resident_corrects_a_choice_in_words_not_codes(client, login, linked):
     login("community_staff")
     detail = client.get(reverse("residents:correction", args=[request.pk])).content.decode()
     assert '<dd class="mono proposed">男</dd>' in detail
+
+
+def _request(linked, field, value):
+    return do_request_correction(linked, field=field, value=value, reason="", actor=None)
+
+
+def _current(page, field):
+    """The "now in the registry" cell of the decision page."""
+    start = page.index(f'<dd id="field-{field}">')
+    return page[start : page.index("</dd>", start)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "current", "proposed"),
+    [
+        ("mobile", "13911112222", "138****5678", "139****2222"),
+        ("id_number", "110105194912310029", "110105********002X", "110105********0029"),
+    ],
+)
+def test_the_decision_page_shows_the_current_number_masked_as_on_the_person_page(
+    client, login, linked, field, value, current, proposed
+):
+    request = _request(linked, field, value)
+    login("community_staff")
+    page = client.get(reverse("residents:correction", args=[request.pk])).content.decode()
+    assert current in _current(page, field) and f'<dd class="mono proposed">{proposed}</dd>' in page
+    assert ID_NUMBER not in page and MOBILE not in page and value not in page
+    # The full value only through the audited reveal, offered as on the person page.
+    assert reverse("residents:person_reveal", args=[linked.pk]) in _current(page, field)
+    assert not AuditEvent.objects.filter(action=AuditAction.PII_REVEALED).exists()
+    viewed = AuditEvent.objects.get(action=AuditAction.PERSON_VIEWED)
+    assert viewed.details == {"person_id": linked.pk, "fields": ["name", field]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "current"),
+    [
+        ("name", "张秀兰", "张秀英"),
+        ("gender", "M", "女"),
+        ("birth_date", "1949-12-30", "1949-12-31"),
+        ("moved_in_on", "1985-07-01", "1985-06-01"),
+        ("residence_status", "resident", "户籍人口"),
+    ],
+)
+def test_the_decision_page_shows_the_current_value_of_other_fields_as_it_is(
+    client, login, linked, field, value, current
+):
+    request = _request(linked, field, value)
+    login("community_staff")
+    page = client.get(reverse("residents:correction", args=[request.pk])).content.decode()
+    assert current in _current(page, field)
+    assert "reveal" not in _current(page, field)
+
+
+def test_a_revealed_current_number_is_audited_like_on_the_person_page(client, login, linked):
+    request = _request(linked, "mobile", "13911112222")
+    login("community_staff")
+    client.get(reverse("residents:correction", args=[request.pk]))
+    response = client.post(
+        reverse("residents:person_reveal", args=[linked.pk]),
+        {"field": "mobile", "reason": "核对更正申请"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert MOBILE in response.content.decode()
+    event = AuditEvent.objects.get(action=AuditAction.PII_REVEALED)
+    assert event.details == {"person_id": linked.pk, "field": "mobile", "reason": "核对更正申请"}
+
+
+def test_the_decision_page_does_not_show_a_person_who_moved_out_of_the_deciders_area(
+    client, login, linked, household_c
+):
+    # The request stays with community 1, where it was filed; the person now lives in community 2.
+    request = _request(linked, "mobile", "13911112222")
+    Person.objects.filter(pk=linked.pk).update(household=household_c)
+    login("community_staff")
+    response = client.get(reverse("residents:correction", args=[request.pk]))
+    page = response.content.decode()
+    assert response.status_code == 200 and "您无权查看" in _current(page, "mobile")
+    assert "5678" not in page and "张秀英" not in page
+    assert reverse("residents:person_reveal", args=[linked.pk]) not in page
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSON_VIEWED).exists()
+
+
+@pytest.mark.parametrize("persona", ["outsider", "grid_worker_a", "leader", "admin"])
+def test_the_current_value_is_not_shown_outside_the_correction_scope(client, login, linked, persona):
+    request = _request(linked, "mobile", "13911112222")
+    login(persona)
+    response = client.get(reverse("residents:correction", args=[request.pk]))
+    assert response.status_code == 404 and "5678" not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSON_VIEWED).exists()
 
 
 def test_a_refused_correction_keeps_what_the_resident_typed(client, login, linked):
