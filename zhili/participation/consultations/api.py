@@ -56,6 +56,9 @@ class MilestoneOut(Schema):
     due_on: date
     percent: int
     status: str
+    done_on: date | None = None
+    days_overdue: int  # still open after its due date (natural days); 0 otherwise
+    days_late: int  # finished after its due date (natural days); 0 otherwise
 
 
 class DecisionOut(Schema):
@@ -190,11 +193,14 @@ def read_topic(request: HttpRequest, topic_id: int) -> Any:
                 "overdue": v.overdue,
                 "milestones": [
                     {
-                        "id": m.pk,
-                        "title": m.title,
-                        "due_on": m.due_on,
-                        "percent": m.percent,
-                        "status": m.status,
+                        "id": m.milestone.pk,
+                        "title": m.milestone.title,
+                        "due_on": m.milestone.due_on,
+                        "percent": m.milestone.percent,
+                        "status": m.milestone.status,
+                        "done_on": m.milestone.done_on,
+                        "days_overdue": m.days_overdue,
+                        "days_late": m.days_late,
                     }
                     for m in v.milestones
                 ],

@@ -25,6 +25,8 @@ def board_workbook(board: Board) -> bytes:
             _("Milestones done"),
             _("Percent done"),
             _("Overdue"),
+            _("Milestones overdue"),
+            _("Milestones finished late"),
         ]
     )
     for row in board.rows:
@@ -40,6 +42,8 @@ def board_workbook(board: Board) -> bytes:
                 f"{row.milestones_done}/{row.milestones}",
                 row.percent,
                 _("Yes") if row.overdue else _("No"),
+                row.late.overdue,
+                row.late.finished_late,
             ]
         )
     out = io.BytesIO()

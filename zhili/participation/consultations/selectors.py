@@ -80,12 +80,55 @@ def meetings(topic: Topic) -> list[MeetingView]:
 
 
 @dataclass
+class LateCounts:
+    """How many milestones are overdue (open after their due date) and how many finished late."""
+
+    overdue: int = 0
+    finished_late: int = 0
+
+    def __add__(self, other: LateCounts) -> LateCounts:
+        return LateCounts(self.overdue + other.overdue, self.finished_late + other.finished_late)
+
+
+@dataclass
+class MilestoneView:
+    """A milestone and how late it is, in natural days.
+
+    ``Milestone.due_on`` is a plain calendar date that staff pick (no working-day clock, unlike a
+    case's SLA): the due day itself is on time and every day after it counts, weekends and holidays
+    included, the same rule as a decision's ``due_on``.
+    """
+
+    milestone: Milestone
+    days_overdue: int = 0  # still open after its due date: days since then
+    days_late: int = 0  # finished after its due date: by how many days
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+    @property
+    def finished_late(self) -> bool:
+        return self.days_late > 0
+
+
+def milestone_view(milestone: Milestone, today: date) -> MilestoneView:
+    if milestone.status == MilestoneStatus.DONE:
+        # done_on is set by the action whenever a milestone becomes done; without it there is
+        # nothing to measure, and guessing "today" would call an old milestone late.
+        if milestone.done_on is None:
+            return MilestoneView(milestone)
+        return MilestoneView(milestone, days_late=max(0, (milestone.done_on - milestone.due_on).days))
+    return MilestoneView(milestone, days_overdue=max(0, (today - milestone.due_on).days))
+
+
+@dataclass
 class DecisionView:
     decision: Decision
-    milestones: list[Milestone]
+    milestones: list[MilestoneView]
     percent: int
     overdue: bool
-    overdue_milestones: int = 0
+    late: LateCounts = field(default_factory=LateCounts)
 
 
 def decision_percent(milestones: list[Milestone]) -> int:
@@ -98,8 +141,17 @@ def decision_percent(milestones: list[Milestone]) -> int:
 def _decision_view(decision: Decision, today: date) -> DecisionView:
     milestones = list(decision.milestones.all())
     percent = decision_percent(milestones)
-    late = sum(1 for m in milestones if m.status != MilestoneStatus.DONE and m.due_on < today)
-    return DecisionView(decision, milestones, percent, percent < 100 and decision.due_on < today, late)
+    views = [milestone_view(m, today) for m in milestones]
+    return DecisionView(
+        decision,
+        views,
+        percent,
+        percent < 100 and decision.due_on < today,
+        LateCounts(
+            overdue=sum(1 for v in views if v.overdue),
+            finished_late=sum(1 for v in views if v.finished_late),
+        ),
+    )
 
 
 def outcome(topic: Topic, today: date | None = None) -> list[DecisionView]:
@@ -117,6 +169,10 @@ def topic_percent(views: list[DecisionView]) -> int:
     if not views:
         return 0
     return sum(v.percent for v in views) // len(views)
+
+
+def late_counts(views: list[DecisionView]) -> LateCounts:
+    return sum((v.late for v in views), LateCounts())
 
 
 FIELD_LABELS = {
@@ -195,6 +251,7 @@ class BoardRow:
     overdue: bool
     milestones_done: int
     milestones: int
+    late: LateCounts = field(default_factory=LateCounts)
 
 
 @dataclass
@@ -205,6 +262,10 @@ class Board:
     @property
     def average(self) -> int:
         return sum(r.percent for r in self.rows) // len(self.rows) if self.rows else 0
+
+    @property
+    def late(self) -> LateCounts:
+        return sum((r.late for r in self.rows), LateCounts())
 
 
 def board(node: Node, topics: QuerySet[Topic], today: date | None = None) -> Board:
@@ -219,12 +280,20 @@ def board(node: Node, topics: QuerySet[Topic], today: date | None = None) -> Boa
     result = Board(node)
     for decision in decisions:
         view = _decision_view(decision, today)
-        done = sum(1 for m in view.milestones if m.status == MilestoneStatus.DONE)
+        done = sum(1 for m in view.milestones if m.milestone.status == MilestoneStatus.DONE)
         percent = (
             100 if decision.topic.state == TopicState.COMPLETED and not view.milestones else view.percent
         )
         result.rows.append(
-            BoardRow(decision.topic, decision, percent, view.overdue, done, len(view.milestones))
+            BoardRow(
+                decision.topic,
+                decision,
+                percent,
+                view.overdue,
+                done,
+                len(view.milestones),
+                view.late,
+            )
         )
     return result
 

@@ -145,6 +145,7 @@ def staff_topic(request: HttpRequest, pk: int) -> HttpResponse:
         "meetings": selectors.meetings(topic),
         "decisions": decisions,
         "percent": selectors.topic_percent(decisions),
+        "late": selectors.late_counts(decisions),
         "history": selectors.history(topic),
         "counts": selectors.staff_queue_counts(topic),
         "can_meet": topic.state in MEETING_STATES,
@@ -413,6 +414,7 @@ def _topic_context(request: HttpRequest, topic: Topic) -> dict[str, Any]:
         "comment_form": forms.CommentForm(),
         "decisions": decisions,
         "percent": selectors.topic_percent(decisions),
+        "late": selectors.late_counts(decisions),
         "is_staff_viewer": policies.is_staff(user),
         "can_manage": policies.can_manage(user, topic),
     }
@@ -554,6 +556,7 @@ def outcome(request: HttpRequest, pk: int) -> HttpResponse:
             "topic": topic,
             "decisions": decisions,
             "percent": selectors.topic_percent(decisions),
+            "late": selectors.late_counts(decisions),
             "history": selectors.history(topic),
             "meetings": selectors.meetings(topic),
             "following": Follow.objects.filter(topic=topic, user_id=_uid(request.user)).exists(),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from zhili.participation.consultations import actions
-from zhili.participation.consultations.models import Support
+from zhili.participation.consultations.models import Milestone, Support
 
 from .conftest import verified_resident
 
@@ -93,3 +95,15 @@ def test_list_query_count_does_not_grow_with_topics(
     client.force_login(verified_resident(region.grid_a))
     with django_assert_max_num_queries(8):
         assert len(client.get(f"{BASE}/topics").json()) == 5
+
+
+def test_read_tells_how_late_each_milestone_is(client, decided, staff, today):
+    design, build = Milestone.objects.filter(decision=decided.decision).order_by("due_on")
+    actions.do_update_milestone(design, percent=100, actor=staff, today=design.due_on + timedelta(days=3))
+    notice = actions.do_add_milestone(
+        decided.decision, title="公示", due_on=today - timedelta(days=2), actor=staff
+    )
+    client.force_login(decided.residents[0])
+    data = client.get(f"{BASE}/topics/{decided.topic.pk}").json()
+    late = {m["id"]: (m["days_overdue"], m["days_late"]) for m in data["decisions"][0]["milestones"]}
+    assert late == {design.pk: (0, 3), build.pk: (0, 0), notice.pk: (2, 0)}

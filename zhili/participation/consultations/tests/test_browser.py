@@ -1,13 +1,16 @@
-"""In a real browser on a phone: a resident supports a proposal and follows the topic."""
+"""In a real browser on a phone: a resident supports a proposal, follows the topic, sees late work."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from zhili.core.testing import PASSWORD
 from zhili.participation.consultations import actions
-from zhili.participation.consultations.models import Follow, Support
+from zhili.participation.consultations.models import Follow, Milestone, Support
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 PHONE = {"width": 375, "height": 812}
@@ -59,4 +62,31 @@ def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, 
     page.locator(f"#support-{second.pk} button").click()
     page.wait_for_selector(f"#support-{second.pk} button[aria-pressed=false]")
     assert not Support.objects.filter(proposal=second, user=resident).exists()
+    phone.close()
+
+
+def test_resident_sees_late_and_overdue_milestones_on_a_phone(browser, live_server, decided, staff):
+    design = Milestone.objects.filter(decision=decided.decision).order_by("due_on").first()
+    actions.do_update_milestone(design, percent=100, actor=staff, today=design.due_on + timedelta(days=4))
+    notice = actions.do_add_milestone(
+        decided.decision, title="公示方案", due_on=timezone.localdate() - timedelta(days=1), actor=staff
+    )
+    resident = decided.residents[0]
+
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(15000)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", resident.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login-box button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+    page.goto(f"{live_server.url}/consultations/{decided.topic.pk}/")
+    expect(page.locator(f"#milestone-{design.pk} [data-late=finished]")).to_have_text(
+        "逾期完成 4 天", timeout=TIMEOUT
+    )
+    expect(page.locator(f"#milestone-{notice.pk} [data-late=overdue]")).to_have_text("已逾期 1 天")
+    expect(page.locator("#outcome .late-counts")).to_contain_text("1 个节点已逾期")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.close()

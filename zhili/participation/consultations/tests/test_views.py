@@ -298,3 +298,52 @@ def test_resident_writes_outside_the_territory_are_404(client, region, consultin
     ):
         assert client.post(url, data).status_code == 404, url
     assert not Support.objects.exists() and not Follow.objects.exists() and Proposal.objects.count() == 1
+
+
+def _late_setup(decided, staff, today):
+    """Design finished 3 days after its due date, a new milestone 2 days overdue, building on time."""
+    design, build = Milestone.objects.filter(decision=decided.decision).order_by("due_on")
+    actions.do_update_milestone(design, percent=100, actor=staff, today=design.due_on + timedelta(days=3))
+    notice = actions.do_add_milestone(
+        decided.decision, title="公示方案", due_on=today - timedelta(days=2), actor=staff
+    )
+    return design, build, notice
+
+
+def _milestone_html(html, milestone):
+    start = html.index(f'id="milestone-{milestone.pk}"')
+    return html[start : html.index("</li>", start)]
+
+
+@pytest.mark.parametrize("page", ["topic", "outcome", "staff_topic"])
+def test_late_and_overdue_milestones_are_flagged_with_their_days(client, login, decided, staff, page):
+    design, build, notice = _late_setup(decided, staff, timezone.localdate())
+    if page == "staff_topic":
+        login("community_staff")
+    else:
+        client.force_login(decided.residents[0])
+    html = client.get(reverse(f"consultations:{page}", args=[decided.topic.pk])).content.decode()
+    assert "逾期完成 3 天" in _milestone_html(html, design)
+    assert "已逾期 2 天" in _milestone_html(html, notice)
+    assert "data-late" not in _milestone_html(html, build)
+    assert "1 个节点已逾期" in html and "1 个节点逾期完成" in html
+
+
+def test_milestones_on_time_carry_no_late_flag(client, decided, staff):
+    design = Milestone.objects.filter(decision=decided.decision).order_by("due_on").first()
+    actions.do_update_milestone(design, percent=100, actor=staff, today=design.due_on)
+    client.force_login(decided.residents[0])
+    for name in ("topic", "outcome"):
+        html = client.get(reverse(f"consultations:{name}", args=[decided.topic.pk])).content.decode()
+        assert "data-late" not in html and "逾期" not in html, name
+
+
+def test_board_and_its_export_count_late_milestones(client, decided, staff):
+    _late_setup(decided, staff, timezone.localdate())
+    client.force_login(decided.residents[0])
+    html = client.get(reverse("consultations:board")).content.decode()
+    row = html[html.index("3号楼加装电梯", html.index('id="board-table"')) :]
+    assert "1 个节点已逾期" in row and "1 个节点逾期完成" in row
+    sheet = load_workbook(io.BytesIO(client.get(reverse("consultations:board_xlsx")).content)).active
+    header, first = list(sheet.iter_rows(values_only=True))[:2]
+    assert header[-2:] == ("逾期未完成节点", "逾期完成节点") and first[-2:] == (1, 1)
