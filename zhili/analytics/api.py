@@ -55,5 +55,5 @@ def cockpit(
 ) -> dict[str, Any]:
     target = scope.cockpit_node(request.user, node)
     choice = scope.parse_period({"period": period, "start": start, "end": end})
-    data = {name: tiles.tile(name, target, choice.period) for name in tiles.TILES}
+    data = tiles.board(target, choice.period)
     return _envelope("cockpit", request, data, target, choice)

@@ -40,12 +40,25 @@ def _choice(request: HttpRequest) -> PeriodChoice:
         return scope.parse_period({})
 
 
-def _category_context(request: HttpRequest, node: Node, choice: PeriodChoice) -> dict[str, Any]:
+def _category_parent(request: HttpRequest, tree: dict[int, tiles.CategoryInfo]) -> int | None:
     parent = _parent(request)
-    tree = tiles.category_tree()
-    if parent is not None and parent not in tree:
-        parent = None
-    rows = tiles.categories(node, choice.period, parent=parent)
+    return parent if parent in tree else None
+
+
+def _category_context(
+    request: HttpRequest,
+    node: Node,
+    choice: PeriodChoice,
+    *,
+    tree: dict[int, tiles.CategoryInfo] | None = None,
+    rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The category tile; ``tree`` and ``rows`` when the cockpit has read them with the other tiles."""
+    if tree is None:
+        tree = tiles.category_tree()
+    parent = _category_parent(request, tree)
+    if rows is None:
+        rows = tiles.categories(node, choice.period, parent=parent, tree=tree)
     base = reverse("analytics:categories")
     for row in rows:
         row["drill_url"] = f"{base}?{_query(node, choice, cat=row['id'])}" if row["drill"] else ""
@@ -115,18 +128,22 @@ def _indented(nodes: list[Node]) -> list[tuple[Node, str]]:
     return [(n, "· " * (n.depth - top)) for n in nodes]
 
 
-def cockpit_context(request: HttpRequest) -> dict[str, Any]:
+def cockpit_context(request: HttpRequest, *, navigation: bool = True) -> dict[str, Any]:
+    """The cockpit's figures; ``navigation``: also the area choices and the breadcrumbs (the big
+    screen shows neither)."""
     from zhili.emergency.selectors import active_emergency
     from zhili.intelligence.selectors import open_warnings, top_hotspots
 
     node = scope.cockpit_node(request.user, request.GET.get("node"))
     choice = _choice(request)
     period = choice.period
-    kpis = tiles.kpis(node, period)
-    trend = tiles.trend(node, period)
-    grid_rows = tiles.grids(node, period)
-    department_rows = tiles.departments(node, period)
-    satisfaction = tiles.satisfaction(node, period)
+    tree = tiles.category_tree()
+    board = tiles.board(node, period, parent=_category_parent(request, tree), tree=tree)
+    kpis = board["kpis"]
+    trend = board["trend"]
+    grid_rows = board["grids"]
+    department_rows = board["departments"]
+    satisfaction = board["satisfaction"]
     cockpit = reverse("analytics:cockpit")
 
     def grid_link(row: dict[str, Any]) -> str | None:
@@ -142,8 +159,8 @@ def cockpit_context(request: HttpRequest) -> dict[str, Any]:
         "choice": choice,
         "period": period,
         "periods": scope.PERIODS,
-        "node_choices": _indented(scope.node_choices(request.user)),
-        "breadcrumbs": scope.breadcrumbs(request.user, node),
+        "node_choices": _indented(scope.node_choices(request.user)) if navigation else [],
+        "breadcrumbs": scope.breadcrumbs(request.user, node) if navigation else [],
         "is_grid": node.kind == NodeKind.GRID,
         "query": query,
         "kpis": kpis,
@@ -177,7 +194,7 @@ def cockpit_context(request: HttpRequest) -> dict[str, Any]:
         "emergency": active_emergency(node),
         "hotspots": top_hotspots(request.user, node, 5),
         "warnings": open_warnings(request.user, node, 5),
-        **_category_context(request, node, choice),
+        **_category_context(request, node, choice, tree=tree, rows=board["categories"]),
     }
 
 
@@ -223,7 +240,7 @@ def export(request: HttpRequest, name: str) -> HttpResponse:
 @page_errors
 def screen(request: HttpRequest) -> HttpResponse:
     """The command centre's big screen: dark, 1920×1080, refreshes itself every minute (htmx)."""
-    context = cockpit_context(request)
+    context = cockpit_context(request, navigation=False)
     context["refresh_url"] = reverse("analytics:screen") + "?" + context["query"]
     context["top_grids"] = [
         {**row, "satisfaction": present.percent(row["satisfaction_rate"])}

@@ -170,3 +170,79 @@ def test_open_warnings_name_their_place_not_an_id(client, login, region, world):
         page = client.get(url).content.decode()
         assert f"{region.c1.name} · 2026-11-30" in page, url
         assert f"2026-11-30 {region.c1.pk}" not in page
+
+
+def _more_grids(region, cats, count: int) -> None:
+    """``count`` more grids under the street's two communities, each with a boundary and a case."""
+    from zhili.cases import actions as case_actions
+    from zhili.cases.models import Channel
+    from zhili.core.testing import square
+    from zhili.territory.actions import do_create_node, do_draw_boundary
+    from zhili.territory.models import NodeKind
+
+    for n in range(count):
+        community = region.c1 if n % 2 else region.c2
+        grid = do_create_node(
+            kind=NodeKind.GRID, name=f"Extra {n}", code=f"{community.code}-X{n}", parent=community, actor=None
+        )
+        west = 116.340 + 0.01 * n
+        do_draw_boundary(grid, square(west, 39.900, west + 0.01, 39.910), actor=None)
+        case_actions.do_submit_case(
+            actor=region.user("dispatcher"), channel=Channel.HOTLINE, title="路灯不亮", body="路灯坏了。",
+            node=grid, category=cats.light, contact_mobile="13912345678",
+        )  # fmt: skip
+
+
+def _queries(client, url, params):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(url, params)  # folds what the journal holds: the counts below are of reads only
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url, params).status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("page", ["analytics:cockpit", "analytics:screen"])
+def test_the_cockpit_and_the_screen_read_in_as_many_queries_for_nine_grids_as_for_three(
+    client, login, region, cats, world, page
+):
+    login("leader")
+    url = reverse(page)
+    few = _queries(client, url, {"period": "30"})
+    _more_grids(region, cats, 6)
+    many = _queries(client, url, {"period": "30"})
+    response = client.get(url, {"period": "30"})
+    assert len(response.context["charts"]["grids"]) == 9  # the new grids are on the page …
+    assert len(response.context["map"]["features"]) == 9
+    assert len(many) == len(few)  # … and cost no query each
+
+
+@pytest.mark.parametrize("page", ["analytics:cockpit", "analytics:screen"])
+def test_a_cockpit_page_checks_the_journal_once_and_reads_the_days_once(client, login, region, world, page):
+    login("leader")
+    sql = _queries(client, reverse(page), {"period": "30"})
+    journal = [q for q in sql if "analytics_rollupchange" in q]
+    day_rows = [q for q in sql if '"analytics_nodeday"."day" AS "day"' in q]  # trend and satisfaction
+    categories = [q for q in sql if 'FROM "cases_category"' in q]
+    assert len(journal) == 1, journal
+    assert len(day_rows) == 1, day_rows
+    assert len(categories) == 1, categories
+
+
+def test_the_page_shows_the_figures_of_each_tile_read_alone(client, login, region, cats, world):
+    from zhili.analytics import tiles
+
+    login("leader")
+    context = client.get(reverse("analytics:cockpit"), {"period": "30", "cat": cats.env.pk}).context
+    period = context["period"]
+    assert context["kpis"] == tiles.kpis(region.street, period)
+    assert context["charts"]["trend"] == tiles.trend(region.street, period)
+    assert context["charts"]["satisfaction"] == tiles.satisfaction(region.street, period)
+    assert context["charts"]["grids"] == tiles.grids(region.street, period)
+    assert context["charts"]["departments"] == tiles.departments(region.street, period)
+    rows = tiles.categories(region.street, period, parent=cats.env.pk)
+    assert [(r["id"], r["received"]) for r in context["category_rows"]] == [
+        (r["id"], r["received"]) for r in rows
+    ]
+    assert context["category_rows"]
