@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from zhili.analytics.assessment import actions, policies, selectors
+from zhili.analytics.assessment.models import SubjectResult
 from zhili.core.errors import NotFound
 
 router = Router(tags=["assessment"])
@@ -41,6 +42,8 @@ class ScoreOut(Schema):
     raw_value: Decimal | None
     points: Decimal
     weighted_points: Decimal
+    # A rate with nothing to count in the month: its points come from the set's no-data rule.
+    no_data: bool
 
 
 class ResultOut(Schema):
@@ -49,6 +52,9 @@ class ResultOut(Schema):
     total: Decimal
     rank: int
     scores: list[ScoreOut]
+    # How many indicators had no data, and the weighted points of the total they gave.
+    no_data_count: int
+    no_data_points: Decimal
 
 
 class RunDetailOut(RunOut):
@@ -104,17 +110,21 @@ def list_runs(request: HttpRequest, month: str = "") -> list[dict[str, object]]:
 def get_run(request: HttpRequest, run_id: int) -> dict[str, object]:
     run = policies.get_run_for_user(request.user, run_id)
     body = _run_out(run)
-    body["results"] = [
-        {
-            "id": r.pk,
-            "label": r.label,
-            "total": r.total,
-            "rank": r.rank,
-            "scores": list(r.scores.all()),
-        }
-        for r in selectors.results(request.user, run)
-    ]
+    body["results"] = [_result_out(r) for r in selectors.results(request.user, run)]
     return body
+
+
+def _result_out(result: SubjectResult) -> dict[str, object]:
+    empty = result.without_data  # type: ignore[attr-defined]
+    return {
+        "id": result.pk,
+        "label": result.label,
+        "total": result.total,
+        "rank": result.rank,
+        "scores": list(result.scores.all()),
+        "no_data_count": empty.count if empty else 0,
+        "no_data_points": empty.points if empty else Decimal(0),
+    }
 
 
 @router.get("/runs/{run_id}/scores/{score_id}/trace", response=TraceOut)

@@ -296,6 +296,13 @@ class Score(models.Model):
         )
         super().save(*args, **kwargs)
 
+    @property
+    def no_data(self) -> bool:
+        """A rate with nothing to count in the month (no case, visit or warning for its denominator):
+        its points come from the indicator's no-data rule, not from what was done. A count is never
+        without data (nothing counted is 0)."""
+        return self.denominator == 0
+
 
 class Trace(models.Model):
     """The ids behind a score: which cases (or visits …) made its numerator and denominator."""

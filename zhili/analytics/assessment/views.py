@@ -107,10 +107,14 @@ def set_edit(request: HttpRequest, set_id: int | None = None) -> HttpResponse:
 
 def _run_context(request: HttpRequest, run: Any) -> dict[str, Any]:
     cols = selectors.columns(run)
+    rows = selectors.results(request.user, run, cols)
+    # How many of the rows have an indicator without data: the page explains what it means.
+    without_data = len([row for row in rows if row.without_data])  # type: ignore[attr-defined]
     return {
         "run": run,
         "columns": cols,
-        "rows": selectors.results(request.user, run),
+        "rows": rows,
+        "without_data": without_data,
         "versions": selectors.versions(run),
         "can_manage": policies.can_manage_at(request.user, run.node.path),
         "whole": policies.sees_whole(request.user, run.node.path),
@@ -157,7 +161,8 @@ def run_action(request: HttpRequest, run_id: int, verb: str) -> HttpResponse:
 @page_errors
 def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     run = policies.get_run_for_user(request.user, run_id)
-    body = xlsx.workbook_bytes(run, selectors.columns(run), selectors.results(request.user, run))
+    cols = selectors.columns(run)
+    body = xlsx.workbook_bytes(run, cols, selectors.results(request.user, run, cols))
     response = HttpResponse(
         body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -170,9 +175,20 @@ def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
 def subject_detail(request: HttpRequest, run_id: int, result_id: int) -> HttpResponse:
     run = policies.get_run_for_user(request.user, run_id)
     result = policies.get_result_for_user(request.user, run, result_id)
-    cols = {c.code: c for c in selectors.columns(run)}
-    scores = [{"score": s, "column": cols.get(s.code)} for s in result.scores.order_by("position", "id")]
-    return render(request, "assessment/subject.html", {"run": run, "result": result, "scores": scores})
+    columns = selectors.columns(run)
+    cols = {c.code: c for c in columns}
+    ordered = list(result.scores.order_by("position", "id"))
+    scores = [{"score": s, "column": cols.get(s.code)} for s in ordered]
+    return render(
+        request,
+        "assessment/subject.html",
+        {
+            "run": run,
+            "result": result,
+            "scores": scores,
+            "without_data": selectors.without_data(ordered, columns),
+        },
+    )
 
 
 @login_required

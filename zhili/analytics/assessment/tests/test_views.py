@@ -3,6 +3,7 @@ cases behind a figure, the editor, the trend and the .xlsx report."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from decimal import Decimal
 
@@ -175,8 +176,10 @@ def test_the_xlsx_report_has_the_monthly_layout(client, login, region, example, 
     ws = load_workbook(io.BytesIO(response.content)).active
     assert "Test street" in ws["A1"].value and "网格考核" in ws["A1"].value
     merged = {str(r) for r in ws.merged_cells.ranges}
-    last = ws.cell(row=3, column=2 + 2 * 6 + 1).column_letter  # 6 indicators: N
-    assert f"A1:{last}1" in merged and "C3:D3" in merged and "A3:A4" in merged
+    last = ws.cell(row=3, column=2 + 2 * 6 + 1).column_letter  # 6 indicators: the total in O
+    note = ws.cell(row=3, column=2 + 2 * 6 + 2).column_letter  # then the note
+    assert f"A1:{note}1" in merged and "C3:D3" in merged and "A3:A4" in merged
+    assert ws[f"{note}3"].value == "备注"
     assert ws["B3"].value and ws["C4"].value and ws["D4"].value
     assert "20" in ws["C3"].value  # weight of the response rate
     # Rows in rank order, with raw values, points and totals as numbers.
@@ -185,10 +188,13 @@ def test_the_xlsx_report_has_the_monthly_layout(client, login, region, example, 
     assert ws["C5"].value == pytest.approx(66.67) and ws["D5"].value == pytest.approx(16.68)
     assert ws["C5"].number_format == "0.00"
     assert ws[f"{last}5"].value == pytest.approx(55.84) and ws[f"{last}6"].value == pytest.approx(40.0)
-    assert ws["C7"].value == "—"  # grid C had no case to sign
+    assert ws["C7"].value == "无数据"  # grid C had no case to sign
+    assert ws[f"{note}5"].value is None and ws[f"{note}6"].value is None
+    assert ws[f"{note}7"].value.startswith("5 项无数据，计 10.00 分")  # 4 rates at 0, the reopen rate full
+    assert ws["A8"].value.startswith("无数据：")  # what no data means, below the rows
     from django.utils.translation import gettext
 
-    assert ws["A9"].value == gettext("Prepared by (signature):") and ws["A10"].value == gettext("Date:")
+    assert ws["A10"].value == gettext("Prepared by (signature):") and ws["A11"].value == gettext("Date:")
     assert ws.column_dimensions["B"].width >= 20
 
 
@@ -215,6 +221,31 @@ def test_the_ranking_page_reads_in_a_fixed_number_of_queries(client, login, regi
     with CaptureQueriesContext(connection) as many:
         assert client.get(url).status_code == 200
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_trend_reads_in_as_many_queries_for_three_months_and_more_grids_as_for_one(
+    client, login, region, example, run
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhili.territory.actions import do_create_node
+    from zhili.territory.models import NodeKind
+
+    login("supervisor")
+    url = reverse("assessment:trend", args=[example.grid_set.pk])
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(url).status_code == 200
+    for n in range(4):
+        do_create_node(kind=NodeKind.GRID, name=f"Extra {n}", code=f"S-C2-X{n}", parent=region.c2, actor=None)
+    for month in (dt.date(2026, 8, 1), dt.date(2026, 9, 1), OCTOBER):
+        actions.do_compute_run(indicator_set=example.grid_set, month=month, actor=region.user("supervisor"))
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(url)
+    assert response.context["trend"]["months"] == ["2026-08", "2026-09", "2026-10"]
+    assert len(response.context["trend"]["series"]) == 7
+    assert len(three.captured_queries) == len(one.captured_queries)
 
 
 def test_the_api_computes_publishes_and_corrects_like_the_pages(client, login, region, example):
