@@ -150,3 +150,39 @@ def locate_address(text: str) -> Node | None:
     they all lie in the same one; otherwise None (the dispatcher decides)."""
     grids = {b.grid_id: b.grid for b in address_matches(text)}
     return next(iter(grids.values())) if len(grids) == 1 else None
+
+
+def _common_ancestor(paths: list[str]) -> int | None:
+    """The id of the deepest node on every one of these materialised paths."""
+    split = [p.strip("/").split("/") for p in paths]
+    common = None
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common = int(parts[0])
+    return common
+
+
+def locate_area(text: str) -> Node | None:
+    """The smallest area an address points into when it names no single grid.
+
+    1. The buildings it matches lie in several grids: the area holding them all (their community).
+    2. It matches no building but names places ("朝阳社区3号楼东侧"): the deepest of them, or the
+       area holding them all when it names several at that depth.
+    None when the address says nothing about where the place is.
+    """
+    key = normalise_address(text)
+    if not key:
+        return None
+    grids = {b.grid_id: b.grid for b in address_matches(text)}
+    paths = [g.path for g in grids.values()]
+    if not paths:
+        named = [
+            node
+            for node in Node.objects.only("id", "name", "path", "depth")
+            if len(normalise_address(node.name)) >= MIN_FRAGMENT and normalise_address(node.name) in key
+        ]
+        deepest = max((n.depth for n in named), default=None)
+        paths = [n.path for n in named if n.depth == deepest]
+    common = _common_ancestor(paths) if paths else None
+    return Node.objects.filter(pk=common).first() if common is not None else None

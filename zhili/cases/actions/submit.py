@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from zhili.accounts.models import Membership
 from zhili.accounts.roles import Role
 from zhili.analytics import rollups
 from zhili.audit.models import AuditAction
@@ -171,7 +172,7 @@ def _grid_and_boundary(grid_id: int) -> Located | None:
 
 
 def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | None, actor: Any) -> Located:
-    from zhili.territory.locate import locate_address, locate_grid_id
+    from zhili.territory.locate import locate_address, locate_area, locate_grid_id
 
     if (lat is None) != (lng is None):
         raise DomainError("coordinates_incomplete", _("Give both latitude and longitude."), status=422)
@@ -195,17 +196,38 @@ def _locate(*, lat: float | None, lng: float | None, address: str, node: Node | 
             if not any(node.path.startswith(p) for p in paths):
                 raise DomainError("node_not_found", _("Unknown area."), status=422)
         return Located(node, None, None)
-    # Neither a point nor a known address: the case waits with the dispatcher of the actor's area,
-    # or of the only street when the platform serves one.
+    # An address that names no single grid may still say which community or street it is in.
+    area = locate_area(address) if address else None
+    if area is not None:
+        return Located(area, None, None)
+    # Neither a point nor a known place: the case waits with the dispatcher of the actor's area,
+    # or with the first dispatcher down the tree when the platform serves one area.
     paths = staff_paths(actor, STAFF_ROLES) if actor is not SYSTEM_ACTOR else []
     if paths:
         fallback = Node.objects.filter(path=paths[0]).first()
         if fallback is not None:
             return Located(fallback, None, None)
-    roots = list(Node.objects.filter(parent__isnull=True)[:2])
-    if len(roots) == 1:
-        return Located(roots[0], None, None)
+    fallback = _dispatcher_node()
+    if fallback is not None:
+        return Located(fallback, None, None)
     raise DomainError("location_required", _("Mark the place on the map or give an address."), status=422)
+
+
+def _dispatcher_node() -> Node | None:
+    """Where a case no one could place waits: from the only root down through areas with a single
+    child (a district serving one street), the first area with an active dispatcher; without one,
+    the area where the tree branches. A case filed at a district no one works at would be lost."""
+    roots = list(Node.objects.filter(parent__isnull=True)[:2])
+    if len(roots) != 1:
+        return None
+    node = roots[0]
+    while True:
+        if Membership.objects.filter(node=node, role=Role.DISPATCHER, active=True).exists():
+            return node
+        children = list(Node.objects.filter(parent=node)[:2])
+        if len(children) != 1:
+            return node
+        node = children[0]
 
 
 def _classify(title: str, body: str, lat: float | None, lng: float | None) -> Any:
