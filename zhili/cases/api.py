@@ -24,7 +24,7 @@ from zhili.cases.intake import client_address, request_hash, run_idempotent, ver
 from zhili.cases.models import Case, Category, Channel
 from zhili.cases.photos import photo_response
 from zhili.cases.states import Transition
-from zhili.core.errors import DomainError, NotFound
+from zhili.core.errors import DomainError
 from zhili.territory.models import Node, NodeKind
 
 router = Router(tags=["cases"])
@@ -505,7 +505,10 @@ def _main_case(user: Any, code: str | None) -> Case:
         raise DomainError("into_required", _("Give the tracking code of the main case."), status=422)
     main = selectors.visible_cases(user).filter(code=code.strip().upper()).first()
     if main is None:
-        raise NotFound()
+        # The case being merged exists; it is the code typed for the main one that is wrong.
+        raise DomainError(
+            "main_case_not_found", _("No request you can see has this tracking code."), status=422
+        )
     return main
 
 

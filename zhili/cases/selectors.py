@@ -664,9 +664,22 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
         "suggested_code": suggested.get("category", ""),
         "suggested_name": name,
         "suggested_confidence": suggested.get("confidence"),
-        "model": suggested.get("model", ""),
+        "model": _model_label(str(suggested.get("model", ""))),
         "terms": terms,
     }
+
+
+def _model_label(version: str) -> str:
+    """Which classifier made the suggestion, in words: the keyword rules or a trained model."""
+    from django.utils.translation import gettext as _
+
+    from zhili.intelligence.classify import KEYWORDS_VERSION
+
+    if not version:
+        return ""
+    if version == KEYWORDS_VERSION:
+        return _("keyword rules")
+    return _("model %(version)s") % {"version": version}
 
 
 def _category_source_label(source: str) -> str:

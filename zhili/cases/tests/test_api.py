@@ -369,3 +369,13 @@ def test_the_openapi_schema_lists_the_case_endpoints(client):
         "/api/v1/cases/{case_id}/transitions/{name}",
     ):
         assert path in paths, path
+
+
+def test_merging_into_an_unknown_code_says_so_and_changes_nothing(client, login, walker):
+    dup = walker.to(S.PENDING)
+    login("dispatcher")
+    for code in ("XXXX", "ZZZZZZZZZZ"):
+        refused = post(client, f"{API}/{dup.pk}/transitions/merge", {"into": code})
+        assert refused.status_code == 422 and refused.json()["code"] == "main_case_not_found"
+    dup.refresh_from_db()
+    assert dup.status == S.PENDING and dup.merged_into_id is None

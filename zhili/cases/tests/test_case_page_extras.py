@@ -89,3 +89,20 @@ def test_who_may_not_see_the_number(client, login, walker, region):
     refused = client.post(f"/cases/{anonymous.pk}/contact/", {"reason": "电话回访办理结果"}).content.decode()
     assert PHONE not in refused
     assert not AuditEvent.objects.filter(action="cases.contact_revealed").exists()
+
+
+def test_the_classifier_panel_names_the_keyword_rules_in_words(client, login, walker):
+    from zhili.cases import selectors
+    from zhili.intelligence.classify import KEYWORDS_VERSION
+
+    assert selectors._model_label(KEYWORDS_VERSION) == "关键词规则"
+    assert selectors._model_label("tfidf-20261130") == "模型 tfidf-20261130"
+    # The keyword rules suggested the category at intake: the page says so in words.
+    case = walker.to(S.PENDING)
+    submit = case.events.get(kind="submit")
+    suggested = {"category": "X", "confidence": 0.68, "model": KEYWORDS_VERSION}
+    submit.data = {**submit.data, "suggested": suggested}
+    submit.save(update_fields=["data"])
+    login("dispatcher")
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="classifier-panel"' in page and "(关键词规则)" in page and "(keywords)" not in page

@@ -188,3 +188,15 @@ def test_the_reporter_sees_the_answer_but_not_staff_names_or_internal_notes(clie
     assert {e["actor"] for e in api["events"]} <= {"", "resident"}
     login("dispatcher")
     assert "情绪激动" in client.get(f"/cases/{case.pk}/").content.decode()
+
+
+def test_merging_into_an_unknown_code_is_a_form_error_on_the_page(client, login, walker):
+    case = walker.to(S.PENDING)
+    login("dispatcher")
+    htmx = client.post(f"/cases/{case.pk}/act/merge/", {"merge-into": "XXXX"}, HTTP_HX_REQUEST="true")
+    # htmx swaps only 2xx answers: the refusal comes back as the panel with its message.
+    assert htmx.status_code == 200 and "找不到" in htmx.content.decode()
+    plain = client.post(f"/cases/{case.pk}/act/merge/", {"merge-into": "XXXX"})
+    assert plain.status_code == 422 and "找不到" in plain.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.PENDING and case.merged_into_id is None
