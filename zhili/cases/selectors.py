@@ -158,6 +158,18 @@ def default_queue(user: Any) -> str:
     return Queue.ALL
 
 
+def is_resident_only(user: Any) -> bool:
+    """A resident (or an account without a post): the workbench is not for them, their requests are."""
+    from zhili.accounts.roles import Role
+
+    return {role for role, _path in _memberships(user)} <= {Role.RESIDENT}
+
+
+def my_requests(user: Any) -> QuerySet[Case]:
+    """The requests this resident filed, newest first: their 我的诉求 list."""
+    return Case.objects.filter(reporter=user).select_related("category").order_by("-created_at", "-id")
+
+
 def _open_q() -> Q:
     from zhili.cases.states import OPEN_STATUSES
 

@@ -122,7 +122,12 @@ def _workbench_context(request: HttpRequest, summary: list[dict[str, Any]] | Non
 @require_http_methods(["GET", "POST"])
 @page_errors
 def case_list(request: HttpRequest) -> HttpResponse:
-    """The workbench: a tab per queue, filters, SLA countdowns; htmx swaps only the results."""
+    """The workbench: a tab per queue, filters, SLA countdowns; htmx swaps only the results.
+
+    A resident gets their own requests instead: staff queues, deadlines and exports are not theirs."""
+    if selectors.is_resident_only(request.user):
+        page = Paginator(selectors.my_requests(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "cases/mine.html", {"page": page})
     context = _workbench_context(request)
     context["partial"] = _is_htmx(request)
     template = "cases/_results.html" if _is_htmx(request) else "cases/list.html"

@@ -200,3 +200,31 @@ def test_merging_into_an_unknown_code_is_a_form_error_on_the_page(client, login,
     assert plain.status_code == 422 and "找不到" in plain.content.decode()
     case.refresh_from_db()
     assert case.status == S.PENDING and case.merged_into_id is None
+
+
+def test_a_resident_gets_their_own_requests_not_the_workbench(client, login, walker, region):
+    from zhili.cases import actions as a
+    from zhili.cases.models import Channel
+    from zhili.cases.tests.conftest import IN_GRID_A
+
+    mine = walker.to(S.VERIFIED)
+    other = a.do_submit_case(
+        actor=region.user("dispatcher"),
+        channel=Channel.HOTLINE,
+        title="别人的诉求",
+        body="来电反映",
+        lat=IN_GRID_A[0],
+        lng=IN_GRID_A[1],
+        contact_mobile="13700001111",
+    )
+    login("resident")
+    page = client.get("/cases/").content.decode()
+    assert "我的诉求" in page and 'id="my-requests"' in page and mine.code in page
+    assert "等待您评价" in page and f"/cases/{mine.pk}/" in page
+    # No staff queues, filters, deadlines or export.
+    for staff_only in ('id="filters"', 'id="export-link"', "超期", "承办部门"):
+        assert staff_only not in page
+    assert other.code not in page and "别人的诉求" not in page
+    # Staff still get the workbench.
+    login("dispatcher")
+    assert 'id="filters"' in client.get("/cases/").content.decode()
