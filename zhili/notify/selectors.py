@@ -19,7 +19,8 @@ def inbox(user: Any, *, unread_only: bool = False) -> list[Notification]:
     messages = inbox_q(user)
     if unread_only:
         messages = messages.filter(read_at=None)
-    return list(messages.order_by("-id")[:INBOX_SIZE])
+    # Newest first by when they were written (a message may be filed with an earlier time).
+    return list(messages.order_by("-created_at", "-id")[:INBOX_SIZE])
 
 
 def unread_count(user: Any) -> int:

@@ -67,3 +67,16 @@ def test_mark_all_read_and_the_unread_filter(client, login, region):
 def test_the_inbox_needs_a_login(client, region):
     response = client.get("/notifications/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_inbox_is_newest_first_by_time_not_by_filing_order(client, login, region):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    worker = login("grid_worker_a")
+    _note(worker, subject="十一月的消息")
+    late_filed = _note(worker, subject="九月的预警")  # filed after, dated two months before
+    Notification.objects.filter(pk=late_filed.pk).update(created_at=timezone.now() - timedelta(days=60))
+    page = client.get("/notifications/").content.decode()
+    assert page.index("十一月的消息") < page.index("九月的预警")
