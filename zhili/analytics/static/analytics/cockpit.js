@@ -13,6 +13,14 @@
 
   function dark() { return document.body.classList.contains("screen"); }
 
+  // The big screen is scaled as a whole to fit the window (screen.js); when it is scaled up, a canvas
+  // drawn with as many more pixels stays sharp. Elsewhere this is the device's own ratio.
+  function pixelRatio() {
+    var ratio = window.devicePixelRatio || 1;
+    var scale = parseFloat(getComputedStyle(document.documentElement).getPropertyValue("--screen-scale"));
+    return scale > 1 ? ratio * scale : ratio;
+  }
+
   // A chart without figures says so instead of showing empty axes.
   function chart(el, option, empty, emptyText) {
     if (!el || !window.echarts) { return null; }
@@ -24,7 +32,7 @@
     }
     var old = echarts.getInstanceByDom(el);
     if (old) { old.dispose(); }
-    var c = echarts.init(el, dark() ? "dark" : null, { renderer: "canvas" });
+    var c = echarts.init(el, dark() ? "dark" : null, { renderer: "canvas", devicePixelRatio: pixelRatio() });
     option.backgroundColor = "transparent";
     c.setOption(option);
     charts.push(c);
