@@ -94,7 +94,6 @@ def set_edit(request: HttpRequest, set_id: int | None = None) -> HttpResponse:
             "indicator_set": instance if instance.pk else None,
             "registry": [
                 {
-                    "code": d.code,
                     "label": d.label,
                     "explanation": registry.explanation_of(d.code),
                     "kinds": d.kinds,

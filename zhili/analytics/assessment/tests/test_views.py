@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
 
-from zhili.analytics.assessment import actions
+from zhili.analytics.assessment import actions, registry
 from zhili.analytics.assessment.models import AssessmentRun, IndicatorSet, Score
 from zhili.analytics.assessment.states import RunState
 from zhili.analytics.assessment.tests.conftest import AFTER_OCTOBER, OCTOBER
@@ -156,6 +157,44 @@ def test_the_editor_saves_a_set_whose_weights_add_up_to_100_only(client, login, 
     ]
     assert saved.valid_from.isoformat() == "2026-01-01"
     assert client.get(reverse("assessment:set_edit", args=[saved.pk])).status_code == 200
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no tags, no attributes (option values hold the codes), no scripts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("script", "style")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("script", "style")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+def test_the_editor_names_indicators_without_their_internal_codes(client, login, region, example):
+    login("supervisor")
+    for url in (reverse("assessment:set_new"), reverse("assessment:set_edit", args=[example.grid_set.pk])):
+        response = client.get(url)
+        html = response.content.decode()
+        text = visible_text(html)
+        for definition in registry.REGISTRY.values():
+            assert str(definition.label) in text
+            assert definition.code not in text, (url, definition.code)
+        # The choices still submit the code; the reader picks by name.
+        assert '<option value="reopen_rate">重办率</option>' in html
 
 
 def test_the_trend_has_a_chart_and_a_table_of_the_same_totals(client, login, region, example, run):
