@@ -2,9 +2,10 @@
 
 Columns are those the exporter's roles see at the exported node (zhili.residents.fields), masked
 as on screen. ID numbers and mobiles come out in full only when the exporter may reveal them and
-asks to, with a reason. Every export is audited once, and every exported person gets an
-"exported" entry on their own access list. The headers are the import template's, so that an
-unmasked export can be corrected and imported elsewhere.
+asks to, with a reason; dates of birth in full only with full ID numbers (else the year).
+Every export is audited once, and every exported person gets an "exported" entry on their own
+access list. The headers are the import template's, so that an unmasked export can be corrected
+and imported elsewhere.
 """
 
 from __future__ import annotations
@@ -110,8 +111,8 @@ def do_export_residents(
     if not allowed_at(actor, Perm.EXPORT, node.path):
         raise Forbidden()
     roles = roles_at(actor, node.path)
-    levels = levels_for_roles(roles)
     revealed = set(reveal or [])
+    levels = levels_for_roles(roles)
     reason = " ".join((reason or "").split())
     if revealed:
         if not revealed <= set(REVEAL_FIELDS) or any(levels[f] < Level.REVEALABLE for f in revealed):
@@ -122,6 +123,8 @@ def do_export_residents(
                 _("Say why you need the full values (at least %(min)s characters).") % {"min": MIN_REASON},
                 field="reason",
             )
+    # Full ID numbers bring full dates of birth (which they contain); masked ones only the year.
+    levels = levels_for_roles(roles, revealed=revealed)
     columns = [(header, field) for header, field in EXPORT_COLUMNS if levels[field] > Level.HIDDEN]
     persons = (
         Person.objects.filter(

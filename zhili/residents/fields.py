@@ -12,11 +12,19 @@ Levels:
 
 Tags: a role sees a tag when its ``tags`` level is plain and the tag's own ``visible_roles`` is
 empty or names the role; every sensitive tag names its roles (zhili.residents.models.Tag).
+
+The date of birth follows the ID number: the eight digits a masked resident ID number hides
+(110105********1234) are the date of birth, so a masked ID number next to the full date is the
+full number without the audited reveal. Whoever sees the ID number masked sees only the year of
+birth (and the age, where the table gives the full date); the full date comes with the full
+number. This holds for every document type, since permits for Hong Kong, Macao and Taiwan
+residents and foreigners' permanent residence cards hold the date of birth as well.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -85,9 +93,30 @@ def level(role: str, field: str) -> Level:
     return FIELD_TABLE.get(role, {}).get(field, Level.HIDDEN)
 
 
-def levels_for_roles(roles: set[str] | frozenset[str]) -> dict[str, Level]:
-    """The effective level of every field for a set of roles: the highest wins."""
+def table_levels(roles: Collection[str]) -> dict[str, Level]:
+    """The table's level of every field for a set of roles: the highest wins."""
     return {field: max((level(role, field) for role in roles), default=Level.HIDDEN) for field in FIELD_NAMES}
+
+
+def id_number_masked(levels: dict[str, Level], revealed: Collection[str] = ()) -> bool:
+    """Whether the ID number is shown, but masked (not hidden, not plain, not revealed)."""
+    return Level.HIDDEN < levels["id_number"] < Level.PLAIN and "id_number" not in revealed
+
+
+def levels_for_roles(roles: Collection[str], *, revealed: Collection[str] = ()) -> dict[str, Level]:
+    """The effective level of every field for a set of roles: the highest wins, and the date of
+    birth is at most masked while the ID number is (see the module's notes). ``revealed``: the
+    fields shown in full through an audited reveal."""
+    levels = table_levels(roles)
+    if id_number_masked(levels, revealed):
+        levels["birth_date"] = min(levels["birth_date"], Level.MASKED)
+    return levels
+
+
+def shows_age(roles: Collection[str]) -> bool:
+    """Age in years for roles whose table level of the date of birth is plain, even while the date
+    shows only its year: it adds only which side of today the birthday falls."""
+    return table_levels(roles)["birth_date"] == Level.PLAIN
 
 
 def mask_birth_date(value: date | None) -> str:

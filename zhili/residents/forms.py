@@ -74,6 +74,13 @@ class PersonForm(forms.Form):
             for name in ("id_number", "mobile"):
                 self.fields[name].widget.attrs["placeholder"] = masked.get(name, "")
                 self.fields[name].help_text = _("Leave empty to keep the current value.")
+            if "birth_date" in masked:
+                # Shown as its year only, like on the record: the full date would give away the
+                # masked ID number. Typing a date still changes it.
+                self.fields["birth_date"].required = False
+                self.fields["birth_date"].help_text = _(
+                    "Born in %(year)s. Leave empty to keep the current date."
+                ) % {"year": masked["birth_date"]}
         else:
             del self.fields["clear_mobile"]
             del self.fields["moved_out_on"]
@@ -90,6 +97,8 @@ class PersonForm(forms.Form):
         clear = data.pop("clear_mobile", False)
         if not data.get("id_number"):
             data.pop("id_number", None)
+        if self.editing and data.get("birth_date") is None:
+            data.pop("birth_date", None)
         if clear:
             data["mobile"] = ""
         elif not data.get("mobile"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from zhili.authz.policies import path_q
 from zhili.core.crypto import blind_index
 from zhili.core.errors import NotFound
 from zhili.core.idnumber import normalize_id_number
-from zhili.residents.fields import FIELD_LABELS, Level, levels_for_roles, shown
+from zhili.residents.fields import FIELD_LABELS, Level, levels_for_roles, shown, shows_age, table_levels
 from zhili.residents.models import (
     ACCESS_KINDS,
     CHANGE_KINDS,
@@ -92,6 +93,12 @@ class ShownPerson:
     age: int | None
     can_edit: bool = False
     revealable: list[str] = field(default_factory=list)
+    # The date of birth shows only its year because the ID number is masked (the table gives more).
+    birth_date_follows_id: bool = False
+
+    @property
+    def birth_year_only(self) -> bool:
+        return self.levels["birth_date"] == Level.MASKED
 
     @property
     def rows(self) -> list[tuple[str, Any, str]]:
@@ -104,8 +111,11 @@ class ShownPerson:
         return out
 
 
-def shape_person(person: Person, roles: set[str], *, tags: list[Tag] | None = None) -> ShownPerson:
-    levels = levels_for_roles(roles)
+def shape_person(
+    person: Person, roles: set[str], *, tags: list[Tag] | None = None, revealed: Collection[str] = ()
+) -> ShownPerson:
+    """``revealed``: fields the viewer has just been shown in full through the audited reveal."""
+    levels = levels_for_roles(roles, revealed=revealed)
     p = person
     values: dict[str, Any] = {
         "name": shown("name", p.name, levels["name"]),
@@ -141,8 +151,9 @@ def shape_person(person: Person, roles: set[str], *, tags: list[Tag] | None = No
         levels=levels,
         values=values,
         tags=visible_tags,
-        age=age(p.birth_date) if levels["birth_date"] == Level.PLAIN else None,
+        age=age(p.birth_date) if shows_age(roles) else None,
         revealable=revealable,
+        birth_date_follows_id=levels["birth_date"] < table_levels(roles)["birth_date"],
     )
 
 
@@ -155,10 +166,10 @@ def shown_fields(shaped: ShownPerson) -> list[str]:
     return [name for name, lvl in shaped.levels.items() if lvl > Level.HIDDEN]
 
 
-def person_for_viewer(user: Any, person: Person) -> ShownPerson:
+def person_for_viewer(user: Any, person: Person, *, revealed: Collection[str] = ()) -> ShownPerson:
     path = person.household.building.grid.path
     roles = roles_at(user, path)
-    shaped = shape_person(person, roles)
+    shaped = shape_person(person, roles, revealed=revealed)
     shaped.can_edit = person_policy().can(user, Perm.EDIT, person) and person.anonymised_at is None
     return shaped
 

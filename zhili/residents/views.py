@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -260,8 +261,10 @@ def person_new(request: HttpRequest, household_id: int) -> HttpResponse:
 # Persons ------------------------------------------------------------------------------------------
 
 
-def _person_context(request: HttpRequest, person: Any, **extra: Any) -> dict[str, Any]:
-    shaped = selectors.person_for_viewer(request.user, person)
+def _person_context(
+    request: HttpRequest, person: Any, *, revealed: tuple[str, ...] = (), **extra: Any
+) -> dict[str, Any]:
+    shaped = selectors.person_for_viewer(request.user, person, revealed=revealed)
     levels = shaped.levels
     return {
         "p": shaped,
@@ -310,7 +313,15 @@ def person_reveal(request: HttpRequest, person_id: int) -> HttpResponse:
                 {"field": field, "value": value, "error": error, "person": person},
             )
         )
-    context = _person_context(request, person, revealed_field=field, revealed_value=value, reveal_error=error)
+    context = _person_context(
+        request,
+        person,
+        # With the full ID number on the page, its date of birth may be shown in full too.
+        revealed=(field,) if value else (),
+        revealed_field=field,
+        revealed_value=value,
+        reveal_error=error,
+    )
     return _no_store(render(request, "residents/person.html", context))
 
 
@@ -333,6 +344,10 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
         "moved_out_on": person.moved_out_on,
     }
     masked = {"id_number": shaped.values.get("id_number") or "", "mobile": shaped.values.get("mobile") or ""}
+    if shaped.levels["birth_date"] < Level.PLAIN:
+        # Not pre-filled next to the masked ID number, whose hidden digits it is.
+        del initial["birth_date"]
+        masked["birth_date"] = shaped.values.get("birth_date") or ""
     form = PersonForm(request.POST or None, initial=initial, editing=True, masked=masked)
     roles = roles_at(request.user, person.household.building.grid.path)
     editable = visible_tag_set(roles)
@@ -563,6 +578,9 @@ def correction_detail(request: HttpRequest, correction_id: int) -> HttpResponse:
     proposed = correction_value_label(correction.field, correction.value)
     if correction.field in REVEAL_FIELDS and shaped.levels[correction.field] < Level.PLAIN:
         proposed = shown(correction.field, proposed, Level.MASKED) or ""
+    elif correction.field == "birth_date" and shaped.levels["birth_date"] < Level.PLAIN:
+        # As the current value: the year only while the ID number is masked (or nothing if hidden).
+        proposed = shown("birth_date", parse_date(proposed), shaped.levels["birth_date"]) or ""
     if request.method == "GET" and subject.shown_fields:
         # The page shows the person's current value: a look at their record like the person page,
         # in the access list the resident sees.
