@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -160,9 +161,83 @@ def test_row_shows_beijing_time_actor_action_label_target_node_and_compact_detai
     assert "auditor" in row
     with translation.override("zh-hans"):
         assert str(AuditAction.PII_REVEALED.label) in row
-    assert f"territory.node #{region.grid_b.pk}" in row
+    # The object in words, its stored model label kept for the tooltip.
+    assert f"辖区节点 #{region.grid_b.pk}" in row and 'title="territory.node"' in row
     assert "Grid B" in row
-    assert "{&quot;n&quot;:1,&quot;字段&quot;:&quot;身份证号&quot;}" in row
+    assert "字段：身份证号" in row and "n：1" in row
+    # What was recorded stays on the page exactly (folded away).
+    assert "{&quot;n&quot;:1,&quot;字段&quot;:&quot;身份证号&quot;}" in row.split("<details>")[1]
+
+
+def _row(client, event):
+    return client.get(URL).content.decode().split(f'id="event-{event.pk}"')[1].split("</tr>")[0]
+
+
+def test_a_case_transition_reads_as_status_labels_with_the_json_beside_it(login, client, region):
+    login("auditor")
+    from zhili.cases.models import Case
+
+    event = record(
+        AuditAction.CASE_TRANSITION,
+        target=Case(pk=2079),  # only its model and id are written
+        node=region.grid_a,
+        details={
+            "code": "7X6F9DT8AV",
+            "event": 12,
+            "kind": "resolve",
+            "from": "in_progress",
+            "to": "resolved",
+        },
+    )
+    row = _row(client, event)
+    assert "诉求 #2079" in row and "cases.case #" not in row
+    readable = row.split("<details>")[0]
+    assert "原状态：处理中" in readable and "新状态：已办结" in readable
+    assert "编号：7X6F9DT8AV" in readable and "in_progress" not in readable
+    raw = row.split("<details>")[1]
+    assert "&quot;from&quot;:&quot;in_progress&quot;" in raw and "&quot;to&quot;:&quot;resolved&quot;" in raw
+
+
+def test_details_of_any_shape_are_shown_and_unknown_keys_and_types_as_stored(login, client, region):
+    login("auditor")
+    gone = SimpleNamespace(_meta=SimpleNamespace(label_lower="gone.model"), pk=7)  # a model since removed
+    event = record(
+        AuditAction.RESIDENTS_EXPORTED,
+        actor=region.user("community_staff"),
+        target=gone,
+        node=region.c1,
+        details={"count": 3, "fields": ["mobile", "name"], "revealed": [], "ok": True, "nested": {"a": 1}},
+    )
+    row = _row(client, event)
+    readable = row.split("<details>")[0]
+    assert "gone.model #7" in row  # shown by its stored name
+    assert "数量：3" in readable and "字段：mobile、name" in readable and "完整显示：—" in readable
+    assert "ok：是" in readable and "nested：{&quot;a&quot;:1}" in readable
+
+
+def test_a_classifier_verdict_reads_as_on_the_classifier_page(login, client):
+    from zhili.intelligence.models import ClassifierModel
+
+    login("auditor")
+    event = record(
+        AuditAction.CLASSIFIER_RETRAINED,
+        target=ClassifierModel(pk=4),
+        details={"n_train": 120, "active": False, "decision": "kept m3: macro-F1 0.9501 < 0.9612"},
+    )
+    row = _row(client, event)
+    readable = row.split("<details>")[0]
+    assert "分类模型版本 #4" in row and "启用：否" in readable and "训练诉求数：120" in readable
+    assert "决定：未启用，保留 m3：宏平均F1 0.9501 &lt; 0.9612" in readable
+    assert "kept m3: macro-F1 0.9501 &lt; 0.9612" in row.split("<details>")[1]
+
+
+def test_a_renamed_node_reads_as_was_and_now(login, client, region):
+    login("auditor")
+    event = record(
+        AuditAction.NODE_RENAMED, target=region.grid_a, node=region.grid_a, details={"from": "甲", "to": "乙"}
+    )
+    readable = _row(client, event).split("<details>")[0]
+    assert "原值：甲" in readable and "新值：乙" in readable
 
 
 def test_newest_first_fifty_per_page(login, client):
