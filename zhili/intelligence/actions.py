@@ -16,6 +16,7 @@ from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.core.errors import DomainError, Forbidden
 from zhili.intelligence import conf, selectors, textclf
+from zhili.intelligence.decisions import decision_code
 from zhili.intelligence.models import (
     ClassifierModel,
     EarlyWarning,
@@ -55,16 +56,15 @@ def do_retrain_classifier(
     with transaction.atomic():
         current = ClassifierModel.objects.select_for_update().filter(active=True).first()
         better = current is None or current.macro_f1 is None or report["macro_f1"] >= current.macro_f1
-        if better:
-            decision = f"activated: macro-F1 {report['macro_f1']:.4f}" + (
-                f" ≥ {current.macro_f1:.4f} of {current.version}" if current and current.macro_f1 else ""
-            )
-            if current is not None:
-                current.active = False
-                current.save(update_fields=["active"])
-        else:
-            assert current is not None and current.macro_f1 is not None
-            decision = f"kept {current.version}: macro-F1 {report['macro_f1']:.4f} < {current.macro_f1:.4f}"
+        decision = decision_code(
+            activated=better,
+            macro_f1=report["macro_f1"],
+            previous=current.version if current is not None else None,
+            previous_f1=current.macro_f1 if current is not None else None,
+        )
+        if better and current is not None:
+            current.active = False
+            current.save(update_fields=["active"])
         version = ClassifierModel.objects.create(
             blob=textclf.dump_model(model, metrics={"macro_f1": report["macro_f1"]}),
             labels=model.classes_,

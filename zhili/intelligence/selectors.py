@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from zhili.intelligence.decisions import decision_label
 from zhili.intelligence.similar import CaseText, Match, similar_cases
 from zhili.intelligence.textclf import Doc, make_doc, normalise
 
@@ -227,6 +228,7 @@ def classifier_versions(limit: int = 20) -> list[dict[str, Any]]:
                 "accuracy": metrics.get("accuracy"),
                 "folds": metrics.get("folds"),
                 "per_class": per_class,
+                "decision": decision_label(version.decision),
             }
         )
     return versions

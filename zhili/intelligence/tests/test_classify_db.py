@@ -3,12 +3,14 @@ from __future__ import annotations
 import random
 
 import pytest
+from django.utils import translation
 
 from zhili.audit.models import AuditAction, AuditEvent
 from zhili.cases.actions import do_submit_case
 from zhili.cases.models import Category, Channel
 from zhili.intelligence import classify as clf
 from zhili.intelligence.actions import do_retrain_classifier
+from zhili.intelligence.decisions import decision_label
 from zhili.intelligence.models import ClassifierModel
 from zhili.intelligence.tests.synthetic import TOPICS, corpus
 
@@ -104,6 +106,10 @@ def test_a_worse_model_does_not_replace_the_active_one(cases, tree):
     assert second is not None and not second.active
     assert second.macro_f1 < first.macro_f1
     assert second.decision.startswith(f"kept {first.version}")
+    with translation.override("zh-hans"):
+        assert decision_label(second.decision) == (
+            f"未启用，保留 {first.version}：宏平均F1 {second.macro_f1:.4f} < {first.macro_f1:.4f}"
+        )
     first.refresh_from_db()
     assert first.active
     assert clf._active_model()[0] == first.pk
@@ -116,6 +122,10 @@ def test_a_model_that_is_not_worse_replaces_the_active_one(cases):
     second = do_retrain_classifier()
     assert second is not None and second.macro_f1 >= first.macro_f1
     assert list(ClassifierModel.objects.filter(active=True)) == [second]
+    with translation.override("zh-hans"):
+        assert decision_label(second.decision) == (
+            f"已启用：宏平均F1 {second.macro_f1:.4f} ≥ {first.version} 的 {first.macro_f1:.4f}"
+        )
     p = clf.classify("拖欠工资", "公司拖欠工资三个月，老板不见人", None)
     assert p is not None and p.category_code == "LD" and p.model_version == second.version
 
@@ -184,6 +194,8 @@ def test_the_classifier_page_shows_the_versions_and_which_one_decides(cases, cli
     assert version is not None and version.active
     page = client.get(url).content.decode()
     assert version.version in page and f"{version.macro_f1:.3f}" in page
+    # The stored verdict is a code; the page says it in words.
+    assert f"已启用：宏平均F1 {version.macro_f1:.4f}" in page and ">activated:" not in page
     assert "噪音污染" in page or "环境保护" in page  # per category, by name
     for persona in ("supervisor", "admin"):
         login(persona)
