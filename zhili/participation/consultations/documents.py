@@ -9,9 +9,11 @@ as case photos. Office files are ZIP (OOXML) or OLE2 (the older .doc/.xls/.ppt) 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhili.cases.photos import JPEG_MAGIC, PNG_MAGIC, strip_jpeg, strip_png
 from zhili.core.errors import DomainError
@@ -34,6 +36,28 @@ FORMATS: dict[str, tuple[str, tuple[bytes, ...]]] = {
     ".xls": ("application/vnd.ms-excel", (OLE_MAGIC,)),
     ".ppt": ("application/vnd.ms-powerpoint", (OLE_MAGIC,)),
 }
+
+
+# content type → what people call such a file (shown next to each document)
+TYPE_LABELS: dict[str, Any] = {
+    "application/pdf": gettext_lazy("PDF document"),
+    "image/jpeg": gettext_lazy("JPEG image"),
+    "image/png": gettext_lazy("PNG image"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": gettext_lazy("Word document"),
+    "application/msword": gettext_lazy("Word document"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": gettext_lazy("Excel spreadsheet"),
+    "application/vnd.ms-excel": gettext_lazy("Excel spreadsheet"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": gettext_lazy(
+        "PowerPoint presentation"
+    ),
+    "application/vnd.ms-powerpoint": gettext_lazy("PowerPoint presentation"),
+}
+
+
+def type_label(content_type: str) -> str:
+    """PDF 文档, Word 文档…: the stored content type in words (as it is when unknown)."""
+    label = TYPE_LABELS.get(content_type)
+    return str(label) if label is not None else content_type
 
 
 def max_bytes() -> int:

@@ -70,6 +70,13 @@ class Document(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def type_label(self) -> str:
+        """What kind of file it is, in words (PDF 文档, Word 文档…)."""
+        from zhili.participation.consultations.documents import type_label
+
+        return type_label(self.content_type)
+
 
 class HideReason(models.TextChoices):
     OFF_TOPIC = "off_topic", _("Off topic")

@@ -53,3 +53,16 @@ def test_any_upload_is_either_a_listed_format_with_its_magic_or_refused(name, da
         assert extension in FORMATS
         assert any(data.startswith(magic) for magic in FORMATS[extension][1])
         assert clean.content_type == FORMATS[extension][0]
+
+
+def test_every_accepted_type_has_a_name_people_use():
+    from django.utils import translation
+
+    from zhili.participation.consultations.documents import TYPE_LABELS, type_label
+
+    assert {content_type for content_type, _magics in FORMATS.values()} <= set(TYPE_LABELS)
+    with translation.override("zh-hans"):
+        assert type_label("application/pdf") == "PDF 文档"
+        assert type_label("application/msword") == type_label(FORMATS[".docx"][0]) == "Word 文档"
+        assert type_label("image/png") == "PNG 图片"
+        assert type_label("application/x-unknown") == "application/x-unknown"  # as stored

@@ -171,6 +171,31 @@ def test_document_upload_and_download_for_residents(client, login, consulting):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+def test_documents_are_listed_with_their_kind_and_size_in_words(client, login, consulting):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    staff = login("community_staff")
+    topic = consulting.topic
+    actions.do_add_document(
+        topic, title="设计图", name="plan.pdf", data=b"%PDF-1.7" + b" " * 595, actor=staff
+    )
+    actions.do_add_document(
+        topic, title="预算", name="budget.xlsx", data=b"PK\x03\x04" + b"0" * 12_640, actor=staff
+    )
+    client.post(
+        reverse("consultations:document_add", args=[topic.pk]),
+        {"title": "方案", "file": SimpleUploadedFile("plan.docx", b"PK\x03\x04" + b"0" * 1_300_000)},
+    )
+    staff_page = client.get(reverse("consultations:staff_topic", args=[topic.pk])).content.decode()
+    client.force_login(consulting.residents[0])
+    resident_page = client.get(reverse("consultations:topic", args=[topic.pk])).content.decode()
+    for page in (staff_page, resident_page):
+        assert "PDF 文档 · 603\xa0字节" in page
+        assert "Excel 表格 · 12.3\xa0KB" in page
+        assert "Word 文档 · 1.2\xa0MB" in page
+        assert "application/" not in page
+
+
 def test_staff_record_meeting_decision_and_progress_through_the_pages(client, login, consulting):
     topic = consulting.topic
     staff = login("community_staff")
