@@ -29,10 +29,12 @@ folded later, on top of figures computed without its change. Either way nothing 
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -242,15 +244,33 @@ def on_case_change(before: Snapshot | None, case: Case) -> None:
         cursor.execute(f"INSERT INTO {_table(RollupChange)} ({column}) VALUES (%s)", [payload])
 
 
+# Set inside ``folded()``: the journal was folded for the reads now running.
+_FOLDED = contextvars.ContextVar("rollups_folded", default=False)
+
+
 def fold_before_reading() -> None:
     """Before a read of the rollups: fold what the journal holds, unless another fold or a repair
     holds the fold lock (a nightly repair may take minutes); the rows are then read as they are,
-    and that fold or repair brings them up to date. An empty journal costs one small read."""
+    and that fold or repair brings them up to date. An empty journal costs one small read; inside
+    ``folded()`` nothing is read again."""
+    if _FOLDED.get():
+        return
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {_table(RollupChange)} LIMIT 1")
         pending = cursor.fetchone() is not None
     if pending:
         fold(wait=False)
+
+
+@contextmanager
+def folded() -> Iterator[None]:
+    """Fold once, then read several tiles (one page's) without checking the journal again."""
+    fold_before_reading()
+    token = _FOLDED.set(True)
+    try:
+        yield
+    finally:
+        _FOLDED.reset(token)
 
 
 # One number for the fold lock of every process (PostgreSQL advisory locks are per database).

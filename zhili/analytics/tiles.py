@@ -5,7 +5,7 @@ sequences); the raw one is the benchmark's baseline and the reference of the tes
 list of rows or a dict of plain numbers, ready for JSON, a chart, a table and a workbook.
 
 A tile read alone folds the journal first; ``board`` reads every tile of a page after one fold
-(``fold=False`` on the tiles it calls), and the days once for the trend and the satisfaction.
+(``rollups.folded``), and the days once for the trend and the satisfaction.
 """
 
 from __future__ import annotations
@@ -30,7 +30,15 @@ from zhili.analytics.models import (
     NodeDepartmentMonth,
     NodeMonth,
 )
-from zhili.analytics.rollups import BEIJING, DONE_STATUSES, NOT_TAKEN, PLEASED, day_start, fold_before_reading
+from zhili.analytics.rollups import (
+    BEIJING,
+    DONE_STATUSES,
+    NOT_TAKEN,
+    PLEASED,
+    day_start,
+    fold_before_reading,
+    folded,
+)
 from zhili.cases.models import Case, Category, Evaluation, SlaState
 from zhili.cases.states import OPEN_STATUSES
 from zhili.territory.models import Node, NodeKind
@@ -90,11 +98,8 @@ def _sums(values: dict[str, Any]) -> dict[str, int]:
     return {name: int(values.get(name) or 0) for name in COUNTERS}
 
 
-def _rollup_days(
-    model: Any, node_ids: list[int] | int, period: Period, *, fold: bool = True
-) -> QuerySet[Any]:
-    if fold:
-        fold_before_reading()  # the actions' changes not yet in the rows
+def _rollup_days(model: Any, node_ids: list[int] | int, period: Period) -> QuerySet[Any]:
+    fold_before_reading()  # the actions' changes not yet in the rows
     rows = model.objects.filter(day__gte=period.start, day__lte=period.end)
     if isinstance(node_ids, int):
         return rows.filter(node_id=node_ids)
@@ -118,7 +123,7 @@ def whole_months(period: Period) -> tuple[date, date] | None:
 
 
 def _rollup_sums(
-    day_model: Any, node_ids: list[int] | int, period: Period, key: str | None, *, fold: bool = True
+    day_model: Any, node_ids: list[int] | int, period: Period, key: str | None
 ) -> dict[Any, dict[str, int]]:
     """Counters summed over the period (per value of ``key`` when given), in one query.
 
@@ -141,8 +146,7 @@ def _rollup_sums(
     out: dict[Any, dict[str, int]] = {}
     if not ids:
         return out if key else {None: _zero()}
-    if fold:
-        fold_before_reading()  # the actions' changes not yet in the rows
+    fold_before_reading()  # the actions' changes not yet in the rows
     qn = connection.ops.quote_name
     names = ", ".join(qn(c) for c in COUNTERS)
     select_key = f"{qn(key)}, " if key else ""
@@ -236,30 +240,28 @@ def _raw_total(cases: QuerySet[Case], period: Period) -> dict[str, int]:
 # The tiles ---------------------------------------------------------------------------------------
 
 
-def kpis(node: Node, period: Period, *, raw: bool = False, fold: bool = True) -> dict[str, Any]:
+def kpis(node: Node, period: Period, *, raw: bool = False) -> dict[str, Any]:
     """Received, closed, still open, overdue, and the 三率 of the period's cases."""
     if raw:
         totals = _raw_total(_cases_under(node), period)
     else:
-        totals = _rollup_sums(NodeDay, node.pk, period, None, fold=fold)[None]
+        totals = _rollup_sums(NodeDay, node.pk, period, None)[None]
     return with_rates(totals)
 
 
 Days = dict[date, dict[str, int]]
 
 
-def _by_day(node: Node, period: Period, raw: bool, fold: bool = True) -> Days:
+def _by_day(node: Node, period: Period, raw: bool) -> Days:
     if raw:
         return _raw_grouped(_cases_under(node), period, "day")
-    rows = _rollup_days(NodeDay, node.pk, period, fold=fold).values("day", *COUNTERS)
+    rows = _rollup_days(NodeDay, node.pk, period).values("day", *COUNTERS)
     return {row["day"]: _sums(row) for row in rows}
 
 
-def trend(
-    node: Node, period: Period, *, raw: bool = False, fold: bool = True, days: Days | None = None
-) -> list[dict[str, Any]]:
+def trend(node: Node, period: Period, *, raw: bool = False, days: Days | None = None) -> list[dict[str, Any]]:
     """Per day: cases received and closed (``days``: the node's days of the period, already read)."""
-    found = _by_day(node, period, raw, fold) if days is None else days
+    found = _by_day(node, period, raw) if days is None else days
     return [
         {
             "day": day.isoformat(),
@@ -271,10 +273,10 @@ def trend(
 
 
 def satisfaction(
-    node: Node, period: Period, *, raw: bool = False, fold: bool = True, days: Days | None = None
+    node: Node, period: Period, *, raw: bool = False, days: Days | None = None
 ) -> list[dict[str, Any]]:
     """Per day of filing: rated cases, satisfied among them, and the rate."""
-    found = _by_day(node, period, raw, fold) if days is None else days
+    found = _by_day(node, period, raw) if days is None else days
     rows = []
     for day in period.dates():
         counts = found.get(day, _zero())
@@ -313,7 +315,6 @@ def categories(
     *,
     parent: int | None = None,
     raw: bool = False,
-    fold: bool = True,
     tree: dict[int, CategoryInfo] | None = None,
 ) -> list[dict[str, Any]]:
     """Cases of the period per category one level below ``parent`` (the top level when None).
@@ -325,7 +326,7 @@ def categories(
     if raw:
         counted = _raw_grouped(_cases_under(node), period, "category_id")
     else:
-        counted = _rollup_sums(NodeCategoryDay, node.pk, period, "category_id", fold=fold)
+        counted = _rollup_sums(NodeCategoryDay, node.pk, period, "category_id")
     if tree is None:
         tree = category_tree()
     level = tree[parent].level + 1 if parent is not None and parent in tree else 1
@@ -382,7 +383,7 @@ def grids_under(node: Node) -> list[Node]:
     )
 
 
-def grids(node: Node, period: Period, *, raw: bool = False, fold: bool = True) -> list[dict[str, Any]]:
+def grids(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, Any]]:
     """Every grid under the node with its volume, overdue rate and 三率 (the map and its table)."""
     if node.kind == NodeKind.GRID:
         grid_list = [(node.pk, node.name, node.parent.name if node.parent else None)]
@@ -397,19 +398,19 @@ def grids(node: Node, period: Period, *, raw: bool = False, fold: bool = True) -
         located = Case.objects.filter(node_id__in=ids)
         counted = _raw_grouped(located, period, "node_id")
     else:
-        counted = _rollup_sums(NodeDay, ids, period, "node_id", fold=fold)
+        counted = _rollup_sums(NodeDay, ids, period, "node_id")
     return [
         with_rates({"id": pk, "name": name, "community": parent or "", **counted.get(pk, _zero())})
         for pk, name, parent in grid_list
     ]
 
 
-def departments(node: Node, period: Period, *, raw: bool = False, fold: bool = True) -> list[dict[str, Any]]:
+def departments(node: Node, period: Period, *, raw: bool = False) -> list[dict[str, Any]]:
     """The 三率 per handling department of the period's cases (cases with a grid or none: one row)."""
     if raw:
         counted = _raw_grouped(_cases_under(node), period, "department_id")
     else:
-        counted = _rollup_sums(NodeDepartmentDay, node.pk, period, "department_id", fold=fold)
+        counted = _rollup_sums(NodeDepartmentDay, node.pk, period, "department_id")
     names = dict(Department.objects.filter(pk__in=[k for k in counted if k]).values_list("id", "name"))
     out = []
     for key, counts in counted.items():
@@ -441,13 +442,13 @@ def board(
     """Every tile of the node and the period (the categories one level below ``parent``) after one
     fold: the same figures as each tile read alone, without a journal check per tile and with the
     days read once for both the trend and the satisfaction."""
-    fold_before_reading()  # the actions' changes not yet in the rows
-    days = _by_day(node, period, raw=False, fold=False)
-    return {
-        "kpis": kpis(node, period, fold=False),
-        "trend": trend(node, period, days=days),
-        "categories": categories(node, period, parent=parent, fold=False, tree=tree),
-        "grids": grids(node, period, fold=False),
-        "departments": departments(node, period, fold=False),
-        "satisfaction": satisfaction(node, period, days=days),
-    }
+    with folded():
+        days = _by_day(node, period, raw=False)
+        return {
+            "kpis": kpis(node, period),
+            "trend": trend(node, period, days=days),
+            "categories": categories(node, period, parent=parent, tree=tree),
+            "grids": grids(node, period),
+            "departments": departments(node, period),
+            "satisfaction": satisfaction(node, period, days=days),
+        }
