@@ -107,16 +107,21 @@ def levels_for_roles(roles: Collection[str], *, revealed: Collection[str] = ()) 
     """The effective level of every field for a set of roles: the highest wins, and the date of
     birth is at most masked while the ID number is (see the module's notes). ``revealed``: the
     fields shown in full through an audited reveal."""
-    levels = table_levels(roles)
+    return capped_levels(table_levels(roles), revealed=revealed)
+
+
+def capped_levels(table: dict[str, Level], *, revealed: Collection[str] = ()) -> dict[str, Level]:
+    """``table_levels`` with the date of birth capped while the ID number is masked."""
+    levels = dict(table)
     if id_number_masked(levels, revealed):
         levels["birth_date"] = min(levels["birth_date"], Level.MASKED)
     return levels
 
 
-def shows_age(roles: Collection[str]) -> bool:
-    """Age in years for roles whose table level of the date of birth is plain, even while the date
-    shows only its year: it adds only which side of today the birthday falls."""
-    return table_levels(roles)["birth_date"] == Level.PLAIN
+def shows_age(table: dict[str, Level]) -> bool:
+    """Age in years for roles whose table level (``table_levels``) of the date of birth is plain,
+    even while the date shows only its year: it adds only which side of today the birthday falls."""
+    return table["birth_date"] == Level.PLAIN
 
 
 def mask_birth_date(value: date | None) -> str:

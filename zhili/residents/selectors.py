@@ -16,7 +16,15 @@ from zhili.authz.policies import path_q
 from zhili.core.crypto import blind_index
 from zhili.core.errors import NotFound
 from zhili.core.idnumber import normalize_id_number
-from zhili.residents.fields import FIELD_LABELS, Level, levels_for_roles, shown, shows_age, table_levels
+from zhili.residents.fields import (
+    FIELD_LABELS,
+    Level,
+    capped_levels,
+    levels_for_roles,
+    shown,
+    shows_age,
+    table_levels,
+)
 from zhili.residents.models import (
     ACCESS_KINDS,
     CHANGE_KINDS,
@@ -115,7 +123,8 @@ def shape_person(
     person: Person, roles: set[str], *, tags: list[Tag] | None = None, revealed: Collection[str] = ()
 ) -> ShownPerson:
     """``revealed``: fields the viewer has just been shown in full through the audited reveal."""
-    levels = levels_for_roles(roles, revealed=revealed)
+    table = table_levels(roles)
+    levels = capped_levels(table, revealed=revealed)
     p = person
     values: dict[str, Any] = {
         "name": shown("name", p.name, levels["name"]),
@@ -151,9 +160,9 @@ def shape_person(
         levels=levels,
         values=values,
         tags=visible_tags,
-        age=age(p.birth_date) if shows_age(roles) else None,
+        age=age(p.birth_date) if shows_age(table) else None,
         revealable=revealable,
-        birth_date_follows_id=levels["birth_date"] < table_levels(roles)["birth_date"],
+        birth_date_follows_id=levels["birth_date"] < table["birth_date"],
     )
 
 
