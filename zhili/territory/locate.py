@@ -177,11 +177,9 @@ def locate_area(text: str) -> Node | None:
     grids = {b.grid_id: b.grid for b in address_matches(text)}
     paths = [g.path for g in grids.values()]
     if not paths:
-        named = [
-            node
-            for node in Node.objects.only("id", "name", "path", "depth")
-            if len(normalise_address(node.name)) >= MIN_FRAGMENT and normalise_address(node.name) in key
-        ]
+        nodes = Node.objects.only("id", "name", "path", "depth")
+        names = {node: normalise_address(node.name) for node in nodes}
+        named = [node for node, name in names.items() if len(name) >= MIN_FRAGMENT and name in key]
         deepest = max((n.depth for n in named), default=None)
         paths = [n.path for n in named if n.depth == deepest]
     common = _common_ancestor(paths) if paths else None

@@ -202,21 +202,9 @@ def test_merging_into_an_unknown_code_is_a_form_error_on_the_page(client, login,
     assert case.status == S.PENDING and case.merged_into_id is None
 
 
-def test_a_resident_gets_their_own_requests_not_the_workbench(client, login, walker, region):
-    from zhili.cases import actions as a
-    from zhili.cases.models import Channel
-    from zhili.cases.tests.conftest import IN_GRID_A
-
+def test_a_resident_gets_their_own_requests_not_the_workbench(client, login, walker, submit):
     mine = walker.to(S.VERIFIED)
-    other = a.do_submit_case(
-        actor=region.user("dispatcher"),
-        channel=Channel.HOTLINE,
-        title="别人的诉求",
-        body="来电反映",
-        lat=IN_GRID_A[0],
-        lng=IN_GRID_A[1],
-        contact_mobile="13700001111",
-    )
+    other = submit(title="别人的诉求")  # a hotline call, not the resident's
     login("resident")
     page = client.get("/cases/").content.decode()
     assert "我的诉求" in page and 'id="my-requests"' in page and mine.code in page

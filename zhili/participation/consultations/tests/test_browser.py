@@ -18,6 +18,19 @@ PHONE = {"width": 375, "height": 812}
 TIMEOUT = 30_000
 
 
+def _phone_login(browser, live_server, user):
+    """A phone-sized browser logged in as ``user`` through the login form: (context, page)."""
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(15000)
+    page.goto(live_server.url + "/accounts/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.login-box button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    return phone, page
+
+
 def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, live_server, consulting):
     topic = consulting.topic
     author, resident = consulting.residents
@@ -25,14 +38,7 @@ def test_resident_supports_a_proposal_and_follows_the_topic_on_a_phone(browser, 
     second = actions.do_submit_proposal(topic, title="按楼层分摊费用", body="一楼不出资", actor=author)
     actions.do_set_support(first, supported=True, actor=author)
 
-    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
-    page = phone.new_page()
-    page.set_default_timeout(15000)
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", resident.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login-box button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    phone, page = _phone_login(browser, live_server, resident)
 
     page.goto(f"{live_server.url}/consultations/")
     page.click(f"text={topic.title}")
@@ -73,14 +79,7 @@ def test_resident_sees_late_and_overdue_milestones_on_a_phone(browser, live_serv
     )
     resident = decided.residents[0]
 
-    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
-    page = phone.new_page()
-    page.set_default_timeout(15000)
-    page.goto(live_server.url + "/accounts/login/")
-    page.fill("input[name=username]", resident.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login-box button[type=submit]")
-    page.wait_for_load_state("networkidle")
+    phone, page = _phone_login(browser, live_server, resident)
 
     page.goto(f"{live_server.url}/consultations/{decided.topic.pk}/")
     expect(page.locator(f"#milestone-{design.pk} [data-late=finished]")).to_have_text(
