@@ -115,3 +115,23 @@ def load_demo_visits(seed: int = 1, *, actor: Any = None, care_share: float = 1.
             AuditAction.DEMO_LOADED, actor=actor, details={"part": "residents", "seed": seed, **counts}
         )
     return counts
+
+
+def load_demo_correction(seed: int = 1) -> int:
+    """One correction waiting for 朝阳社区's staff: the demo resident (``jumin``) asks to correct
+    their mobile number, so the decision page shows the registered value beside the new one.
+    Returns how many were filed (0 when there is one already or the resident has no record)."""
+    from zhili.accounts.models import User
+    from zhili.residents.actions import do_request_correction
+    from zhili.residents.models import CorrectionRequest
+    from zhili.residents.own import own_person
+
+    user = User.objects.filter(username="jumin").first()
+    person = own_person(user)
+    if person is None or CorrectionRequest.objects.filter(person=person).exists():
+        return 0
+    rng = random.Random(seed)
+    new_mobile = f"139{rng.randrange(10**8):08d}"
+    reason = "换了新手机号，旧号已停用。"
+    do_request_correction(person, field="mobile", value=new_mobile, reason=reason, actor=user)
+    return 1
