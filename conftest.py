@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from zhili.core.testing import PASSWORD, Region, make_region
+from zhili.emergency import selectors as emergency_selectors
+
+
+@pytest.fixture(autouse=True)
+def _emergency_cache_per_test(monkeypatch):
+    """The emergency periods are cached per process for a few seconds. In a test the cache starts
+    empty and then holds for the whole test, however slow the machine: no test sees another's
+    switch, and a statement count cannot gain a read because a first request outlasted the
+    seconds (a switch through the actions still forgets the cache at once)."""
+    emergency_selectors.forget_active_emergencies()
+    monkeypatch.setattr(emergency_selectors, "CACHE_SECONDS", math.inf)
+    yield
+    emergency_selectors.forget_active_emergencies()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ The rulebook (``zhili.cases.rulebook``) must follow a change made anywhere at th
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -24,8 +23,6 @@ from zhili.cases.intake import run_idempotent
 from zhili.cases.models import Case, Category, ConfigStamp, DispatchRule, IdempotencyKey
 from zhili.cases.rulebook import config_changed, rulebook
 from zhili.cases.tests.conftest import IN_GRID_A
-from zhili.emergency import selectors as emergency_selectors
-from zhili.emergency.selectors import forget_active_emergencies
 from zhili.intelligence import classify as classify_module
 from zhili.notify.models import Notification
 
@@ -48,17 +45,6 @@ PENDING_MAX = {"postgresql": 13, "sqlite": 14}
 @pytest.fixture
 def classifier(monkeypatch):
     monkeypatch.setattr("zhili.intelligence.classify.classify", REAL_CLASSIFY)
-
-
-@pytest.fixture(autouse=True)
-def emergency_cache_kept(monkeypatch):
-    """The emergency periods stay cached between the warm submit and the measured one, however
-    slow the machine (the first submit loads the classifier, which can outlast the cache's
-    seconds on a busy runner and add a read that is not the path's)."""
-    forget_active_emergencies()
-    monkeypatch.setattr(emergency_selectors, "CACHE_SECONDS", math.inf)
-    yield
-    forget_active_emergencies()
 
 
 def _post(client: Any, key: str, **fields: Any) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from zhili.emergency.selectors import forget_active_emergencies
 from zhili.residents.actions import PersonInput, do_create_person
 from zhili.residents.models import Tag
 from zhili.territory.actions import do_create_building, do_create_household
@@ -20,14 +19,6 @@ IN_B_WEST = (39.905, 116.312)
 IN_B_EAST = (39.905, 116.318)
 IN_C = (39.905, 116.325)
 IN_D = (39.905, 116.405)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_emergency_cache():
-    # The emergency-mode cache lives per process: no test may see another's switch.
-    forget_active_emergencies()
-    yield
-    forget_active_emergencies()
 
 
 @pytest.fixture
