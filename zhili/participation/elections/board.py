@@ -4,7 +4,8 @@ A board is a JSON document::
 
     {"board": {...}, "signatures": {"board": "<base64>", "tally": "<base64>"}}
 
-``board`` holds the election, its posts and candidates, the number of registered voters and of
+``board`` holds the election, its posts and candidates (id, name and rank by age within the post,
+never a birth date), the number of registered voters and of
 voters who voted (counts only), every counted online ballot as ``{tracker, nonce, contents}``
 sorted by tracker, the confirmed paper-booth figures, the seed of drawn lots, the tally and the
 public key. The board signature covers the canonical JSON of ``board`` (sorted keys, no spaces,
@@ -27,7 +28,11 @@ from typing import Any
 
 from zhili.participation.elections import rules, signing
 
-FORMAT = "zhili-election-board/1"
+FORMAT = "zhili-election-board/2"
+# Format 1 published each candidate's birth date; format 2 publishes only their rank by age within
+# the post (``seniority``). Boards of format 1 already out still verify.
+FORMAT_1 = "zhili-election-board/1"
+READABLE_FORMATS = (FORMAT, FORMAT_1)
 
 
 def canonical_json(value: Any) -> bytes:
@@ -53,19 +58,28 @@ def credential_hash(election_id: int, credential: str) -> str:
     return hashlib.sha256(f"zhili-credential|{election_id}|{credential}".encode()).hexdigest()
 
 
+def _seniorities(candidates: list[Mapping[str, Any]]) -> list[int]:
+    if all("seniority" in c for c in candidates):
+        return [int(c["seniority"]) for c in candidates]
+    return rules.seniority([date.fromisoformat(c["birth_date"]) for c in candidates])  # format 1
+
+
 def posts_from_board(board: Mapping[str, Any]) -> list[rules.PostSpec]:
-    return [
-        rules.PostSpec(
-            id=int(post["id"]),
-            name=str(post["name"]),
-            seats=int(post["seats"]),
-            candidates=tuple(
-                rules.CandidateSpec(int(c["id"]), str(c["name"]), date.fromisoformat(c["birth_date"]))
-                for c in post["candidates"]
-            ),
+    specs = []
+    for post in board["posts"]:
+        candidates = list(post["candidates"])
+        specs.append(
+            rules.PostSpec(
+                id=int(post["id"]),
+                name=str(post["name"]),
+                seats=int(post["seats"]),
+                candidates=tuple(
+                    rules.CandidateSpec(int(c["id"]), str(c["name"]), rank)
+                    for c, rank in zip(candidates, _seniorities(candidates), strict=True)
+                ),
+            )
         )
-        for post in board["posts"]
-    ]
+    return specs
 
 
 def posts_as_json(posts: list[rules.PostSpec]) -> list[dict[str, Any]]:
@@ -75,7 +89,7 @@ def posts_as_json(posts: list[rules.PostSpec]) -> list[dict[str, Any]]:
             "name": post.name,
             "seats": post.seats,
             "candidates": [
-                {"id": c.id, "name": c.name, "birth_date": c.birth_date.isoformat()} for c in post.candidates
+                {"id": c.id, "name": c.name, "seniority": c.seniority} for c in post.candidates
             ],
         }
         for post in posts
@@ -175,7 +189,7 @@ def verify_document(document: Any, public_key_text: str | bytes | None = None) -
     try:
         board = document["board"]
         signatures = document["signatures"]
-        if board["format"] != FORMAT:
+        if board["format"] not in READABLE_FORMATS:
             return _fail(Reason.MALFORMED, f"unknown format {board['format']!r}")
         embedded = signing.load_public_key(board["public_key"])
         ballots = board["ballots"]

@@ -222,9 +222,23 @@ def freeze_refusal(published_on: date, days: int, today: date, pending_objection
 
 @dataclass(frozen=True)
 class CandidateSpec:
+    """A candidate as the count and the public board know them.
+
+    ``seniority`` is the candidate's rank by age within the post: 1 for the oldest, and candidates
+    born the same day share a rank. It is all the older-first tie rule needs, so the board
+    publishes it and never a birth date (a birth date with the masked ID number beside a name is
+    most of an ID number).
+    """
+
     id: int
     name: str
-    birth_date: date
+    seniority: int
+
+
+def seniority(birth_dates: Sequence[date]) -> list[int]:
+    """Rank by age for each birth date given, in the same order: 1 the oldest, ties share a rank."""
+    ranks = {born: rank for rank, born in enumerate(sorted(set(birth_dates)), start=1)}
+    return [ranks[born] for born in birth_dates]
 
 
 @dataclass(frozen=True)
@@ -353,8 +367,8 @@ def _resolve_tie(
     if tie_rule == TieRule.RUNOFF:
         return [], tied
     if tie_rule == TieRule.OLDER_FIRST:
-        # Same birthday: drawing lots decides between them.
-        order = sorted(tied, key=lambda c: (c.birth_date, lot_key(seed, post_id, c.id)))
+        # Same birthday (the same seniority): drawing lots decides between them.
+        order = sorted(tied, key=lambda c: (c.seniority, lot_key(seed, post_id, c.id)))
     else:
         order = sorted(tied, key=lambda c: lot_key(seed, post_id, c.id))
     return order[:slots], []

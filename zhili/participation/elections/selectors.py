@@ -63,17 +63,22 @@ def _candidates_prefetch() -> Any:
 
 
 def post_specs(election: Election) -> list[rules.PostSpec]:
-    return [
-        rules.PostSpec(
-            id=post.pk,
-            name=post.name,
-            seats=post.seats,
-            candidates=tuple(
-                rules.CandidateSpec(c.pk, c.person.name, c.person.birth_date) for c in post.candidates.all()
-            ),
+    specs = []
+    for post in posts_with_candidates(election):
+        candidates = list(post.candidates.all())
+        ranks = rules.seniority([c.person.birth_date for c in candidates])
+        specs.append(
+            rules.PostSpec(
+                id=post.pk,
+                name=post.name,
+                seats=post.seats,
+                candidates=tuple(
+                    rules.CandidateSpec(c.pk, c.person.name, rank)
+                    for c, rank in zip(candidates, ranks, strict=True)
+                ),
+            )
         )
-        for post in posts_with_candidates(election)
-    ]
+    return specs
 
 
 def registered_count(election: Election) -> int:

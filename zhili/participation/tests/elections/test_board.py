@@ -61,6 +61,47 @@ def test_board_lists_no_voter(published):
             assert person.name not in text
 
 
+@pytest.fixture
+def older_first(build, staff):
+    """Six voters, three candidates (born 1960, 1961, 1962) tied at four votes for two seats."""
+    setup = build(voters=6, seats={"委员": 2}, candidates={"委员": 3}, tie_rule="older_first")
+    picks = [[0, 1], [0, 1], [0, 2], [0, 2], [1, 2], [1, 2]]
+    for voter, members in zip(setup.voters, picks, strict=True):
+        actions.do_cast_ballot(setup.election, actor=voter, choices=choices(setup, 委员=members))
+    actions.do_close_voting(setup.election, actor=staff)
+    row = actions.do_publish_results(setup.election, actor=staff)
+    return setup, json.loads(row.document)
+
+
+def test_board_publishes_rank_by_age_and_no_birth_date(older_first):
+    setup, document = older_first
+    text = json.dumps(document, ensure_ascii=False)
+    for person in setup.persons:
+        assert person.birth_date.isoformat() not in text
+        assert person.birth_date.strftime("%Y%m%d") not in text
+    assert "birth" not in text
+    (post,) = document["board"]["posts"]
+    assert [c["seniority"] for c in post["candidates"]] == [1, 2, 3]
+    elected = document["board"]["tally"]["posts"][0]["elected"]
+    assert elected == [c.pk for c in setup.candidates["委员"][:2]]  # the two older of the three tied
+    assert board.verify_document(document).ok
+
+
+def test_a_board_of_format_1_with_birth_dates_still_verifies(older_first):
+    setup, document = older_first
+    old = copy.deepcopy(document)
+    old["board"]["format"] = board.FORMAT_1
+    born = {c.pk: c.person.birth_date for c in setup.candidates["委员"]}
+    for candidate in old["board"]["posts"][0]["candidates"]:
+        del candidate["seniority"]
+        candidate["birth_date"] = born[candidate["id"]].isoformat()
+    assert board.verify_document(sign_with_site_key(old)).ok
+    # Its birth dates still decide the tie: make the third candidate the oldest and it no longer adds up.
+    old["board"]["posts"][0]["candidates"][2]["birth_date"] = "1950-01-01"
+    result = board.verify_document(sign_with_site_key(old))
+    assert result.reason == board.Reason.TALLY_MISMATCH
+
+
 def sign_with(document, key: Ed25519PrivateKey):
     signed = copy.deepcopy(document)
     raw = key.public_key().public_bytes_raw()

@@ -130,7 +130,9 @@ def post(post_id=1, seats=1, n=3, births=None):
         post_id,
         f"post{post_id}",
         seats,
-        tuple(CandidateSpec(post_id * 100 + i, f"c{i}", births[i]) for i in range(n)),
+        tuple(
+            CandidateSpec(post_id * 100 + i, f"c{i}", rank) for i, rank in enumerate(rules.seniority(births))
+        ),
     )
 
 
@@ -279,6 +281,24 @@ def test_tie_with_older_first_elects_the_older_candidate():
     result = count([p], ballots, registered=10, tie_rule=TieRule.OLDER_FIRST)["posts"][0]
     assert result["elected"] == [100, 102]
     assert result["tied"] == []
+
+
+def test_seniority_ranks_by_age_and_shares_a_rank_for_the_same_birthday():
+    born = [date(1970, 5, 1), date(1965, 1, 1), date(1970, 5, 1), date(1980, 2, 2)]
+    assert rules.seniority(born) == [2, 1, 2, 3]
+    assert rules.seniority([]) == []
+
+
+def test_older_first_between_candidates_born_the_same_day_draws_lots():
+    same = date(1970, 1, 1)
+    p = post(1, seats=2, n=3, births=[date(1960, 1, 1), same, same])
+    ballots = [{"1": [100, 101]}] * 4 + [{"1": [100, 102]}] * 4 + [{"1": [101, 102]}] * 2
+    winners = set()
+    for seed in ("a", "b", "c", "d", "e", "f"):
+        result = count([p], ballots, registered=10, tie_rule=TieRule.OLDER_FIRST, seed=seed)["posts"][0]
+        assert result["elected"][0] == 100 and result["tied"] == []
+        winners.add(result["elected"][1])
+    assert winners == {101, 102}
 
 
 def test_tie_by_lot_is_decided_by_the_public_seed():
