@@ -20,6 +20,16 @@ def _emergency_cache_per_test(monkeypatch):
     emergency_selectors.forget_active_emergencies()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: rate-limit counts are kept per user id and per client
+    address, which tests share, and must not carry over from one test to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def region(db) -> Region:
     return make_region()

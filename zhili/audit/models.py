@@ -66,6 +66,7 @@ class AuditAction(models.TextChoices):
     WARNING_DECIDED = "intelligence.warning_decided", _("Early warning confirmed or dismissed")
     # residents (registry, personal data, import/export, retention, keys)
     PERSON_VIEWED = "residents.person_viewed", _("Resident record viewed")
+    PERSONS_FOUND_BY_NUMBER = "residents.found_by_number", _("Residents looked up by ID number or mobile")
     PERSON_TAGS_CHANGED = "residents.tags_changed", _("Resident tags changed")
     HOUSEHOLD_INFO_UPDATED = "residents.household_info_updated", _("House information updated")
     VISIT_RECORDED = "residents.visit_recorded", _("Visit recorded")

@@ -104,6 +104,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "fields": pgettext_lazy("audit detail", "Fields"),
     "person_id": pgettext_lazy("audit detail", "Resident id"),
     "person": pgettext_lazy("audit detail", "Resident id"),
+    "person_ids": pgettext_lazy("audit detail", "Resident ids"),
+    "found": pgettext_lazy("audit detail", "Residents found"),
     "revealed": pgettext_lazy("audit detail", "Shown in full"),
     "format": pgettext_lazy("audit detail", "Format"),
     "name": pgettext_lazy("audit detail", "Name"),
@@ -203,6 +205,22 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+# Events whose "kind", "field" or "fields" name fields of a resident's record (id_number, mobile...).
+PERSON_FIELD_ACTIONS = frozenset(
+    {
+        AuditAction.PERSONS_FOUND_BY_NUMBER.value,
+        AuditAction.PERSON_VIEWED.value,
+        AuditAction.PII_REVEALED.value,
+    }
+)
+
+
+def _person_field_label(name: str) -> str:
+    from zhili.residents.fields import FIELD_LABELS
+
+    return str(FIELD_LABELS.get(name, name))
+
+
 def detail_lines(event: AuditEvent) -> list[tuple[str, str]]:
     """The details as (label, value) lines an auditor reads; the stored JSON stays beside them."""
     details = event.details if isinstance(event.details, dict) else {"": event.details}
@@ -221,6 +239,10 @@ def detail_lines(event: AuditEvent) -> list[tuple[str, str]]:
             label = pgettext("audit detail", "To state") if states else pgettext("audit detail", "Now")
         elif key == "kind" and is_case and isinstance(value, str):
             text = case_event_label(value)
+        elif key in ("kind", "field") and event.action in PERSON_FIELD_ACTIONS and isinstance(value, str):
+            text = _person_field_label(value)
+        elif key == "fields" and event.action in PERSON_FIELD_ACTIONS and isinstance(value, list):
+            text = "、".join(_person_field_label(str(v)) for v in value)
         elif key == "decision" and event.target_type == CLASSIFIER_TARGET and isinstance(value, str):
             text = classifier_decision_label(value)
         lines.append((str(label), text))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from zhili.cases import conf, ratelimit, selectors
+from zhili.cases import conf, selectors
 from zhili.cases.models import Case
+from zhili.core import ratelimit
 from zhili.core.errors import DomainError, NotFound
 
 TRACK_SCOPE = "cases-track"
@@ -21,6 +22,6 @@ def lookup(client: str, code: str, phone4: str) -> Case:
         raise DomainError("too_many_attempts", _("Too many attempts. Try again later."), status=429)
     case = selectors.find_for_tracking(code, phone4)
     if case is None:
-        ratelimit.count_failure(TRACK_SCOPE, client, window=conf.track_window_seconds())
+        ratelimit.count_hit(TRACK_SCOPE, client, window=conf.track_window_seconds())
         raise NotFound(_("No case matches this code and phone number."))
     return case

@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from zhili.cases import actions, ratelimit, selectors, tracking
+from zhili.cases import actions, selectors, tracking
 from zhili.cases.actions.base import ReporterProof
 from zhili.cases.actions.support import do_support_case
 from zhili.cases.forms import ReportForm, SupportForm, TrackForm, TrackRateForm, read_photos
 from zhili.cases.intake import client_address
 from zhili.cases.models import Case, Channel
+from zhili.core import ratelimit
 from zhili.core.errors import DomainError, NotFound
 
 SUBMIT_SCOPE = "cases-submit"
@@ -42,7 +43,7 @@ def _blocked(request: HttpRequest, scope: str, limit: int, window: int) -> bool:
     client = client_address(request)
     if ratelimit.is_blocked(scope, client, limit=limit):
         return True
-    ratelimit.count_failure(scope, client, window=window)
+    ratelimit.count_hit(scope, client, window=window)
     return False
 
 

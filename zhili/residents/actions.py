@@ -363,6 +363,45 @@ def do_reveal_pii(person: Person, *, field: str, reason: str, actor: Any) -> str
     return value
 
 
+NUMBER_SEARCH_SCOPE = "residents-number-search"
+NUMBER_SEARCH_WINDOW = 3600
+
+
+def do_look_up_by_number(kind: str, found: list[Person], *, actor: Any) -> None:
+    """Count and audit a staff look-up by full ID number or mobile, before its results are shown.
+
+    Call it once the search has run (``found`` is what it matched and the viewer may see). A number
+    look-up tells whose number it is, so each one is audited with the persons it found (never the
+    number) and lands in those persons' access history; past ``ZHILI_NUMBER_SEARCH_LIMIT`` in an
+    hour the user is refused until the hour is over, and nothing is shown.
+    """
+    from django.conf import settings
+
+    from zhili.core import ratelimit
+
+    client = f"user:{actor.pk}"
+    if ratelimit.is_blocked(NUMBER_SEARCH_SCOPE, client, limit=settings.ZHILI_NUMBER_SEARCH_LIMIT):
+        raise DomainError(
+            "too_many_number_searches",
+            _(
+                "Too many look-ups by ID number or mobile in the last hour (at most %(limit)s). "
+                "Search by name, or try again later."
+            )
+            % {"limit": settings.ZHILI_NUMBER_SEARCH_LIMIT},
+            status=429,
+        )
+    ratelimit.count_hit(NUMBER_SEARCH_SCOPE, client, window=NUMBER_SEARCH_WINDOW)
+    with transaction.atomic():
+        event = record_audit(
+            AuditAction.PERSONS_FOUND_BY_NUMBER,
+            actor=actor,
+            node=_grid(found[0]) if len(found) == 1 else None,
+            details={"kind": kind, "found": len(found), "person_ids": [p.pk for p in found]},
+        )
+        for person in found:
+            _log(person, LogKind.FOUND, actor=actor, event=event, fields=[kind])
+
+
 def do_record_person_view(person: Person, *, fields: list[str], actor: Any) -> None:
     """A staff member opened the person's record (which fields they were shown, never the values)."""
     with transaction.atomic():

@@ -10,11 +10,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from zhili.core.errors import DomainError, NotFound
 from zhili.residents import selectors
 from zhili.residents.actions import (
+    do_look_up_by_number,
     do_record_own_download,
     do_record_person_view,
     do_record_visit,
@@ -91,10 +93,33 @@ class SearchOut(Schema):
     results: list[PersonOut]
 
 
+def _search(request: HttpRequest, q: str) -> dict[str, Any]:
+    kind, persons = selectors.search_persons(request.user, q)
+    if kind != "name":
+        do_look_up_by_number(kind, persons, actor=request.user)
+    return {"kind": kind, "results": [_out(s) for s in selectors.persons_for_viewer(request.user, persons)]}
+
+
 @router.get("/persons", response=SearchOut, exclude_none=True, url_name="residents_search")
 def search(request: HttpRequest, query: Query[SearchQuery]) -> Any:
-    kind, persons = selectors.search_persons(request.user, query.q)
-    return {"kind": kind, "results": [_out(s) for s in selectors.persons_for_viewer(request.user, persons)]}
+    """Search by name. An ID number or a mobile is refused here: a URL ends up in logs and
+    histories; send it in the body of ``POST /persons/search``."""
+    if selectors.classify_query(query.q)[0] != "name":
+        raise DomainError(
+            "number_in_url",
+            _(
+                "Send ID numbers and mobiles in the body of POST /api/v1/residents/persons/search, "
+                "not in a URL."
+            ),
+        )
+    return _search(request, query.q)
+
+
+@router.post("/persons/search", response=SearchOut, exclude_none=True, url_name="residents_search_post")
+def search_by_body(request: HttpRequest, body: SearchQuery) -> Any:
+    """Search by name, or exactly by full ID number or mobile (at most ``ZHILI_NUMBER_SEARCH_LIMIT``
+    number look-ups an hour per user, each audited with the persons found)."""
+    return _search(request, body.q)
 
 
 @router.get("/persons/{person_id}", response=PersonOut, exclude_none=True, url_name="residents_person")

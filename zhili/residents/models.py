@@ -287,6 +287,7 @@ class LogKind(models.TextChoices):
     REVEALED = "revealed", _("Full value revealed")
     EXPORTED = "exported", _("Included in an export")
     DOWNLOADED = "downloaded", _("Downloaded by the resident")
+    FOUND = "found", _("Found by ID number or mobile")
 
 
 CHANGE_KINDS = (
@@ -297,7 +298,7 @@ CHANGE_KINDS = (
     LogKind.CORRECTED,
     LogKind.ANONYMISED,
 )
-ACCESS_KINDS = (LogKind.VIEWED, LogKind.REVEALED, LogKind.EXPORTED, LogKind.DOWNLOADED)
+ACCESS_KINDS = (LogKind.VIEWED, LogKind.FOUND, LogKind.REVEALED, LogKind.EXPORTED, LogKind.DOWNLOADED)
 
 
 class PersonLog(models.Model):

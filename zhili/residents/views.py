@@ -25,6 +25,7 @@ from zhili.residents.actions import (
     PersonInput,
     do_create_person,
     do_decide_correction,
+    do_look_up_by_number,
     do_record_own_download,
     do_record_person_view,
     do_record_visit,
@@ -126,10 +127,15 @@ def search(request: HttpRequest) -> HttpResponse:
         kind, persons = selectors.search_persons(
             request.user, form.cleaned_data["q"], limit=selectors.SEARCH_LIMIT + 1
         )
-        more = len(persons) > selectors.SEARCH_LIMIT
-        results = selectors.persons_for_viewer(request.user, persons[: selectors.SEARCH_LIMIT])
         if kind != "name":
             form = SearchForm()
+            try:
+                do_look_up_by_number(kind, persons, actor=request.user)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+                persons, searched = [], False
+        more = len(persons) > selectors.SEARCH_LIMIT
+        results = selectors.persons_for_viewer(request.user, persons[: selectors.SEARCH_LIMIT])
     context = {
         "form": form,
         "results": results,

@@ -62,6 +62,8 @@ if ZHILI_SIGNING_KEY and len(ZHILI_SIGNING_KEY) != 32:
 
 # Residents who moved out more than this many years ago are anonymised by ``zhili privacy sweep``.
 ZHILI_RETENTION_YEARS = env_int("ZHILI_RETENTION_YEARS", 3, minimum=1, maximum=100)
+# Look-ups of a resident by full ID number or mobile, per staff user per hour (each is audited).
+ZHILI_NUMBER_SEARCH_LIMIT = env_int("ZHILI_NUMBER_SEARCH_LIMIT", 60, minimum=1)
 
 INSTALLED_APPS = [
     # axes before accounts: its failed-login handler marks the request as locked out before our

@@ -88,9 +88,7 @@ def posts_as_json(posts: list[rules.PostSpec]) -> list[dict[str, Any]]:
             "id": post.id,
             "name": post.name,
             "seats": post.seats,
-            "candidates": [
-                {"id": c.id, "name": c.name, "seniority": c.seniority} for c in post.candidates
-            ],
+            "candidates": [{"id": c.id, "name": c.name, "seniority": c.seniority} for c in post.candidates],
         }
         for post in posts
     ]

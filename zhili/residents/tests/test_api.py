@@ -88,7 +88,7 @@ def test_leader_may_not_reveal_or_edit(client, login, person):
 
 def test_search_and_patch(client, login, person):
     login("grid_worker_a")
-    found = client.get(f"{BASE}/persons", {"q": MOBILE}).json()
+    found = client.post(f"{BASE}/persons/search", {"q": MOBILE}, content_type="application/json").json()
     assert found["kind"] == "mobile" and [r["id"] for r in found["results"]] == [person.pk]
     response = client.patch(
         f"{BASE}/persons/{person.pk}", {"mobile": "13900002222"}, content_type="application/json"
@@ -136,3 +136,52 @@ def test_resident_own_data_and_correction(client, login, region, person):
     assert "张秀兰" not in json.dumps(
         list(AuditEvent.objects.values_list("details", flat=True)), ensure_ascii=False
     )
+
+
+# Look-ups by number -------------------------------------------------------------------------------
+
+
+def test_a_number_in_the_search_url_is_refused_and_nothing_is_looked_up(client, login, person):
+    login("grid_worker_a")
+    for q in (ID_NUMBER, MOBILE):
+        response = client.get(f"{BASE}/persons", {"q": q})
+        assert response.status_code == 400 and response.json()["code"] == "number_in_url"
+    assert not AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).exists()
+    assert [r["id"] for r in client.get(f"{BASE}/persons", {"q": "秀英"}).json()["results"]] == [person.pk]
+
+
+def test_a_look_up_by_number_is_audited_with_the_person_found_and_never_the_number(client, login, person):
+    user = login("grid_worker_a")
+    found = client.post(f"{BASE}/persons/search", {"q": ID_NUMBER}, content_type="application/json").json()
+    assert found["kind"] == "id_number" and [r["id"] for r in found["results"]] == [person.pk]
+    event = AuditEvent.objects.get(action=AuditAction.PERSONS_FOUND_BY_NUMBER)
+    assert event.actor_id == user.pk and event.node_id == person.household.building.grid_id
+    assert event.details == {"kind": "id_number", "found": 1, "person_ids": [person.pk]}
+    assert ID_NUMBER not in json.dumps(event.details) and ID_NUMBER[-4:] not in json.dumps(event.details)
+    found_log = person.log.filter(kind="found").values_list("actor_id", "fields")
+    assert list(found_log) == [(user.pk, ["id_number"])]
+    # A number that matches nobody is a look-up too.
+    missing = client.post(f"{BASE}/persons/search", {"q": "13800000000"}, content_type="application/json")
+    assert missing.json()["results"] == []
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).count() == 2
+    # A name search is not a look-up by number.
+    client.post(f"{BASE}/persons/search", {"q": "秀英"}, content_type="application/json")
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).count() == 2
+
+
+def test_look_ups_by_number_are_limited_per_user_and_hour(client, login, person, settings):
+    settings.ZHILI_NUMBER_SEARCH_LIMIT = 2
+    login("grid_worker_a")
+
+    def look_up(q):
+        return client.post(f"{BASE}/persons/search", {"q": q}, content_type="application/json")
+
+    assert look_up(MOBILE).status_code == 200
+    assert look_up(ID_NUMBER).status_code == 200
+    refused = look_up(ID_NUMBER)
+    assert refused.status_code == 429 and refused.json()["code"] == "too_many_number_searches"
+    assert "results" not in refused.json()
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).count() == 2
+    assert look_up("秀英").status_code == 200  # names still work
+    login("community_staff")  # another user has their own count
+    assert look_up(ID_NUMBER).status_code == 200

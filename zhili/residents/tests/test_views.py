@@ -48,6 +48,21 @@ def test_a_number_in_a_link_is_not_searched(client, login, person):
         assert 'class="person-name"' not in page and q not in page
 
 
+def test_the_search_page_audits_a_look_up_by_number_and_stops_past_the_limit(client, login, person, settings):
+    from zhili.audit.models import AuditAction, AuditEvent
+
+    settings.ZHILI_NUMBER_SEARCH_LIMIT = 1
+    login("grid_worker_a")
+    page = client.post(url("search"), {"q": ID_NUMBER}).content.decode()
+    assert url("person", person.pk) in page and ID_NUMBER not in page
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).count() == 1
+    page = client.post(url("search"), {"q": ID_NUMBER}).content.decode()
+    assert url("person", person.pk) not in page and ID_NUMBER not in page
+    assert "查找次数过多" in page
+    assert AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).count() == 1
+    assert url("person", person.pk) in client.post(url("search"), {"q": "秀英"}).content.decode()
+
+
 def test_a_cut_short_result_says_so(client, login, person, household, monkeypatch):
     from zhili.residents import selectors
 

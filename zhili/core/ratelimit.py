@@ -1,8 +1,9 @@
-"""Counting failures per client in the cache (the tracking look-up must not be brute-forced).
+"""Counting hits per client in the cache: failed tracking look-ups (they must not be brute-forced),
+public submissions, staff look-ups by ID number or mobile.
 
-A fixed window per client: the first failure starts it, ``limit`` failures inside it lock the client
-out until it ends. A success does not reset the count: a client that knows one valid code must not
-be able to keep guessing others. With Redis configured the count is shared by every web process;
+A fixed window per client: the first hit starts it, ``limit`` hits inside it lock the client out
+until it ends. For failures a success does not reset the count: a client that knows one valid code
+must not be able to keep guessing others. With Redis configured the count is shared by every web process;
 with the local memory cache each process counts for itself (the demo), which still bounds guessing
 per process.
 """
@@ -23,7 +24,7 @@ def is_blocked(scope: str, client: str, *, limit: int) -> bool:
     return int(cache.get(_key(scope, client), 0)) >= limit
 
 
-def count_failure(scope: str, client: str, *, window: int) -> int:
+def count_hit(scope: str, client: str, *, window: int) -> int:
     key = _key(scope, client)
     if cache.add(key, 1, timeout=window):
         return 1
