@@ -16,13 +16,21 @@ from zhili.core.errors import DomainError
 
 
 def do_support_case(case: Case | int, *, actor: Any, contact_mobile: str = "") -> Case:
-    """Count one more voice on an open case. With an account or a mobile number the supporter hears
-    about the case's milestones (like the reporter of a merged duplicate); the same account or number
-    counts once. Anyone may do it: the public form finds the case for them and passes it signed."""
+    """Count one more voice on an open case. It takes an account or a mobile number: the supporter
+    hears about the case's milestones (like the reporter of a merged duplicate), and the same account
+    or number counts once. Anyone may do it: the public form finds the case for them and passes it
+    signed."""
     mobile = normalise_phone(contact_mobile) if contact_mobile else ""
     if mobile and not MOBILE_RE.match(mobile):
         raise DomainError("mobile_invalid", _("The phone number is not valid."), status=422)
     user = _actor_user(actor)
+    if user is None and not mobile:
+        # Without an account or a number, a second browser would count the same person again.
+        raise DomainError(
+            "mobile_required",
+            _("Type your mobile number in the form first: each number counts once."),
+            status=422,
+        )
     with transaction.atomic():
         locked = _lock(case)
         if locked.status not in OPEN_STATUSES or locked.merged_into_id is not None:

@@ -41,17 +41,36 @@ def test_reloading_the_thank_you_page_does_not_send_the_request_again(client, re
     assert other.status_code == 302 and other["Location"] == "/cases/new/"
 
 
-def test_a_second_tap_on_plus_one_without_a_number_is_not_a_second_voice(client, walker):
+def test_a_plus_one_needs_a_number_and_a_second_browser_does_not_count_it_again(client, walker):
+    from django.test import Client
+
     case = walker.to(S.PENDING)
     listing = client.post(
         "/cases/new/similar/", {"title": "路灯不亮", "body": "坏了", "lat": IN_GRID_A[0], "lng": IN_GRID_A[1]}
     ).content.decode()
     assert 'hx-target="next .support-result"' in listing and 'class="support-result"' in listing
     token = re.search(r'"token": "([^"]+)"', listing).group(1).encode().decode("unicode_escape")
-    assert client.post("/cases/new/support/", {"token": token}).status_code == 200
-    again = client.post("/cases/new/support/", {"token": token})
+    nameless = client.post("/cases/new/support/", {"token": token})
+    assert nameless.status_code == 422 and "手机号" in nameless.content.decode()
+    assert not CaseSupport.objects.exists()
+    assert (
+        client.post("/cases/new/support/", {"token": token, "contact_mobile": "13700001111"}).status_code
+        == 200
+    )
+    again = client.post("/cases/new/support/", {"token": token, "contact_mobile": "13700001111"})
     assert again.status_code == 422 and 'role="alert"' in again.content.decode()
-    assert CaseSupport.objects.filter(case=case).count() == 1
+    # Another browser, the same number: still one voice. Another number: a second one.
+    other = Client()
+    assert (
+        other.post("/cases/new/support/", {"token": token, "contact_mobile": "137 0000 1111"}).status_code
+        == 422
+    )
+    assert other.post("/cases/new/support/", {"token": token}).status_code == 422
+    assert (
+        other.post("/cases/new/support/", {"token": token, "contact_mobile": "13700002222"}).status_code
+        == 200
+    )
+    assert CaseSupport.objects.filter(case=case).count() == 2
 
 
 def test_the_report_form_shows_refused_plus_ones_and_the_out_of_area_pin(client, region, cats):

@@ -23,10 +23,12 @@ def test_a_supporter_is_counted_once_per_number_and_hears_about_the_case(walker,
     with pytest.raises(DomainError) as again:
         do_support_case(case, actor=None, contact_mobile="137 0000 1111")
     assert again.value.code == "already_supported"
-    do_support_case(case, actor=None)  # no number: counted, never told
+    with pytest.raises(DomainError) as nameless:
+        do_support_case(case, actor=None)  # neither an account nor a number: it could be anyone, again
+    assert nameless.value.code == "mobile_required"
     do_support_case(case, actor=region.user("grid_worker_b"))
-    assert CaseSupport.objects.filter(case=case).count() == 3
-    event = case.events.get(kind="support", data__supports=3)
+    assert CaseSupport.objects.filter(case=case).count() == 2
+    event = case.events.get(kind="support", data__supports=2)
     assert "13700001111" not in str(event.data)
     assert AuditEvent.objects.filter(target_id=str(case.pk), action="cases.event").exists()
 
