@@ -5,9 +5,9 @@ unqueued rows in batches and writes their outbox messages in the same transactio
 a crashed or repeated run neither skips nor doubles anyone.
 
 Residents and staff are told different things. Residents get the alert's public words (headline,
-instruction) and their acknowledgement link. Staff get a working message: what the alert is, where
-and when, what their part in the response is, and a link to the alert page of the staff site, where
-they confirm receipt. Texts never carry a recipient's name, address or number, nor anything about
+instruction) and how to acknowledge: their own link in an SMS, the message's View button in the
+in-app inbox. Staff get a working message in the inbox: what the alert is, where and when, what
+their part in the response is; its View button opens the alert page, where they confirm receipt. Texts never carry a recipient's name, address or number, nor anything about
 the households of the area; logs carry counts.
 """
 
@@ -142,10 +142,6 @@ def alert_path(alert_id: int) -> str:
     return reverse("emergency:alert", args=[alert_id])
 
 
-def tasks_path() -> str:
-    return reverse("emergency:tasks")
-
-
 def public_link(path: str) -> str:
     """``path`` on the site's public address; the bare path when that is not configured."""
     base = str(getattr(settings, "ZHILI_PUBLIC_URL", "") or "").rstrip("/")
@@ -159,13 +155,17 @@ def _subject(alert: Alert) -> str:
     }
 
 
-def resident_texts(alert: Alert, link: str) -> tuple[str, str]:
-    """The alert's public words and the recipient's acknowledgement link."""
+def resident_texts(alert: Alert, link: str | None) -> tuple[str, str]:
+    """The alert's public words and how to acknowledge: by the recipient's link in an SMS
+    (``link``), by the message's own button in the in-app inbox (``link`` None)."""
     with translation.override(settings.LANGUAGE_CODE):
         parts = [alert.headline]
         if alert.instruction:
             parts.append(alert.instruction)
-        parts.append(_("Please confirm you received this: %(link)s") % {"link": link})
+        if link is None:
+            parts.append(_("Please confirm you received this: tap View below."))
+        else:
+            parts.append(_("Please confirm you received this: %(link)s") % {"link": link})
         return _subject(alert), "\n".join(parts)
 
 
@@ -196,9 +196,8 @@ def staff_texts(alert: Alert, *, field: bool) -> tuple[str, str]:
             parts.append(
                 _(
                     "Your part: check on the vulnerable residents in your area and record each"
-                    " check; your check tasks are listed at %(link)s"
+                    " check; your check tasks are under Check tasks in the menu."
                 )
-                % {"link": public_link(tasks_path())}
             )
         else:
             parts.append(
@@ -207,9 +206,7 @@ def staff_texts(alert: Alert, *, field: bool) -> tuple[str, str]:
                     " acknowledgements) and take the steps your role calls for."
                 )
             )
-        parts.append(
-            _("Confirm receipt on the alert page: %(link)s") % {"link": public_link(alert_path(alert.pk))}
-        )
+        parts.append(_("Tap View below to open the alert page and confirm receipt there."))
         return subject, "\n".join(parts)
 
 
@@ -259,7 +256,8 @@ def deliver_batch(alert_id: int, *, batch: int = BATCH) -> int:
                 subject, body = staff[row.user_id in field]
             else:
                 path = ack_path(row.token)
-                subject, body = resident_texts(alert, public_link(path))
+                in_app = row.channel != NotifyChannel.SMS
+                subject, body = resident_texts(alert, None if in_app else public_link(path))
             if row.channel == NotifyChannel.SMS:
                 mobile = mobiles.get(row.person_id or 0, "")
                 if mobile:

@@ -1,4 +1,4 @@
-"""Delivery wording: residents get the alert's public words, staff a working message with links."""
+"""Delivery wording: residents get the alert's public words, staff a working message; links only by SMS."""
 
 from __future__ import annotations
 
@@ -35,20 +35,23 @@ def test_a_resident_and_a_grid_worker_of_the_area_each_get_their_own_wording(reg
     resident = _inbox(sent, region.user("resident"))
     token = Acknowledgement.objects.get(alert=sent, user=region.user("resident")).token
     assert INSTRUCTION in resident.body
-    assert f"{SITE}/emergency/ack/{token}/" in resident.body
-    assert "/emergency/alerts/" not in resident.body and "核查" not in resident.body
+    # In the inbox the message's own button confirms: no link to read in the text.
+    assert resident.url == f"/emergency/ack/{token}/" and "/emergency/" not in resident.body
+    assert "点击下方“查看”" in resident.body and "核查" not in resident.body
 
     worker = _inbox(sent, region.user("grid_worker_a"))
     assert worker.subject == "应急工作通知：【严重】暴雨红色预警"
     assert "暴雨" in worker.body and "严重" in worker.body  # what the alert is
     assert "Grid A" in worker.body  # where
-    assert "核查辖区" in worker.body and f"{SITE}/emergency/tasks/" in worker.body  # what to do
+    assert "核查辖区" in worker.body and "“排查任务”" in worker.body  # what to do, and where
+    assert "/emergency/" not in worker.body
     # The public instruction and the token link are the residents'.
     assert INSTRUCTION not in worker.body and "/emergency/ack/" not in worker.body
 
-    # Registered residents reached by SMS read the resident wording too.
+    # Registered residents reached by SMS read the resident wording too, with their own link.
     texts = Notification.objects.filter(topic=f"emergency.alert:{sent.pk}", channel="sms")
     assert texts and all(INSTRUCTION in t.body and "核查" not in t.body for t in texts)
+    assert all(f"{SITE}/emergency/ack/" in t.body and "查看" not in t.body for t in texts)
 
 
 def test_staff_who_do_not_check_households_are_not_sent_to_do_so(region, sent):
@@ -68,7 +71,8 @@ def test_the_staff_message_links_to_the_alert_page_where_they_confirm(client, lo
     ).select_related("recipient")
     assert staff.count() == 7
     for message in staff:
-        assert message.url == page and f"{SITE}{page}" in message.body, message.recipient.username
+        assert message.url == page and "/emergency/" not in message.body, message.recipient.username
+        assert "点击下方“查看”" in message.body
         # The link opens for its reader, and the page offers the confirmation.
         client.force_login(message.recipient)
         response = client.get(message.url)
@@ -91,6 +95,6 @@ def test_no_message_carries_personal_data(region, sent):
         text = message.subject + "\n" + message.body
         for word in forbidden:
             assert word not in text, (word, message.pk)
-        # A resident's message carries their own acknowledgement link only; staff's carry none.
+        # An SMS carries its resident's own acknowledgement link only; the inbox messages carry none.
         carried = [t for t in tokens if t in text]
-        assert len(carried) == (0 if message.url.startswith("/emergency/alerts/") else 1), message.pk
+        assert len(carried) == (1 if message.channel == "sms" else 0), message.pk
