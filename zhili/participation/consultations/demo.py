@@ -21,15 +21,18 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
+from zhili.notify.models import Notification
 from zhili.participation.consultations import actions
 from zhili.participation.consultations.models import (
     Comment,
@@ -193,6 +196,22 @@ def _at(day: Any, hour: int = 10) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, 0)))
 
 
+# Followers' messages older than this were read by the time of the demo.
+READ_AFTER_DAYS = 14
+
+
+@contextmanager
+def _told_at(topic: Topic, moment: datetime) -> Iterator[None]:
+    """The messages a step writes to the topic's followers are dated when the step happened, like
+    the history the demo back-dates; those from more than two weeks ago have been read."""
+    mark = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    yield
+    read_at = moment if moment < timezone.now() - timedelta(days=READ_AFTER_DAYS) else None
+    Notification.objects.filter(pk__gt=mark, topic=f"consultations.topic:{topic.pk}").update(
+        created_at=moment, next_attempt_at=moment, read_at=read_at
+    )
+
+
 def _elevator(community: Node, staff: Any, people: list[User], rng: random.Random) -> Topic:
     today = timezone.localdate()
     opens = today - timedelta(days=110)
@@ -237,7 +256,8 @@ def _elevator(community: Node, staff: Any, people: list[User], rng: random.Rando
     actions.do_hide_item(
         comments[2], reason="personal_data", note="含手机号码，已请居民通过网格员联系", actor=staff
     )
-    actions.do_transition_topic(topic, "close", actor=staff)
+    with _told_at(topic, _at(closes, 18)):
+        actions.do_transition_topic(topic, "close", actor=staff)
 
     meeting_day = closes + timedelta(days=5)
     reps = [u.display_name for u in people[1:10]]
@@ -262,41 +282,42 @@ def _elevator(community: Node, staff: Any, people: list[User], rng: random.Rando
         + [("物业经理", "outside", "物业服务公司"), ("项目工程师", "outside", "电梯安装公司")],
         actor=staff,
     )
-    lead = actions.do_record_decision(
-        topic,
-        text="3号楼、5号楼先行试点加装电梯，加装在楼栋北侧；费用按楼层分摊，一楼不出资。",
-        responsible_unit="社区居委会",
-        responsible_person="社区书记",
-        due_on=today + timedelta(days=45),
-        meeting=meeting,
-        actor=staff,
-    )
-    group = actions.do_record_decision(
-        topic,
-        text="成立加装电梯业主自管小组，每栋楼推选两名代表，负责意见沟通和施工监督。",
-        responsible_unit="物业服务公司",
-        responsible_person="物业经理",
-        due_on=meeting_day + timedelta(days=20),
-        meeting=meeting,
-        actor=staff,
-    )
-    design = actions.do_add_milestone(
-        lead, title="完成施工图设计并公示", due_on=meeting_day + timedelta(days=30), actor=staff
-    )
-    subsidy = actions.do_add_milestone(
-        lead, title="申请市区两级补贴", due_on=meeting_day + timedelta(days=50), actor=staff
-    )
-    build = actions.do_add_milestone(
-        lead, title="完成主体施工", due_on=today + timedelta(days=40), actor=staff
-    )
-    accept = actions.do_add_milestone(
-        lead, title="验收并投入使用", due_on=today + timedelta(days=45), actor=staff
-    )
-    elect = actions.do_add_milestone(
-        group, title="推选各楼栋代表", due_on=meeting_day + timedelta(days=15), actor=staff
-    )
-    actions.do_transition_topic(topic, "decide", actor=staff)
-    actions.do_transition_topic(topic, "start", actor=staff)
+    with _told_at(topic, _at(meeting_day, 21)):
+        lead = actions.do_record_decision(
+            topic,
+            text="3号楼、5号楼先行试点加装电梯，加装在楼栋北侧；费用按楼层分摊，一楼不出资。",
+            responsible_unit="社区居委会",
+            responsible_person="社区书记",
+            due_on=today + timedelta(days=45),
+            meeting=meeting,
+            actor=staff,
+        )
+        group = actions.do_record_decision(
+            topic,
+            text="成立加装电梯业主自管小组，每栋楼推选两名代表，负责意见沟通和施工监督。",
+            responsible_unit="物业服务公司",
+            responsible_person="物业经理",
+            due_on=meeting_day + timedelta(days=20),
+            meeting=meeting,
+            actor=staff,
+        )
+        design = actions.do_add_milestone(
+            lead, title="完成施工图设计并公示", due_on=meeting_day + timedelta(days=30), actor=staff
+        )
+        subsidy = actions.do_add_milestone(
+            lead, title="申请市区两级补贴", due_on=meeting_day + timedelta(days=50), actor=staff
+        )
+        build = actions.do_add_milestone(
+            lead, title="完成主体施工", due_on=today + timedelta(days=40), actor=staff
+        )
+        accept = actions.do_add_milestone(
+            lead, title="验收并投入使用", due_on=today + timedelta(days=45), actor=staff
+        )
+        elect = actions.do_add_milestone(
+            group, title="推选各楼栋代表", due_on=meeting_day + timedelta(days=15), actor=staff
+        )
+        actions.do_transition_topic(topic, "decide", actor=staff)
+        actions.do_transition_topic(topic, "start", actor=staff)
 
     # Progress as it was reported, oldest first: (days after the meeting, milestone, values, note)
     steps: list[tuple[int, Milestone, dict[str, Any], str]] = [
@@ -310,9 +331,10 @@ def _elevator(community: Node, staff: Any, people: list[User], rng: random.Rando
         (72, build, {"percent": 45}, "3号楼井道钢结构吊装完成"),
     ]
     for days, milestone, values, note in steps:
-        actions.do_update_milestone(
-            milestone, actor=staff, note=note, today=meeting_day + timedelta(days=days), **values
-        )
+        with _told_at(topic, _at(meeting_day + timedelta(days=days), 16)):
+            actions.do_update_milestone(
+                milestone, actor=staff, note=note, today=meeting_day + timedelta(days=days), **values
+            )
         OutcomeChange.objects.filter(
             milestone=milestone, changed_at__gte=timezone.now() - timedelta(minutes=5)
         ).filter(note=note).update(changed_at=_at(meeting_day + timedelta(days=days), 16))

@@ -51,6 +51,30 @@ def test_demo_resident_follows_the_outcome_and_was_told(demo, client):
     assert "3号楼、5号楼先行试点" in board
 
 
+def test_the_demo_residents_messages_are_dated_along_the_topics_history(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zhili.accounts.models import User
+
+    elevator = Topic.objects.get(title=ELEVATOR)
+    messages = list(
+        Notification.objects.filter(
+            recipient=User.objects.get(username="jumin"), topic=f"consultations.topic:{elevator.pk}"
+        ).order_by("created_at", "pk")
+    )
+    now = timezone.now()
+    # Closing, the decisions, each progress report: spread over three months, not all at load time.
+    days = sorted({m.created_at.date() for m in messages})
+    assert len(days) >= 6 and (now - messages[0].created_at).days >= 80
+    # The old ones were read; the last weeks' are still waiting.
+    for message in messages:
+        old = message.created_at < now - timedelta(days=14)
+        assert (message.read_at is not None) == old, (message.subject, message.created_at)
+    assert any(m.read_at is None for m in messages) and any(m.read_at for m in messages)
+
+
 def test_loading_twice_adds_nothing(demo):
     before = (Topic.objects.count(), Support.objects.count(), OutcomeChange.objects.count())
     load_demo(5)
