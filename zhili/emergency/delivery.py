@@ -7,8 +7,9 @@ a crashed or repeated run neither skips nor doubles anyone.
 Residents and staff are told different things. Residents get the alert's public words (headline,
 instruction) and how to acknowledge: their own link in an SMS, the message's View button in the
 in-app inbox. Staff get a working message in the inbox: what the alert is, where and when, what
-their part in the response is; its View button opens the alert page, where they confirm receipt. Texts never carry a recipient's name, address or number, nor anything about
-the households of the area; logs carry counts.
+their part in the response is; its View button opens the alert page, where they confirm receipt.
+Texts never carry a recipient's name, address or number, nor anything about the households of the
+area; logs carry counts.
 """
 
 from __future__ import annotations
