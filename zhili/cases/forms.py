@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from zhili.accounts.models import Department
 from zhili.accounts.roles import Role
 from zhili.cases.actions import RejectReason
-from zhili.cases.contact import MOBILE_RE, normalise_phone
-from zhili.cases.models import Case, Category, Rating
+from zhili.cases.contact import MOBILE_RE, PHONE_RE, normalise_phone
+from zhili.cases.models import Case, Category, Rating, Urgency
 from zhili.cases.policies import staff_paths
 from zhili.cases.states import Transition
 from zhili.territory.models import Node, NodeKind
@@ -106,6 +106,82 @@ class ReportForm(forms.Form):
         data = super().clean() or {}
         if data.get("lat") is None and data.get("lng") is None and not data.get("address"):
             raise forms.ValidationError(_("Mark the place with “Use my location” or give an address."))
+        return data
+
+
+class AreaField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return ("· " * max(0, obj.depth - 1)) + obj.name
+
+
+class HotlineForm(forms.Form):
+    """来电登记: the operator types while the caller speaks. The keyboard alone fills it: the number
+    first, then the words, Tab from field to field, Ctrl+Enter sends."""
+
+    caller_phone = forms.CharField(
+        label=_("Caller's number"),
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off", "autofocus": True}),
+    )
+    caller_name = forms.CharField(
+        label=_("Caller's name"),
+        max_length=50,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    title = forms.CharField(label=_("What is it about?"), max_length=100)
+    body = forms.CharField(
+        label=_("What the caller says"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000
+    )
+    address = forms.CharField(
+        label=_("Where?"),
+        max_length=200,
+        required=False,
+        help_text=_("As the caller says it: street, community, building."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    area = AreaField(
+        label=_("Area"),
+        queryset=Node.objects.none(),
+        required=False,
+        empty_label=_("From the address"),
+        help_text=_("Used when the address does not name a grid."),
+    )
+    category = IndentedCategoryField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("Let the system suggest"),
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    anonymous = forms.BooleanField(
+        label=_("The caller asks that the handlers do not see their name and number"), required=False
+    )
+
+    def __init__(self, *args: Any, areas: list[Node], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        area = self.fields["area"]
+        assert isinstance(area, forms.ModelChoiceField)
+        area.queryset = Node.objects.filter(pk__in=[n.pk for n in areas]).order_by("path")
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.filter(active=True, level__lte=2).order_by("code")
+
+    def clean_caller_phone(self) -> str:
+        # Callers often ring from a landline: it is taken (the case can still be tracked with its
+        # last four digits), but it gets no SMS, so the page says a call-back is needed.
+        value = normalise_phone(self.cleaned_data.get("caller_phone") or "")
+        digits = sum(ch.isdigit() for ch in value)
+        if not (MOBILE_RE.match(value) or (PHONE_RE.match(value) and digits >= 7)):
+            raise forms.ValidationError(
+                _("Enter the caller's number: a mobile, or a landline with its area code.")
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not (data.get("address") or "").strip() and data.get("area") is None:
+            raise forms.ValidationError(_("Ask where it is: give an address or pick the area."))
         return data
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
-from zhili.cases.contact import unseal
+from zhili.cases.contact import MOBILE_RE, unseal
 from zhili.cases.models import Case, Channel
 from zhili.cases.states import CaseStatus
 from zhili.core import prepared
@@ -157,10 +157,12 @@ def tell_reporters(case: Case, status: str, *, new: bool = False) -> None:
                     body=body,
                     topic=f"cases.case:{each.pk}",
                 )
-            if each.contact_mobile_enc:
+            caller = unseal(each.contact_mobile_enc) if each.contact_mobile_enc else ""
+            # A caller on a landline (the hotline takes those) cannot get a text: staff call back.
+            if MOBILE_RE.match(caller):
                 do_enqueue_notification(
                     channel=NotifyChannel.SMS,
-                    address=unseal(each.contact_mobile_enc),
+                    address=caller,
                     subject=subject,
                     body=body,
                     topic=f"cases.case:{each.pk}",

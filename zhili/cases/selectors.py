@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from zhili.accounts.roles import Role
 from zhili.authz.policies import _memberships
 from zhili.cases.actions import RejectReason, allowed_transitions
 from zhili.cases.contact import mask_name, mask_phone, unseal
@@ -790,6 +791,54 @@ def patrol_categories() -> list[Any]:
 
     cats = list(Category.objects.filter(active=True, level=2).order_by("code")[:24])
     return cats or list(Category.objects.filter(active=True, level=1).order_by("code")[:24])
+
+
+# The hotline operator's page ------------------------------------------------------------------------
+
+HOTLINE_ROLES = frozenset({Role.DISPATCHER, Role.COMMUNITY_STAFF})
+CALLER_DAYS = 180
+
+
+def hotline_areas(user: Any) -> list[Any]:
+    """The areas an operator may file a call under: their own areas and the communities in them."""
+    from zhili.cases.policies import _prefix_q, staff_paths
+    from zhili.territory.models import Node, NodeKind
+
+    paths = staff_paths(user, HOTLINE_ROLES)
+    if not paths:
+        return []
+    kinds = [NodeKind.DISTRICT, NodeKind.STREET, NodeKind.COMMUNITY]
+    return list(Node.objects.filter(_prefix_q(paths, "path"), kind__in=kinds).order_by("path")[:200])
+
+
+def hotline_recent(user: Any, limit: int = 20) -> list[Case]:
+    """The calls this operator logged today, the latest first."""
+    from zhili.cases.models import Channel
+
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    return list(
+        Case.objects.filter(reporter=user, channel=Channel.HOTLINE, created_at__gte=start)
+        .select_related("category", "department", "node")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def caller_history(user: Any, phone: str, limit: int = 10) -> tuple[list[Case], int]:
+    """Cases from this number in the last half year that the operator may see, open ones first, and
+    how many of them are still open: a repeat caller is usually calling about one of them."""
+    from zhili.cases.contact import phone_index
+    from zhili.cases.states import OPEN_STATUSES
+
+    since = timezone.now() - timedelta(days=CALLER_DAYS)
+    cases = (
+        visible_cases(user)
+        .filter(contact_mobile_bidx=phone_index(phone), created_at__gte=since)
+        .select_related("category", "department", "node")
+    )
+    rows = list(cases.order_by("-created_at", "-id")[:50])
+    open_rows = [c for c in rows if c.status in OPEN_STATUSES]
+    ordered = open_rows + [c for c in rows if c.status not in OPEN_STATUSES]
+    return ordered[:limit], len(open_rows)
 
 
 # The resident's form: open cases near the pin -------------------------------------------------------

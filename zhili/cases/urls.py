@@ -1,6 +1,6 @@
 from django.urls import URLPattern, path
 
-from zhili.cases import views, views_field, views_public
+from zhili.cases import views, views_field, views_hotline, views_public
 
 app_name = "cases"
 urlpatterns: list[URLPattern] = [
@@ -9,6 +9,8 @@ urlpatterns: list[URLPattern] = [
     path("export.xlsx", views.export_cases, name="export"),
     path("field/", views_field.field, name="field"),
     path("field/report/", views_field.patrol_report, name="patrol"),
+    path("hotline/", views_hotline.hotline, name="hotline"),
+    path("hotline/caller/", views_hotline.caller, name="hotline_caller"),
     path("new/", views_public.report, name="new"),
     path("submitted/", views_public.submitted, name="submitted"),
     path("new/similar/", views_public.similar, name="similar"),

@@ -28,6 +28,11 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
         "cases:list",
         frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.PARTY_SECRETARY},
     ),
+    (
+        pgettext_lazy("menu", "Log a call"),
+        "cases:hotline",
+        frozenset({Role.DISPATCHER, Role.COMMUNITY_STAFF}),
+    ),
     (pgettext_lazy("menu", "Report a problem"), "cases:new", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "Follow my request"), "cases:track", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "My grid"), "cases:field", frozenset({Role.GRID_WORKER})),

@@ -455,6 +455,19 @@ def test_staff_who_filed_a_case_are_not_told_as_residents(region):
     assert Notification.objects.filter(channel="sms", topic=f"cases.case:{call.pk}").exists()
 
 
+def test_a_caller_on_a_landline_is_not_sent_texts_but_can_still_track(region, client):
+    operator = region.user("dispatcher")
+    call = a.do_submit_case(
+        actor=operator, channel=Channel.HOTLINE, title="噪音", body="夜间施工", contact_mobile="010-84561234"
+    )
+    a.do_dispatch(call, actor=operator, department=region.department)
+    assert not Notification.objects.filter(channel="sms", topic=f"cases.case:{call.pk}").exists()
+    found = client.post("/cases/track/", {"code": call.code, "phone4": "1234"})
+    assert (
+        found.status_code == 200 and "已派单" in found.content.decode() and "噪音" in found.content.decode()
+    )
+
+
 def test_verifying_needs_what_was_found_or_a_photo(walker, region):
     case = walker.to(S.RESOLVED)
     supervisor = region.user("supervisor")

@@ -151,3 +151,31 @@ def test_a_second_resident_adds_their_voice_on_the_map_form(page, region, cats):
     page.click("#locate-me")
     expect(page.locator("#pin-map[data-outside]")).to_have_count(1, timeout=TIMEOUT)
     expect(page.locator("#locate-status")).not_to_have_text("", timeout=TIMEOUT)
+
+
+def test_an_operator_logs_a_call_with_the_keyboard_alone(page, browser_login, region, cats):
+    from zhili.cases.tests.walk import Walker
+
+    earlier = Walker(region, cats).new()  # the caller's earlier request, still open
+    page = browser_login("dispatcher")
+    page.goto(page.base_url + "/cases/hotline/")
+    # The number field has the focus: the operator types as the caller speaks, Tab to go on.
+    page.keyboard.type("139 1234 5678")
+    page.keyboard.press("Tab")
+    expect(page.locator("#caller-cases")).to_contain_text(earlier.code, timeout=TIMEOUT)
+    page.keyboard.type("李先生")
+    page.keyboard.press("Tab")
+    page.keyboard.type("夜间施工噪音")
+    page.keyboard.press("Tab")
+    page.keyboard.type("工地每晚施工到十二点，影响休息。")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Community 1")
+    page.select_option("#id_area", str(region.c1.pk))
+    page.focus("#id_body")
+    with page.expect_navigation():
+        page.keyboard.press("Control+Enter")
+    case = Case.objects.exclude(pk=earlier.pk).get()
+    assert case.channel == "hotline" and case.title == "夜间施工噪音"
+    expect(page.locator("#hotline-logged")).to_contain_text(case.code)
+    expect(page.locator("#hotline-today")).to_contain_text("夜间施工噪音")
+    assert page.evaluate("document.activeElement.id") == "id_caller_phone"  # ready for the next call
