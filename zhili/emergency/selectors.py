@@ -225,6 +225,22 @@ def my_tasks(user: Any, *, alert_id: int | None = None) -> QuerySet[CheckTask]:
     )
 
 
+# Alerts that are over: their tasks are a record of what was found, no longer work to do.
+PAST_STATUSES = (AlertStatus.EXPIRED, AlertStatus.CANCELLED)
+
+
+def my_past_tasks(user: Any) -> QuerySet[CheckTask]:
+    """Check tasks of the user's grids for alerts that are over, the most recent alert first."""
+    return (
+        policies.visible_tasks(user)
+        .filter(alert__status__in=PAST_STATUSES)
+        .select_related("alert", "grid", "household__building", "case")
+        .order_by(
+            "-alert__effective", "-alert_id", "outcome", "household__building__address", "household__number"
+        )
+    )
+
+
 def task_people(user: Any, task: CheckTask) -> list[Any]:
     """The household's current members as the registry shows them to this user (masked by role)."""
     from zhili.residents.models import Person

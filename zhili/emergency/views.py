@@ -316,6 +316,8 @@ def board_xlsx(request: HttpRequest, alert_id: int) -> HttpResponse:
 
 # Check tasks (phone) ----------------------------------------------------------------------------------
 
+PAST_TASKS_SHOWN = 200
+
 
 @login_required
 @page_errors
@@ -325,7 +327,10 @@ def task_list(request: HttpRequest) -> HttpResponse:
         raise Forbidden()
     tasks = list(selectors.my_tasks(request.user)[:300])
     open_count = sum(1 for t in tasks if not t.outcome)
-    return render(request, "emergency/task_list.html", {"tasks": tasks, "open_count": open_count})
+    past = list(selectors.my_past_tasks(request.user)[:PAST_TASKS_SHOWN])
+    return render(
+        request, "emergency/task_list.html", {"tasks": tasks, "open_count": open_count, "past_tasks": past}
+    )
 
 
 def _task_context(request: HttpRequest, task: Any, form: CheckForm | None = None) -> dict[str, Any]:

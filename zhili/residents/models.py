@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from zhili.accounts.roles import Role
 from zhili.core.crypto import blind_index, decrypt, encrypt, mask_id_number, mask_mobile
 
 ID_NUMBER_INDEX = "id_number"
@@ -67,6 +68,11 @@ class Tag(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def visible_role_labels(self) -> list[str]:
+        """The names of the roles that may see the tag, in the user's language (codes stay codes only
+        for a role that no longer exists)."""
+        return [str(Role(code).label) if code in Role.values else code for code in self.visible_roles]
 
 
 class Person(models.Model):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -648,6 +648,8 @@ def me_json(request: HttpRequest) -> HttpResponse:
 def me_print(request: HttpRequest) -> HttpResponse:
     person = _own_or_404(request)
     data = own_data(person)
+    # The download's plain JSON holds ISO times; the page shows them as people write them.
+    data["visits"] = [{**v, "visited_at": parse_datetime(v["visited_at"])} for v in data["visits"]]
     do_record_own_download(person, fmt="html", actor=request.user)
     return _no_store(render(request, "residents/me_print.html", {"data": data, "now": timezone.localtime()}))
 

@@ -5,15 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
-from zhili.authz.policies import Action, territory_policies
+from zhili.authz.policies import Action, roles_of, territory_policies
 from zhili.core.errors import NotFound
 from zhili.territory.models import Building, GridBoundary, Household, Node, NodeKind
 
 CARD_BUILDINGS = 20
+# Roles with a case workbench: they see the open cases of a grid on its card. Residents see only their
+# own requests, and administrators, auditors and party secretaries no cases at all.
+CASE_ROLES = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.COMMUNITY_STAFF,
+        Role.DISPATCHER,
+        Role.HANDLER,
+        Role.SUPERVISOR,
+        Role.LEADER,
+    }
+)
 
 
 def visible_nodes(user: Any) -> QuerySet[Node]:
@@ -83,9 +95,26 @@ class GridCard:
     household_count: int
     buildings: list[Building]
     boundary: GridBoundary | None
+    open_cases: int | None = None  # None: the user has no case workbench, the card does not say
 
 
-def grid_card(grid: Node) -> GridCard:
+def open_case_count(user: Any, grid: Node) -> int | None:
+    """Open cases filed in or dispatched to the grid that the user may see; None for users without
+    a case workbench."""
+    if not roles_of(user) & CASE_ROLES:
+        return None
+    # Cases sit above territory: imported here so that territory never needs cases to load.
+    from zhili.cases.policies import visible_cases
+    from zhili.cases.states import OPEN_STATUSES
+
+    return (
+        visible_cases(user)
+        .filter(Q(grid=grid) | Q(assigned_grid=grid), status__in=sorted(OPEN_STATUSES))
+        .count()
+    )
+
+
+def grid_card(grid: Node, *, user: Any = None) -> GridCard:
     workers = [
         m.user
         for m in Membership.objects.filter(
@@ -103,4 +132,5 @@ def grid_card(grid: Node) -> GridCard:
         household_count=Household.objects.filter(building__grid=grid).count(),
         buildings=list(buildings.order_by("address")[:CARD_BUILDINGS]),
         boundary=GridBoundary.objects.filter(grid=grid, is_current=True).first(),
+        open_cases=open_case_count(user, grid) if user is not None else None,
     )

@@ -35,7 +35,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @page_errors
 def grid_card(request: HttpRequest, grid_id: int) -> HttpResponse:
-    card = selectors.grid_card(selectors.get_grid_for_user(request.user, grid_id))
+    card = selectors.grid_card(selectors.get_grid_for_user(request.user, grid_id), user=request.user)
     # htmx fills the map's side panel; a plain request (a link opened on a phone) gets a whole page.
     template = "territory/_grid_card.html" if request.headers.get("HX-Request") else "territory/grid.html"
     return render(request, template, {"card": card})

@@ -61,6 +61,24 @@ def test_a_grid_worker_completes_check_tasks_on_a_phone(browser_login, region, a
     assert case.urgency == "emergency" and case.body == "一楼进水，老人需要转移"
 
 
+def test_past_checks_fit_a_phone_after_the_alert_expired(browser_login, region, approved, people):
+    from zhili.emergency.actions import do_expire_alerts, do_record_check
+
+    alert = do_transition_alert(approved(), AlertTransition.SEND, actor=region.user("dispatcher"))
+    do_mobilise(alert, actor=region.user("dispatcher"), tag_codes=["elderly_alone", "disabled"])
+    task = CheckTask.objects.filter(alert=alert, grid=region.grid_a).first()
+    assert task is not None
+    do_record_check(task, actor=region.user("grid_worker_a"), outcome="needs_help", note="一楼进水" * 30)
+    do_expire_alerts(now=alert.expires)
+    page = browser_login("grid_worker_a")
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(page.base_url + "/emergency/tasks/")
+    expect(page.locator("#past-tasks .past-task")).to_have_count(2, timeout=TIMEOUT)
+    assert page.locator("a.task-link").count() == 0
+    expect(page.locator("#past-tasks .outcome-needs_help")).to_be_visible(timeout=TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
 def test_a_dispatcher_draws_the_area_on_the_map_and_the_board_draws_its_chart(
     browser_login, region, approved, people
 ):

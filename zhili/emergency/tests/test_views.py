@@ -150,3 +150,62 @@ def test_the_api_twins(client, login, region, draft, approved, people):
         ).status_code
         == 404
     )
+
+
+def _tasks_page(client) -> str:
+    response = client.get("/emergency/tasks/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_a_worker_still_sees_the_checks_of_past_alerts_read_only(client, login, region, approved, people):
+    from datetime import timedelta
+
+    from zhili.emergency.actions import do_expire_alerts, do_mobilise, do_record_check, do_transition_alert
+    from zhili.emergency.states import AlertTransition as T
+
+    dispatcher, worker = region.user("dispatcher"), region.user("grid_worker_a")
+    older = approved(headline="大风蓝色预警", effective=timezone.now() - timedelta(days=3))
+    older = do_transition_alert(older, T.SEND, actor=dispatcher)
+    do_mobilise(older, actor=dispatcher, tag_codes=["elderly_alone"])
+    newer = approved(headline="暴雨红色预警", effective=timezone.now() - timedelta(days=1))
+    newer = do_transition_alert(newer, T.SEND, actor=dispatcher)
+    do_mobilise(newer, actor=dispatcher, tag_codes=["elderly_alone", "disabled"])
+    checked = CheckTask.objects.get(alert=newer, household=people.a_alone)
+    do_record_check(checked, actor=worker, outcome="needs_help", note="一楼进水，需要转移")
+    do_expire_alerts(now=max(older.expires, newer.expires))
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.EXPIRED}
+
+    login("grid_worker_a")
+    page = _tasks_page(client)
+    current, past = page.split('id="past-tasks"')
+    assert "暂无排查任务" in current and 'class="task-link"' not in page  # nothing to do any more
+    # Most recent alert first; grid A's tasks only, each with what was found.
+    assert past.index("暴雨红色预警") < past.index("大风蓝色预警")
+    assert past.count('class="task past-task"') == 3  # 2 households of grid A, then 1
+    assert "需要帮助" in past and "一楼进水，需要转移" in past and "未排查" in past
+    checked.refresh_from_db()
+    assert f"/cases/{checked.case_id}/" in past
+    # Read-only: no way into the check form from the past list.
+    assert "/emergency/tasks/" not in past and "<form" not in past
+    assert "测试路2号" not in page  # grid B's households
+
+
+def test_past_checks_do_not_mix_with_current_tasks(client, login, region, approved, people):
+    from zhili.emergency.actions import do_mobilise, do_transition_alert
+    from zhili.emergency.states import AlertTransition as T
+
+    dispatcher = region.user("dispatcher")
+    cancelled = do_transition_alert(approved(headline="已取消的预警"), T.SEND, actor=dispatcher)
+    do_mobilise(cancelled, actor=dispatcher, tag_codes=["elderly_alone"])
+    do_transition_alert(cancelled, T.CANCEL, actor=dispatcher)
+    live = do_transition_alert(approved(headline="正在生效的预警"), T.SEND, actor=dispatcher)
+    do_mobilise(live, actor=dispatcher, tag_codes=["elderly_alone"])
+    login("grid_worker_a")
+    current, past = _tasks_page(client).split('id="past-tasks"')
+    assert "正在生效的预警" in current and current.count('class="task-link"') == 1
+    assert "已取消的预警" in past and "正在生效的预警" not in past
+    login("grid_worker_b")
+    assert "已取消的预警" in _tasks_page(client)  # grid B's household of the cancelled alert
+    login("outsider")
+    assert 'id="past-tasks"' not in _tasks_page(client)

@@ -267,6 +267,37 @@ def test_the_page_offers_the_error_report_of_a_refused_file(
     assert client.get(reverse("residents:import_job", args=[job.pk])).status_code == 404
 
 
+def test_a_refused_file_shows_the_refusal_not_a_half_full_bar(
+    client, login, building, django_capture_on_commit_callbacks
+):
+    login("community_staff")
+    upload = io.BytesIO(workbook([row(n, 手机号="123") for n in range(6)]))
+    upload.name = "bad.xlsx"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("residents:import"), {"file": upload})
+    job = ImportJob.objects.get()
+    assert job.status == ImportStatus.INVALID
+    for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
+        page = client.get(reverse("residents:import_job", args=[job.pk]), **headers).content.decode()
+        assert "未导入：文件有错误" in page  # the status says the file was refused
+        assert str(job.message) in page and reverse("residents:import_errors", args=[job.pk]) in page
+        assert 'role="progressbar"' not in page and "50%" not in page and "hx-trigger" not in page
+
+
+def test_a_failed_job_shows_no_progress_bar(client, login, region):
+    staff = login("community_staff")
+    job = ImportJob.objects.create(
+        created_by=staff,
+        filename="x.xlsx",
+        status=ImportStatus.FAILED,
+        total_rows=10,
+        validated_rows=10,
+        message="数据库不可用，未导入任何数据。",
+    )
+    page = client.get(reverse("residents:import_job", args=[job.pk])).content.decode()
+    assert "数据库不可用" in page and 'role="progressbar"' not in page and "50%" not in page
+
+
 def test_a_running_job_page_polls_every_second(client, login, region):
     staff = login("community_staff")
     job = ImportJob.objects.create(

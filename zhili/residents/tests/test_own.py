@@ -56,6 +56,27 @@ def test_printable_copy(client, login, linked):
     assert AuditEvent.objects.get(action=AuditAction.OWN_DATA_DOWNLOADED).details["format"] == "html"
 
 
+def test_printable_copy_writes_visit_times_as_dates_not_iso_text(client, login, region, linked):
+    from datetime import UTC, datetime
+
+    from zhili.residents.actions import do_record_visit
+
+    # 08:51 UTC is 16:51 in Beijing.
+    at = datetime(2026, 3, 21, 8, 51, tzinfo=UTC)
+    do_record_visit(
+        linked.household,
+        person=linked,
+        visited_at=at,
+        kind="care",
+        note="",
+        actor=region.user("grid_worker_a"),
+    )
+    login("resident")
+    page = client.get(reverse("residents:me_print")).content.decode()
+    assert "2026-03-21 16:51" in page
+    assert "2026-03-21T16:51" not in page and "+08:00" not in page
+
+
 def test_the_resident_sees_who_looked_and_why(client, login, region, linked):
     login("grid_worker_a")
     client.get(reverse("residents:person", args=[linked.pk]))

@@ -379,3 +379,20 @@ def test_tags_pages_are_404_for_others(client, login):
     login("community_staff")
     assert client.get(url("tags")).status_code == 404
     assert client.get(url("tag_new")).status_code == 404
+
+
+def test_administrator_reaches_the_tags_page_from_the_menu(client, login, seeded_tags):
+    """Only the administrator manages tags, and the menu takes them there."""
+    login("admin")
+    home = client.get(reverse("core:home")).content.decode()
+    assert f'href="{url("tags")}"' in home
+    for persona in ("community_staff", "grid_worker_a", "leader", "auditor", "resident"):
+        login(persona)
+        assert f'href="{url("tags")}"' not in client.get(reverse("core:home")).content.decode(), persona
+
+
+def test_tags_page_names_the_visible_roles_in_chinese(client, login, seeded_tags):
+    login("admin")
+    page = client.get(url("tags")).content.decode()
+    assert "网格员、社区工作人员" in page
+    assert "grid_worker" not in page and "community_staff" not in page

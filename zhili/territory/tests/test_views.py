@@ -233,3 +233,93 @@ def test_community_staff_registers_households_in_any_grid_of_the_community(clien
     )
     assert response.status_code == 302
     assert Household.objects.filter(building=homes.building_b, number="5-501").exists()
+
+
+def _case(region, code: str, status: str, *, grid=None, assigned_grid=None, node=None):
+    from zhili.cases.models import Case, Channel
+
+    return Case.objects.create(
+        code=code,
+        title=code,
+        body="…",
+        channel=Channel.HOTLINE,
+        status=status,
+        node=node or grid or region.c1,
+        grid=grid,
+        assigned_grid=assigned_grid,
+    )
+
+
+@pytest.fixture
+def grid_a_cases(region):
+    """Open cases of grid A: two filed in it, one dispatched to it from elsewhere; and cases that do
+    not count: a closed one, one of grid B, and one in grid A the grid worker of A may not see."""
+    from zhili.cases.states import CaseStatus
+
+    _case(region, "OPEN1", CaseStatus.PENDING, grid=region.grid_a)
+    _case(region, "OPEN2", CaseStatus.SUSPENDED, grid=region.grid_a)
+    _case(region, "SENT", CaseStatus.DISPATCHED, grid=region.grid_b, assigned_grid=region.grid_a)
+    _case(region, "DONE", CaseStatus.CLOSED, grid=region.grid_a)
+    _case(region, "OTHER", CaseStatus.PENDING, grid=region.grid_b)
+
+
+def _open_cases_link(body: str) -> str:
+    import re
+
+    match = re.search(r'<a class="open-cases" href="([^"]+)">(\d+)</a>', body)
+    assert match, "the card shows no open cases"
+    return f"{match.group(1)} {match.group(2)}"
+
+
+@pytest.mark.parametrize(
+    "persona,count",
+    [
+        ("community_staff", 3),  # sees the whole community
+        # grid worker of A sees cases filed in A and those sent to A (here filed in B: still theirs)
+        ("grid_worker_a", 3),
+        ("leader", 3),
+        ("dispatcher", 3),
+    ],
+)
+def test_grid_card_counts_open_cases_of_the_grid_and_links_to_the_filtered_workbench(
+    client, login, region, grid_a_cases, persona, count
+):
+    login(persona)
+    body = client.get(reverse("territory:grid_card", args=[region.grid_a.pk]), **HTMX).content.decode()
+    assert _open_cases_link(body) == f"/cases/?queue=all&amp;grid={region.grid_a.pk} {count}"
+    assert "在办诉求" in body
+
+
+def test_grid_card_counts_only_open_cases_the_user_may_see(client, login, region):
+    """A department handler sees only the cases sent to their department; community staff all."""
+    from zhili.cases.states import CaseStatus
+
+    ours = _case(region, "DEPT", CaseStatus.DISPATCHED, grid=region.grid_a)
+    ours.department = region.department
+    ours.save(update_fields=["department"])
+    _case(region, "NODEPT", CaseStatus.PENDING, grid=region.grid_a)
+    login("community_staff")
+    body = client.get(reverse("territory:grid_card", args=[region.grid_a.pk]), **HTMX).content.decode()
+    assert _open_cases_link(body).endswith(" 2")
+    login("handler")
+    body = client.get(reverse("territory:grid_card", args=[region.grid_a.pk]), **HTMX).content.decode()
+    assert _open_cases_link(body).endswith(" 1")
+
+
+@pytest.mark.parametrize("persona", ["party_secretary", "admin"])
+def test_grid_card_hides_open_cases_from_roles_without_cases(client, login, region, grid_a_cases, persona):
+    login(persona)
+    response = client.get(reverse("territory:grid_card", args=[region.grid_a.pk]), **HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Grid A" in body and 'class="open-cases"' not in body and "/cases/" not in body
+
+
+def test_workbench_link_of_the_grid_card_lists_the_grids_cases(client, login, region, grid_a_cases):
+    login("grid_worker_a")
+    body = client.get(reverse("territory:grid_card", args=[region.grid_a.pk]), **HTMX).content.decode()
+    url = _open_cases_link(body).split(" ")[0].replace("&amp;", "&")
+    workbench = client.get(url)
+    assert workbench.status_code == 200
+    page = workbench.content.decode()
+    assert "OPEN1" in page and "OPEN2" in page and "SENT" in page and "OTHER" not in page
