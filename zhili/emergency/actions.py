@@ -359,6 +359,11 @@ def do_record_check(
         )
         if locked.outcome:
             raise DomainError("already_checked", _("This household has already been checked."), status=409)
+        if locked.alert.status in (AlertStatus.EXPIRED, AlertStatus.CANCELLED):
+            # The tasks of an alert that is over are its record: nothing is added to them afterwards.
+            raise DomainError(
+                "alert_over", _("This alert is over: its checks can no longer be recorded."), status=409
+            )
         case = None
         if outcome == CheckOutcome.NEEDS_HELP:
             building = locked.household.building

@@ -112,6 +112,20 @@ def test_needs_help_needs_a_note_and_a_task_is_checked_once(region, approved, pe
     assert info.value.code == "already_checked"
 
 
+@pytest.mark.parametrize("status", ["expired", "cancelled"])
+def test_no_check_is_recorded_once_the_alert_is_over(region, approved, people, status):
+    from zhili.emergency.models import Alert
+
+    alert, tasks = _tasks(region, approved)
+    Alert.objects.filter(pk=alert.pk).update(status=status)
+    with pytest.raises(DomainError) as info:
+        do_record_check(
+            tasks[people.a_alone.pk], actor=region.user("grid_worker_a"), outcome=CheckOutcome.SAFE
+        )
+    assert info.value.code == "alert_over"
+    assert not CheckTask.objects.filter(alert=alert).exclude(outcome="").exists()
+
+
 def test_grid_workers_see_and_check_only_their_grid(client, login, region, approved, people):
     _alert, tasks = _tasks(region, approved)
     mine = set(my_tasks(region.user("grid_worker_a")).values_list("household_id", flat=True))
