@@ -45,7 +45,7 @@ from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.core.errors import DomainError, Forbidden
 from zhili.participation.elections import board as board_module
-from zhili.participation.elections import rules, selectors, signing
+from zhili.participation.elections import notifications, rules, selectors, signing
 from zhili.participation.elections.models import (
     Ballot,
     Booth,
@@ -322,6 +322,9 @@ def do_publish_roll(election: Election | int, *, actor: Any, today: date | None 
     return election
 
 
+MISSING_NAME_MAX = 50
+
+
 def do_submit_objection(
     election: Election | int,
     *,
@@ -329,9 +332,14 @@ def do_submit_objection(
     text: str,
     entry: RollEntry | None = None,
     person: Person | None = None,
+    missing_name: str = "",
     today: date | None = None,
 ) -> Objection:
+    """An objection to the published roll about one subject: an entry (someone wrongly on or off
+    it), a registry person (staff identified them), or the name of someone missing (a resident's
+    words, until the committee finds them in the registry)."""
     today = _today(today)
+    missing_name = " ".join(missing_name.split())
     with transaction.atomic():
         election = _locked(election)
         _require_status(election, {ElectionStatus.ROLL_PUBLISHED}, "objections_closed")
@@ -342,14 +350,34 @@ def do_submit_objection(
             raise DomainError("objection_text_required", _("Say what is wrong with the roll."))
         if entry is not None and entry.election_id != election.pk:
             raise DomainError("wrong_election", _("That entry belongs to another election."))
-        if entry is None and person is None:
+        subjects = sum(1 for subject in (entry, person, missing_name) if subject)
+        if subjects == 0:
             raise DomainError("objection_subject_required", _("Name the roll entry or the person concerned."))
+        if subjects > 1:
+            raise DomainError(
+                "objection_one_subject", _("An objection is about one entry or one person missing, not both.")
+            )
+        if len(missing_name) > MISSING_NAME_MAX:
+            raise DomainError(
+                "missing_name_too_long",
+                _("A name has at most %(count)s characters.") % {"count": MISSING_NAME_MAX},
+            )
+        pending = Objection.objects.filter(
+            election=election, submitted_by=actor, status=ObjectionStatus.PENDING
+        )
+        if (entry is not None and pending.filter(entry=entry).exists()) or (
+            missing_name and pending.filter(missing_name=missing_name).exists()
+        ):
+            raise DomainError(
+                "objection_pending", _("Your objection about this person is already waiting for a decision.")
+            )
         if entry is None and person is not None:
             entry = RollEntry.objects.filter(election=election, person=person).first()
         objection = Objection.objects.create(
             election=election,
             entry=entry,
             person=person if entry is None else None,
+            missing_name=missing_name,
             submitted_by=actor,
             text=text.strip(),
         )
@@ -358,13 +386,28 @@ def do_submit_objection(
             actor=actor,
             target=objection,
             node=election.node,
-            details={"entry": entry.pk if entry else None, "person": person.pk if person else None},
+            details={
+                "entry": entry.pk if entry else None,
+                "person": person.pk if person else None,
+                "missing_name": missing_name,
+            },
         )
     return objection
 
 
-def do_decide_objection(objection: Objection | int, *, actor: Any, uphold: bool, decision: str) -> Objection:
-    """Uphold (the entry changes: on becomes off, off becomes on, a missing person is added) or reject."""
+def do_decide_objection(
+    objection: Objection | int,
+    *,
+    actor: Any,
+    uphold: bool,
+    decision: str,
+    person: Person | None = None,
+) -> Objection:
+    """Uphold (the entry changes: on becomes off, off becomes on, a missing person is added) or reject.
+
+    Upholding an objection that only names someone missing needs ``person``: the registry entry
+    the committee found for that name (a person already on the roll gets their entry changed).
+    """
     with transaction.atomic():
         pk = objection.pk if isinstance(objection, Objection) else objection
         objection = Objection.objects.select_for_update().get(pk=pk)
@@ -375,6 +418,21 @@ def do_decide_objection(objection: Objection | int, *, actor: Any, uphold: bool,
         if not decision.strip():
             raise DomainError("decision_required", _("Give the reasons for the decision."))
         change: dict[str, Any] = {}
+        if person is not None and (objection.entry_id is not None or objection.person_id is not None):
+            raise DomainError("objection_has_subject", _("This objection already names its entry or person."))
+        if uphold and objection.entry_id is None and objection.person_id is None:
+            if person is None:
+                raise DomainError(
+                    "identify_person",
+                    _("Find the person in the registry (by ID card number) before upholding."),
+                )
+            listed = RollEntry.objects.filter(election=election, person=person).first()
+            if listed is not None and listed.eligible:
+                raise DomainError(
+                    "already_on_roll", _("This person is already an eligible voter on the roll.")
+                )
+            # Off the roll (ineligible): upholding puts them on it; not on it at all: added.
+            objection.entry, objection.person = (listed, None) if listed is not None else (None, person)
         if uphold:
             entry = objection.entry
             if entry is None:
@@ -402,13 +460,18 @@ def do_decide_objection(objection: Objection | int, *, actor: Any, uphold: bool,
         objection.decision = decision.strip()
         objection.decided_by = actor
         objection.decided_at = timezone.now()
-        objection.save(update_fields=["status", "decision", "decided_by", "decided_at", "entry"])
+        objection.save(update_fields=["status", "decision", "decided_by", "decided_at", "entry", "person"])
         record_audit(
             AuditAction.OBJECTION_DECIDED,
             actor=actor,
             target=objection,
             node=election.node,
-            details={"status": objection.status, "decision": objection.decision, **change},
+            details={
+                "status": objection.status,
+                "decision": objection.decision,
+                **change,
+                **({"identified": person.pk} if person is not None else {}),
+            },
         )
     return objection
 
@@ -538,6 +601,7 @@ def do_publish_candidates(election: Election | int, *, actor: Any) -> Election:
                 "posts": {spec.id: [c.id for c in spec.candidates] for spec in specs},
             },
         )
+        notifications.candidates_published(election, actor=actor)
     return election
 
 
@@ -553,6 +617,7 @@ def do_open_voting(election: Election | int, *, actor: Any) -> Election:
         _transition(election, Transition.OPEN_VOTING, actor=actor, details={})
         election.voting_opened_at = timezone.now()
         election.save(update_fields=["status", "voting_opened_at"])
+        notifications.voting_opened(election, actor=actor)
     return election
 
 
@@ -816,6 +881,7 @@ def do_publish_results(election: Election | int, *, actor: Any) -> ElectionBoard
         )
         election.results_published_at = now
         election.save(update_fields=["status", "results_published_at"])
+        notifications.results_published(election, tally, actor=actor)
     return row
 
 
@@ -891,4 +957,6 @@ def do_start_runoff(election: Election | int, *, actor: Any, election_day: date 
             node=first.node,
             details={"runoff_of": first.pk, "posts": plan},
         )
+        # A run-off starts with its candidates published: its voters hear of them now.
+        notifications.candidates_published(runoff, actor=actor)
     return runoff

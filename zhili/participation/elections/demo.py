@@ -8,7 +8,9 @@ signed bulletin board are published. Every status change goes through the electi
 it carries its audit rows); the few thousand online ballots and turnout rows are bulk inserted,
 the same documented exception as the demo region itself: one generated event, not thousands of
 audit rows. The demo resident login ("jumin") is linked to a registered adult and voted online
-through the real action, so "my elections" shows a finished election with its results.
+through the real action, so "my elections" shows a finished election with its results, and their
+inbox holds the messages the steps sent to voters (the candidates, voting open, the results),
+dated when each step happened and read, as the election is months old.
 
 Counts follow from the seed; trackers do not (their nonces are random, as in a real election).
 """
@@ -16,16 +18,19 @@ Counts follow from the seed; trackers do not (their nonces are random, as in a r
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from zhili.accounts.models import Membership, User
 from zhili.accounts.roles import Role
-from zhili.participation.elections import actions, board, rules, selectors
+from zhili.notify.models import Notification
+from zhili.participation.elections import actions, board, notifications, rules, selectors
 from zhili.participation.elections.models import (
     Ballot,
     Election,
@@ -88,6 +93,17 @@ def _official(community: Node, *, other_than: Any = None) -> Any:
         if other_than is None or membership.user_id != getattr(other_than, "pk", None):
             return membership.user
     return None
+
+
+@contextmanager
+def _told_at(election: Election, day: date, hour: int) -> Iterator[None]:
+    """The voters' messages a step writes are dated when the step happened, and have been read."""
+    mark = Notification.objects.aggregate(last=Max("pk"))["last"] or 0
+    yield
+    moment = timezone.make_aware(datetime.combine(day, time(hour, 0)))
+    Notification.objects.filter(pk__gt=mark, topic=notifications.topic_of(election)).update(
+        created_at=moment, next_attempt_at=moment, read_at=moment + timedelta(hours=2)
+    )
 
 
 def _ballot_for(rng: random.Random, specs: list[rules.PostSpec]) -> dict[str, list[int]]:
@@ -212,8 +228,10 @@ def load_demo_election(seed: int) -> Election:
                 actions.do_add_candidate(
                     posts[name], person=nominees.pop().person, actor=first, statement=next(statements)
                 )
-        actions.do_publish_candidates(election, actor=first)
-        actions.do_open_voting(election, actor=first)
+        with _told_at(election, ELECTION_DAY - timedelta(days=7), 9):
+            actions.do_publish_candidates(election, actor=first)
+        with _told_at(election, ELECTION_DAY, 8):
+            actions.do_open_voting(election, actor=first)
 
         specs = selectors.post_specs(election)
         others = [e for e in voters if e is not resident_entry]
@@ -250,6 +268,7 @@ def load_demo_election(seed: int) -> Election:
             figures = _paper_figures([_ballot_for(rng, specs) for _ in paper], specs)
             actions.do_enter_booth_count(booth, figures=figures, actor=first)
             actions.do_enter_booth_count(booth, figures=figures, actor=second)
-        actions.do_publish_results(election, actor=first)
+        with _told_at(election, ELECTION_DAY, 18):
+            actions.do_publish_results(election, actor=first)
     election.refresh_from_db()
     return election

@@ -95,6 +95,29 @@ class VoterObjectionForm(forms.Form):
     )
 
 
+class RollObjectionForm(forms.Form):
+    """A resident's objection to the posted roll: an entry wrongly on it, or someone missing."""
+
+    entry = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    missing_name = forms.CharField(
+        label=_("Name of the person missing from the roll"),
+        max_length=50,
+        required=False,
+        help_text=_("Leave empty when the objection is about a name on the roll."),
+    )
+    text = forms.CharField(
+        label=_("Why is the roll wrong?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("entry") and not (data.get("missing_name") or "").strip():
+            raise forms.ValidationError(
+                _("Choose a name on the roll, or give the name of the person missing from it.")
+            )
+        return data
+
+
 class DecisionForm(forms.Form):
     uphold = forms.TypedChoiceField(
         label=pgettext_lazy("objection", "Decision"),
@@ -103,6 +126,12 @@ class DecisionForm(forms.Form):
         widget=forms.RadioSelect,
     )
     decision = forms.CharField(label=_("Reasons"), widget=forms.Textarea(attrs={"rows": 2}))
+    id_number = forms.CharField(
+        label=_("ID card number of the person named"),
+        max_length=18,
+        required=False,
+        help_text=_("Needed to uphold an objection that only names someone missing."),
+    )
 
 
 class LinkAccountForm(forms.Form):

@@ -215,7 +215,11 @@ class ObjectionStatus(models.TextChoices):
 
 
 class Objection(models.Model):
-    """An objection to the published roll (第十四条): someone wrongly on it, wrongly off it, or missing."""
+    """An objection to the published roll (第十四条): someone wrongly on it, wrongly off it, or missing.
+
+    Its subject is a roll entry, a registry person (staff found them by ID card number), or, when a
+    resident names someone missing, only that name, until the committee identifies the person.
+    """
 
     election = models.ForeignKey(
         Election, on_delete=models.CASCADE, related_name="objections", verbose_name=_("Election")
@@ -237,6 +241,8 @@ class Objection(models.Model):
         related_name="+",
         verbose_name=_("Resident"),
     )
+    # A resident's objection about someone missing names them in words: the committee finds them.
+    missing_name = models.CharField(_("Name of the person missing"), max_length=50, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Submitted by")
     )
@@ -262,7 +268,9 @@ class Objection(models.Model):
         ordering = ["election_id", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(entry__isnull=False) | models.Q(person__isnull=False),
+                condition=models.Q(entry__isnull=False)
+                | models.Q(person__isnull=False)
+                | ~models.Q(missing_name=""),
                 name="participation_objection_has_subject",
             ),
         ]

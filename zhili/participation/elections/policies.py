@@ -4,7 +4,9 @@ Staff: an election belongs to the territory node (community or village) its comm
 Community staff and administrators whose membership node contains that node run it (MANAGE);
 every other staff role over it may look (VIEW), read-only. Residents see an election once its roll
 is published if their verified account (``ResidentAccount``) points at a person on that roll.
-Published results and boards are public.
+Published results and boards are public. The voter roll, while it is posted (from its
+publication until voting closes), is open to every resident of the election's community, linked
+or not, so that anyone there may object to it (第十四条).
 
 Missing and invisible elections give the same 404; visible but not allowed, 403.
 """
@@ -14,13 +16,13 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from zhili.accounts.roles import Role
 from zhili.authz.policies import STAFF_VIEW_ROLES, path_q, role_paths
 from zhili.core.errors import Forbidden, NotFound
 from zhili.participation.elections.models import Election, ResidentAccount, RollEntry
-from zhili.participation.elections.states import VISIBLE_TO_VOTERS, ElectionStatus
+from zhili.participation.elections.states import ROLL_POSTED, VISIBLE_TO_VOTERS, ElectionStatus
 
 
 class ElectionAction(enum.StrEnum):
@@ -105,6 +107,30 @@ def get_election_for_voter(user: Any, pk: Any) -> tuple[Election, RollEntry]:
     if entry is None:  # pragma: no cover - voter_elections joined through the roll
         raise NotFound()
     return election, entry
+
+
+def community_roll_elections(user: Any) -> QuerySet[Election]:
+    """Elections whose roll is posted, in a community where the user is a resident or a voter."""
+    if not _active(user):
+        return Election.objects.none()
+    # A resident's membership sits at their grid or below: the election's node is above it.
+    above: set[str] = set()
+    for path in role_paths(user, Role.RESIDENT):
+        parts = [part for part in path.strip("/").split("/") if part]
+        above.update("/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1))
+    where = Q(node__path__in=sorted(above))
+    person_id = linked_person_id(user)
+    if person_id is not None:
+        where |= Q(roll__person_id=person_id)
+    return Election.objects.filter(where, status__in=ROLL_POSTED).distinct()
+
+
+def get_election_for_roll(user: Any, pk: Any) -> Election:
+    """The posted roll, for the residents of its community: 404 for anyone else, as if missing."""
+    try:
+        return community_roll_elections(user).select_related("node").get(pk=pk)
+    except (Election.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
 
 
 def get_published_election(pk: Any) -> Election:

@@ -122,6 +122,37 @@ def roll_entries(election: Election, *, query: str = "", eligible: bool | None =
 
 
 @dataclass
+class PostedGrid:
+    name: str
+    voters: list[tuple[int, str]]  # (roll entry id, name)
+
+
+def posted_roll(election: Election, *, query: str = "") -> list[PostedGrid]:
+    """The roll as posted for the community: eligible voters' names by grid, and nothing else."""
+    rows = RollEntry.objects.filter(election=election, eligible=True)
+    if query:
+        rows = rows.filter(person__name__contains=query)
+    grids: dict[str, PostedGrid] = {}
+    for pk, name, grid in rows.order_by(
+        "person__household__building__grid__sort_key", "person__name", "pk"
+    ).values_list("pk", "person__name", "person__household__building__grid__name"):
+        grids.setdefault(grid, PostedGrid(grid, [])).voters.append((pk, name))
+    return list(grids.values())
+
+
+def posted_entry(election: Election, pk: Any) -> RollEntry | None:
+    """One entry of the posted roll (an eligible voter), or None."""
+    try:
+        return (
+            RollEntry.objects.filter(election=election, eligible=True, pk=int(pk))
+            .select_related("person__household__building__grid")
+            .first()
+        )
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass
 class BoothState:
     booth: Booth
     entries: list[BoothEntry]

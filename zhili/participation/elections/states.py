@@ -55,3 +55,5 @@ VISIBLE_TO_VOTERS = frozenset(
         ElectionStatus.PUBLISHED,
     }
 )
+# The roll is posted for everyone in the community from its publication until voting closes.
+ROLL_POSTED = frozenset({ElectionStatus.ROLL_PUBLISHED, ElectionStatus.ROLL_FROZEN, ElectionStatus.VOTING})

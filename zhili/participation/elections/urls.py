@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("elections/<int:pk>/roll/", views.roll, name="roll"),
     path("elections/<int:pk>/roll/link/", views.roll_link, name="roll_link"),
+    path("elections/<int:pk>/roll/object/", views.roll_objection, name="roll_objection"),
     path("elections/<int:pk>/objections/", views.objections, name="objections"),
     path(
         "elections/<int:pk>/objections/<int:objection_id>/decide/",

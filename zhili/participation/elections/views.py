@@ -39,7 +39,7 @@ from zhili.participation.elections.models import (
     Turnout,
 )
 from zhili.participation.elections.policies import ElectionAction
-from zhili.participation.elections.states import ElectionStatus
+from zhili.participation.elections.states import ROLL_POSTED, ElectionStatus
 from zhili.residents.models import ID_NUMBER_INDEX, Person
 from zhili.territory.models import Node, NodeKind
 
@@ -78,6 +78,11 @@ def election_list(request: HttpRequest) -> HttpResponse:
         "my_elections": [],
         "linked": policies.linked_person_id(user) is not None,
         "is_resident": has_role(user, Role.RESIDENT),
+        "posted_rolls": list(
+            policies.community_roll_elections(user).select_related("node").order_by("-election_day", "-id")
+        )
+        if has_role(user, Role.RESIDENT)
+        else [],
     }
     person_id = policies.linked_person_id(user)
     if person_id is not None:
@@ -240,6 +245,7 @@ def _voter_detail(request: HttpRequest, election: Election, entry: RollEntry) ->
         and entry.eligible
         and (turnout is None or (election.allow_ballot_replacement and turnout.channel == "online")),
         "objections_open": objections_open,
+        "roll_posted": election.status in ROLL_POSTED,
         "objection_form": forms.VoterObjectionForm(),
         "my_objections": Objection.objects.filter(
             election=election, submitted_by_id=request.user.pk
@@ -383,7 +389,10 @@ def candidate_photo(request: HttpRequest, pk: int, candidate_id: int) -> FileRes
 @page_errors
 @require_GET
 def roll(request: HttpRequest, pk: int) -> HttpResponse:
-    election = _staff(request, pk)
+    try:
+        election = _staff(request, pk)
+    except NotFound:
+        return _posted_roll(request, policies.get_election_for_roll(request.user, pk))
     query = request.GET.get("q", "").strip()
     eligible_filter = request.GET.get("eligible", "")
     eligible = {"1": True, "0": False}.get(eligible_filter)
@@ -408,6 +417,79 @@ def roll(request: HttpRequest, pk: int) -> HttpResponse:
             "election_day": election.election_day,
         },
     )
+
+
+def _roll_objections_open(election: Election) -> bool:
+    return (
+        election.status == ElectionStatus.ROLL_PUBLISHED
+        and election.roll_published_on is not None
+        and rules.objections_open(election.roll_published_on, election.objection_days, timezone.localdate())
+    )
+
+
+def _posted_roll(
+    request: HttpRequest, election: Election, form: forms.RollObjectionForm | None = None
+) -> HttpResponse:
+    """The roll as posted for the community (选民名单公布): names by grid, nothing else of anyone."""
+    query = request.GET.get("q", "").strip()[:50]
+    open_ = _roll_objections_open(election)
+    chosen = selectors.posted_entry(election, request.POST.get("entry") or request.GET.get("entry"))
+    if form is None:
+        form = forms.RollObjectionForm(initial={"entry": chosen.pk if chosen else None})
+    grids = selectors.posted_roll(election, query=query)
+    return render(
+        request,
+        "participation/elections/posted_roll.html",
+        {
+            "election": election,
+            "grids": grids,
+            "count": sum(len(grid.voters) for grid in grids),
+            "query": query,
+            "objections_open": open_,
+            "deadline": (
+                rules.objection_deadline(election.roll_published_on, election.objection_days)
+                if election.roll_published_on
+                else None
+            ),
+            "chosen": chosen if open_ else None,
+            "chosen_grid": chosen.person.household.building.grid.name if chosen and open_ else "",
+            "form": form,
+            "my_objections": Objection.objects.filter(election=election, submitted_by_id=request.user.pk)
+            .select_related("entry__person")
+            .order_by("-id"),
+            "is_voter": policies.voter_entry(request.user, election) is not None,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@page_errors
+@require_POST
+def roll_objection(request: HttpRequest, pk: int) -> HttpResponse:
+    """A resident of the community objects to the posted roll: a name on it, or someone missing."""
+    election = policies.get_election_for_roll(request.user, pk)
+    form = forms.RollObjectionForm(request.POST)
+    if form.is_valid():
+        entry = None
+        if form.cleaned_data.get("entry"):
+            entry = selectors.posted_entry(election, form.cleaned_data["entry"])
+            if entry is None:
+                raise NotFound()
+        try:
+            actions.do_submit_objection(
+                election,
+                actor=request.user,
+                text=form.cleaned_data["text"],
+                entry=entry,
+                missing_name="" if entry else form.cleaned_data["missing_name"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Your objection has been sent to the election committee."))
+            return redirect("participation:roll", pk=election.pk)
+    return _posted_roll(request, election, form)
 
 
 @login_required
@@ -516,18 +598,26 @@ def objection_decide(request: HttpRequest, pk: int, objection_id: int) -> HttpRe
     form = forms.DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a decision and give the reasons."))
+        return redirect("participation:objections", pk=election.pk)
+    person = None
+    number = form.cleaned_data["id_number"].strip().upper()
+    if number and objection.entry_id is None and objection.person_id is None:
+        person = Person.objects.filter(id_number_bidx=blind_index(ID_NUMBER_INDEX, number)).first()
+        if person is None:
+            messages.error(request, _("No resident with this ID card number is registered."))
+            return redirect("participation:objections", pk=election.pk)
+    try:
+        actions.do_decide_objection(
+            objection,
+            actor=request.user,
+            uphold=form.cleaned_data["uphold"],
+            decision=form.cleaned_data["decision"],
+            person=person,
+        )
+    except DomainError as exc:
+        _refusal(request, exc)
     else:
-        try:
-            actions.do_decide_objection(
-                objection,
-                actor=request.user,
-                uphold=form.cleaned_data["uphold"],
-                decision=form.cleaned_data["decision"],
-            )
-        except DomainError as exc:
-            _refusal(request, exc)
-        else:
-            messages.success(request, _("Decision recorded."))
+        messages.success(request, _("Decision recorded."))
     return redirect("participation:objections", pk=election.pk)
 
 

@@ -74,3 +74,33 @@ def test_resident_votes_on_a_phone_and_the_tracker_is_on_the_board(browser, live
     assert "ok" in (result.get_attribute("class") or "")
     assert chosen.person.name in result.inner_text()
     public.close()
+
+
+def test_resident_reads_the_posted_roll_on_a_phone_and_objects_to_a_name(browser, live_server, build):
+    from django.utils import timezone
+
+    from zhili.participation.elections.models import Objection
+
+    setup = build(voters=12, status="roll_published", published_on=timezone.localdate())
+    voter = setup.voters[0]
+    named = setup.persons[5]
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    page.set_default_timeout(60000)
+    log_in(page, live_server.url, voter.username)
+    page.goto(f"{live_server.url}/participation/elections/{setup.election.pk}/")
+    page.click("#posted-roll-link")
+    expect(page.locator("#posted-roll")).to_contain_text(named.name, timeout=TIMEOUT)
+    # Names by grid fit the phone: nothing wider than the screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    with page.expect_navigation():
+        page.click(f"#posted-roll a:text-is('{named.name}')")
+    expect(page.locator("#objection-about")).to_contain_text(named.name, timeout=TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.fill("#objection textarea", "此人已迁往外地")
+    with page.expect_navigation():
+        page.click("#send-objection")
+    expect(page.locator("body")).to_contain_text("已提交选举委员会", timeout=TIMEOUT)
+    phone.close()
+    objection = Objection.objects.get()
+    assert objection.entry.person == named and objection.submitted_by == voter

@@ -55,3 +55,19 @@ def test_demo_election_has_decided_objections_and_an_audit_trail(demo_election):
 def test_loading_twice_returns_the_same_election(demo_election):
     assert load_demo_election(5) == demo_election
     assert Election.objects.count() == 1
+
+
+def test_demo_resident_was_told_of_candidates_voting_and_results(demo_election):
+    from zhili.notify.models import Notification
+    from zhili.participation.elections.notifications import topic_of
+
+    link = ResidentAccount.objects.get(user__username="jumin")
+    rows = list(
+        Notification.objects.filter(recipient=link.user, topic=topic_of(demo_election)).order_by("pk")
+    )
+    assert len(rows) == 3
+    assert all(demo_election.title in row.body for row in rows)
+    assert "主任" in rows[0].body and "当选" in rows[2].body
+    # Dated when each step happened, months ago, and read by now.
+    assert [row.created_at.date().isoformat() for row in rows] == ["2026-06-13", "2026-06-20", "2026-06-20"]
+    assert all(row.read_at is not None for row in rows)
