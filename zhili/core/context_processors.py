@@ -57,6 +57,9 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     (pgettext_lazy("menu", "Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
     (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
+    # Categories, dispatch rules and SLA policies, in the admin site (zhili/accounts/admin.py).
+    (pgettext_lazy("menu", "Configuration"), "admin:index", frozenset({Role.ADMIN})),
+    (pgettext_lazy("menu", "Resident tags"), "residents:tags", frozenset({Role.ADMIN})),
     (pgettext_lazy("menu", "Messages"), "notify:inbox", frozenset()),
 ]
 

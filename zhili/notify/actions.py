@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime, timedelta
@@ -23,7 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from zhili.core import crypto, prepared
 from zhili.core.errors import DomainError
@@ -110,6 +111,52 @@ def do_enqueue_notification(
     notification.save(force_insert=True)  # one statement: no transaction of its own needed
     _kick_sender_on_commit()
     return notification
+
+
+def do_email_staff(users: Iterable[Any], *, subject: str, url: str = "", topic: str = "") -> int:
+    """An e-mail copy of a staff alert (an escalation) for each of ``users`` (users or their ids)
+    that is active, holds an active staff post and has an e-mail address; returns how many.
+
+    Callers opt in per message: the in-app message stays the record, the e-mail only points at it.
+    Its body is the subject and a link, never the case's title or text (residents write names and
+    addresses into those, and mail leaves our servers).
+    """
+    from zhili.accounts.models import User
+    from zhili.accounts.roles import Role
+
+    ids = {user if isinstance(user, int) else getattr(user, "pk", None) for user in users}
+    ids.discard(None)
+    if not ids:
+        return 0
+    staff_roles = [role for role in Role if role != Role.RESIDENT]
+    recipients = list(
+        User.objects.filter(
+            pk__in=ids, is_active=True, memberships__active=True, memberships__role__in=staff_roles
+        )
+        .exclude(email="")
+        .distinct()
+        .order_by("pk")
+    )
+    if not recipients:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        if url:
+            base = str(getattr(settings, "ZHILI_PUBLIC_URL", "") or "").rstrip("/")
+            footer = _("Open it in zhili: %(link)s") % {"link": base + url}
+        else:
+            footer = _("Sign in to zhili to see it.")
+        body = f"{subject}\n\n{footer}"
+    for user in recipients:
+        do_enqueue_notification(
+            channel=NotifyChannel.EMAIL,
+            recipient=user,
+            address=user.email,
+            subject=subject,
+            body=body,
+            topic=topic,
+            url=url,
+        )
+    return len(recipients)
 
 
 # The sender this process enqueued last; while it waits to start, it will also send rows committed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -263,6 +264,39 @@ ZHILI_SMS_GATEWAY_URL = env_str("ZHILI_SMS_GATEWAY_URL", "")
 ZHILI_SMS_GATEWAY_TOKEN = read_secret("ZHILI_SMS_GATEWAY_TOKEN", required=False)
 ZHILI_WECOM_WEBHOOK_URL = read_secret("ZHILI_WECOM_WEBHOOK_URL", required=False)  # the URL holds the key
 ZHILI_MAX_RETURNS = env_int("ZHILI_MAX_RETURNS", 2, minimum=0, maximum=10)
+
+# E-mail (staff copies of escalations, zhili.notify): SMTP when EMAIL_HOST is set; unset, e-mails are
+# printed to the console with the address masked (demo mode).
+EMAIL_HOST = env_str("EMAIL_HOST", "").strip()
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)  # TLS from the first byte (usually port 465)
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", not EMAIL_USE_SSL)  # STARTTLS (usually port 587)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS: set EMAIL_USE_TLS or EMAIL_USE_SSL, not both")
+EMAIL_PORT = env_int(
+    "EMAIL_PORT", 465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25, minimum=1, maximum=65535
+)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "").strip()
+EMAIL_HOST_PASSWORD = read_secret("EMAIL_HOST_PASSWORD", required=False)
+EMAIL_TIMEOUT = 10  # seconds: a stuck mail server must not hold the sender (it retries later)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "").strip()
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+if EMAIL_HOST and not DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured("DEFAULT_FROM_EMAIL: must be set when EMAIL_HOST is (the sender's address)")
+if DEFAULT_FROM_EMAIL and "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL: expected an address like zhili@example.org, got {DEFAULT_FROM_EMAIL!r}"
+    )
+if EMAIL_HOST_USER and not EMAIL_HOST_PASSWORD:
+    raise ImproperlyConfigured(
+        "EMAIL_HOST_PASSWORD: must be set when EMAIL_HOST_USER is (or EMAIL_HOST_PASSWORD_FILE)"
+    )
+DEFAULT_FROM_EMAIL = DEFAULT_FROM_EMAIL or "zhili@localhost"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Where residents reach the site (https://host[/prefix]): links in text messages, such as an
 # emergency alert's confirmation link, need it; unset, messages carry bare paths.
 ZHILI_PUBLIC_URL = env_str("ZHILI_PUBLIC_URL", "").strip().rstrip("/")
