@@ -762,5 +762,5 @@ def do_update_milestone(
             node=topic.node,
             details={"topic": topic.pk, "changed": {n: [o, v] for n, o, v in changes}, "note": note},
         )
-        notifications.milestone_updated(milestone, actor=actor)
+        notifications.milestone_updated(milestone, actor=actor, changes=changes, note=str(note or "").strip())
     return milestone

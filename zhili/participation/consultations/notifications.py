@@ -7,17 +7,19 @@ topic's title and the change, never a resident's name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from zhili.accounts.models import User
 from zhili.notify.actions import do_enqueue_notification
 from zhili.notify.models import NotifyChannel
-from zhili.participation.consultations.models import Decision, Milestone, Topic
+from zhili.participation.consultations.models import Decision, Milestone, MilestoneStatus, Topic
 from zhili.participation.consultations.states import TopicState
 
 
@@ -85,13 +87,54 @@ def decision_changed(decision: Decision, *, actor: Any) -> int:
         return _tell(topic, subject, body, actor=actor)
 
 
-def milestone_updated(milestone: Milestone, *, actor: Any) -> int:
+def _status_label(value: str) -> str:
+    return str(MilestoneStatus(value).label) if value in MilestoneStatus.values else value
+
+
+def _milestone_clauses(changes: Sequence[tuple[str, Any, Any]], note: str) -> list[str]:
+    """One clause per changed field (old → new), in a fixed order, then the staff's note."""
+    by_field = {name: (old, new) for name, old, new in changes}
+    clauses = []
+    if "title" in by_field:
+        clauses.append(_("renamed from “%(old)s”") % {"old": by_field["title"][0]})
+    if "due_on" in by_field:
+        old, new = by_field["due_on"]
+        clauses.append(_("due date moved from %(old)s to %(new)s") % {"old": old, "new": new})
+    if "percent" in by_field:
+        old, new = by_field["percent"]
+        clauses.append(_("progress went from %(old)s%% to %(new)s%%") % {"old": old, "new": new})
+    if "status" in by_field:
+        old, new = by_field["status"]
+        clauses.append(
+            _("status changed from %(old)s to %(new)s")
+            % {"old": _status_label(old), "new": _status_label(new)}
+        )
+    if note:
+        clauses.append(_("note: %(note)s") % {"note": note[:200]})
+    return clauses
+
+
+def milestone_updated(
+    milestone: Milestone,
+    *,
+    actor: Any,
+    changes: Sequence[tuple[str, Any, Any]] = (),
+    note: str = "",
+) -> int:
+    """Tell followers what changed: ``changes`` holds (field, old, new) as the history records them."""
     topic = milestone.decision.topic
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Progress on %(title)s") % {"title": topic.title[:80]}
-        body = _("%(milestone)s: %(percent)s%% done (%(status)s).") % {
-            "milestone": milestone.title,
-            "percent": milestone.percent,
-            "status": milestone.get_status_display(),
-        }
+        clauses = _milestone_clauses(changes, note)
+        if clauses:
+            body = _("%(milestone)s: %(changes)s.") % {
+                "milestone": milestone.title,
+                "changes": pgettext("between clauses", "; ").join(clauses),
+            }
+        else:
+            body = _("%(milestone)s: %(percent)s%% done (%(status)s).") % {
+                "milestone": milestone.title,
+                "percent": milestone.percent,
+                "status": milestone.get_status_display(),
+            }
         return _tell(topic, subject, body, actor=actor)

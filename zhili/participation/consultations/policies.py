@@ -156,6 +156,14 @@ def visible_topics(user: Any) -> QuerySet[Topic]:
     return Topic.objects.filter(q)
 
 
+def listed_topics(user: Any) -> QuerySet[Topic]:
+    """The opened topics of the consultation list: the resident's path and, for staff, their scope.
+
+    Drafts stay on the staff's own list (管理议题) until they are opened.
+    """
+    return visible_topics(user).filter(state__in=VISIBLE_TO_RESIDENTS)
+
+
 def get_topic_for_user(user: Any, pk: Any) -> Topic:
     try:
         return visible_topics(user).select_related("node").get(pk=pk)

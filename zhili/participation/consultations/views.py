@@ -378,13 +378,15 @@ def milestone_edit(request: HttpRequest, pk: int, milestone_id: int) -> HttpResp
 @require_GET
 def topics(request: HttpRequest) -> HttpResponse:
     user = request.user
-    mine = selectors.topics_with_counts(policies.resident_topics(user))
+    is_staff = policies.is_staff(user)
+    listed = selectors.topics_with_counts(policies.listed_topics(user))
     return render(
         request,
         "consultations/list.html",
         {
-            "topics": mine,
-            "is_staff": policies.is_staff(user),
+            "topics": listed,
+            "is_staff": is_staff,
+            "drafts": (policies.staff_topics(user).filter(state=TopicState.DRAFT).count() if is_staff else 0),
             "verified": policies.linked_person(user) is not None,
             "following": set(Follow.objects.filter(user_id=_uid(user)).values_list("topic_id", flat=True)),
         },

@@ -429,6 +429,33 @@ def do_close_survey(survey: Survey | int, *, actor: Any, now: datetime | None = 
     return survey
 
 
+def do_publish_survey_results(survey: Survey | int, *, actor: Any, now: datetime | None = None) -> Survey:
+    """Make the results of a closed survey public to the residents of its area (信息公开).
+
+    Residents then see counts and percentages, never free-text answers nor small groups. Publishing
+    cannot be undone: what was made public stays public.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        survey = _locked(survey)
+        if survey.status != SurveyStatus.CLOSED:
+            raise DomainError(
+                "not_closed", _("Results can be published once the survey is closed."), status=409
+            )
+        if survey.results_published_at is not None:
+            raise DomainError("already_published", _("The results are already published."), status=409)
+        survey.results_published_at = now
+        survey.save(update_fields=["results_published_at"])
+        record_audit(
+            AuditAction.SURVEY_CHANGED,
+            actor=actor,
+            target=survey,
+            node=survey.node,
+            details={"results_published": True, "responses": survey.participations.count()},
+        )
+    return survey
+
+
 def close_due_surveys(*, now: datetime | None = None) -> int:
     """Close every open survey whose closing time has passed; safe to run twice or in parallel."""
     now = now or timezone.now()

@@ -1,4 +1,5 @@
-"""Demo data of surveys: one open survey of the demo resident's community with a few hundred answers.
+"""Demo data of surveys: one open survey of the demo resident's community with a few hundred answers,
+and last year's edition of it, closed, with its results published to the residents (信息公开).
 
 The survey is written and published through the actions (audit rows included). The answers of
 the other residents are bulk inserted, the same documented exception as the demo region and the
@@ -6,7 +7,8 @@ demo election: one generated data set, not hundreds of audit rows; those residen
 login, so their participations carry no user. The demo resident ("jumin") has not answered, so
 logging in as jumin shows the survey waiting on "My surveys".
 
-Contents follow from the seed; times are relative to now (the survey is open when the demo runs).
+Contents follow from the seed; times are relative to now (the survey is open when the demo runs,
+last year's closed a year ago).
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ DESCRIPTION = (
     "为了解居民对社区环境和服务的意见，社区居委会开展本次调查。问卷匿名填写，约需3分钟。"
     "调查结果将在社区公示栏和本平台公布，并作为下一年度民生实事项目的依据。"
 )
+PAST_TITLE = "2025年社区环境与服务满意度调查"
+PAST_DESCRIPTION = (
+    "为了解居民对社区环境和服务的意见，社区居委会开展本次调查。问卷匿名填写，约需3分钟。"
+    "调查结果将在社区公示栏和本平台公布。"
+)
+PAST_OPENED_DAYS_AGO = 365
+PAST_OPEN_DAYS = 14
 RESPONSES = 320
 BATCH_SIZE = 1000
 CONCERNS = ["停车难", "垃圾分类", "加装电梯", "噪音扰民", "绿化不足"]
@@ -150,8 +159,86 @@ def _build_questions(survey: Survey, actor: Any) -> dict[str, Any]:
     return q
 
 
+def _fill(survey: Survey, questions: dict[str, Any], rng: random.Random, *, start: Any, days: int) -> None:
+    """Bulk insert the answers of a sample of the audience, given over ``days`` days from ``start``."""
+    from zhili.participation.surveys import rules
+
+    linked = set(ResidentAccount.objects.values_list("person_id", flat=True))
+    persons = [
+        p
+        for p in audience_persons(survey).select_related("household__building__grid__parent").order_by("pk")
+        if p.pk not in linked  # the demo resident answers in the demo
+    ]
+    chosen = rng.sample(persons, min(RESPONSES, len(persons)))
+    grids = sorted({p.household.building.grid_id for p in chosen})
+    bias = {grid: i % 3 for i, grid in enumerate(grids)}
+    participations, responses, answers = [], [], []
+    specs = actions.question_specs(questions.values())
+    by_id = {q.pk: q for q in questions.values()}
+    for person in chosen:
+        grid = person.household.building.grid
+        raw = _answers(rng, questions, bias[grid.pk])
+        cleaned, errors = rules.clean_answers(sorted(specs, key=lambda s: by_id[s.id].position), raw)
+        if errors:  # pragma: no cover - the generator writes valid answers
+            raise ValueError(f"demo answers do not validate: {errors}")
+        when = start + timedelta(days=rng.uniform(0, days))
+        participations.append(Participation(survey=survey, person=person, user=None, responded_at=when))
+        response = Response(
+            survey=survey,
+            grid=grid,
+            community=grid.parent if grid.parent and grid.parent.kind == NodeKind.COMMUNITY else None,
+            submitted_on=timezone.localdate(when),
+        )
+        responses.append(response)
+        for qid, value in cleaned.items():
+            row = actions._answer_row(by_id[qid], value)
+            row.response = response
+            answers.append(row)
+    # Shuffled apart, as the real thing keeps no link between who and what.
+    rng.shuffle(responses)
+    Participation.objects.bulk_create(participations, batch_size=BATCH_SIZE)
+    Response.objects.bulk_create(responses, batch_size=BATCH_SIZE)
+    Answer.objects.bulk_create(answers, batch_size=BATCH_SIZE)
+
+
+def load_past_survey(seed: int) -> Survey:
+    """Create (once) last year's edition of the survey: closed, its results published to residents.
+
+    The demo resident finds the published results on "My surveys" (signing in as jumin).
+    """
+    community = _community()
+    existing = Survey.objects.filter(node=community, title=PAST_TITLE).first()
+    if existing is not None:
+        return existing
+    official = _official(community)
+    rng = random.Random(f"zhili-demo-past-survey:{seed}")
+    now = timezone.now()
+    opened = now - timedelta(days=PAST_OPENED_DAYS_AGO)
+    with transaction.atomic():
+        survey = actions.do_create_survey(
+            node=community,
+            title=PAST_TITLE,
+            description=PAST_DESCRIPTION,
+            anonymous=True,
+            opens_at=opened,
+            closes_at=opened + timedelta(days=PAST_OPEN_DAYS),
+            min_age=16,
+            actor=official,
+        )
+        questions = _build_questions(survey, official)
+        actions.do_publish_survey(survey, actor=official, now=opened)
+        _fill(survey, questions, rng, start=opened, days=PAST_OPEN_DAYS)
+        closed = opened + timedelta(days=PAST_OPEN_DAYS)
+        actions.do_close_survey(survey, actor=official, now=closed)
+        actions.do_publish_survey_results(survey, actor=official, now=closed + timedelta(days=7))
+    survey.refresh_from_db()
+    return survey
+
+
 def load_demo(seed: int) -> Survey:
-    """Create (once) the open demo survey with its answers; returns it. Needs the demo region."""
+    """Create (once) the open demo survey with its answers, and last year's closed one with its
+    results published; returns the open one. Needs the demo region."""
+    load_past_survey(seed)
     community = _community()
     existing = Survey.objects.filter(node=community, title=TITLE).first()
     if existing is not None:
@@ -172,46 +259,6 @@ def load_demo(seed: int) -> Survey:
         )
         questions = _build_questions(survey, official)
         actions.do_publish_survey(survey, actor=official, now=now - timedelta(days=6))
-
-        linked = set(ResidentAccount.objects.values_list("person_id", flat=True))
-        persons = [
-            p
-            for p in audience_persons(survey)
-            .select_related("household__building__grid__parent")
-            .order_by("pk")
-            if p.pk not in linked  # the demo resident answers in the demo
-        ]
-        chosen = rng.sample(persons, min(RESPONSES, len(persons)))
-        grids = sorted({p.household.building.grid_id for p in chosen})
-        bias = {grid: i % 3 for i, grid in enumerate(grids)}
-        participations, responses, answers = [], [], []
-        specs = actions.question_specs(questions.values())
-        by_id = {q.pk: q for q in questions.values()}
-        from zhili.participation.surveys import rules
-
-        for person in chosen:
-            grid = person.household.building.grid
-            raw = _answers(rng, questions, bias[grid.pk])
-            cleaned, errors = rules.clean_answers(sorted(specs, key=lambda s: by_id[s.id].position), raw)
-            if errors:  # pragma: no cover - the generator writes valid answers
-                raise ValueError(f"demo answers do not validate: {errors}")
-            when = now - timedelta(days=rng.uniform(0, 6))
-            participations.append(Participation(survey=survey, person=person, user=None, responded_at=when))
-            response = Response(
-                survey=survey,
-                grid=grid,
-                community=grid.parent if grid.parent and grid.parent.kind == NodeKind.COMMUNITY else None,
-                submitted_on=timezone.localdate(when),
-            )
-            responses.append(response)
-            for qid, value in cleaned.items():
-                row = actions._answer_row(by_id[qid], value)
-                row.response = response
-                answers.append(row)
-        # Shuffled apart, as the real thing keeps no link between who and what.
-        rng.shuffle(responses)
-        Participation.objects.bulk_create(participations, batch_size=BATCH_SIZE)
-        Response.objects.bulk_create(responses, batch_size=BATCH_SIZE)
-        Answer.objects.bulk_create(answers, batch_size=BATCH_SIZE)
+        _fill(survey, questions, rng, start=now - timedelta(days=6), days=6)
     survey.refresh_from_db()
     return survey

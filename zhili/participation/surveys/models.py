@@ -59,6 +59,8 @@ class Survey(models.Model):
     created_at = models.DateTimeField(_("Created at"), auto_now_add=True)
     published_at = models.DateTimeField(_("Published at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("Closed at"), null=True, blank=True)
+    # Set once an official publishes the results of the closed survey to its area (信息公开).
+    results_published_at = models.DateTimeField(_("Results published at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("Survey")

@@ -13,7 +13,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from zhili.accounts.roles import Role
 from zhili.authz.policies import STAFF_VIEW_ROLES, path_q, role_paths
@@ -83,13 +84,55 @@ def respondent(user: Any) -> Person | None:
     return Person.objects.select_related("household__building__grid").filter(pk=person_id).first()
 
 
-def candidate_surveys(person: Person) -> QuerySet[Survey]:
-    """Open surveys over the person's grid (before the age and tag filters)."""
+def _area_paths(person: Person) -> list[str]:
+    """The paths of the person's grid and every node above it."""
     grid_path = person.household.building.grid.path
-    ancestors = [
+    return [
         f"/{'/'.join(grid_path.strip('/').split('/')[: i + 1])}/" for i in range(grid_path.count("/") - 1)
     ]
-    return Survey.objects.filter(status=SurveyStatus.OPEN, node__path__in=ancestors)
+
+
+def candidate_surveys(person: Person) -> QuerySet[Survey]:
+    """Open surveys over the person's grid (before the age and tag filters)."""
+    return Survey.objects.filter(status=SurveyStatus.OPEN, node__path__in=_area_paths(person))
+
+
+def _lives_here(person: Person) -> bool:
+    today = timezone.localdate()
+    return person.anonymised_at is None and (person.moved_out_on is None or person.moved_out_on > today)
+
+
+def published_surveys(person: Person | None) -> QuerySet[Survey]:
+    """Closed surveys over the area the person lives in whose results were published.
+
+    The area, not the audience: published results are for everyone living there (信息公开),
+    whatever the survey's age and tag filters were.
+    """
+    if person is None or not _lives_here(person):
+        return Survey.objects.none()
+    return Survey.objects.filter(
+        status=SurveyStatus.CLOSED,
+        results_published_at__isnull=False,
+        node__path__in=_area_paths(person),
+    )
+
+
+def get_published_survey(user: Any, pk: Any) -> Survey:
+    """A survey whose published results the user may read: a resident of its area or staff over it.
+
+    Missing, unpublished and other areas' surveys are the same 404.
+    """
+    published = published_surveys(respondent(user)).values("pk")
+    staff = path_q(staff_paths(user, SurveyAction.VIEW), "node__path")
+    try:
+        return (
+            Survey.objects.filter(status=SurveyStatus.CLOSED, results_published_at__isnull=False)
+            .filter(Q(pk__in=published) | staff)
+            .select_related("node")
+            .get(pk=pk)
+        )
+    except (Survey.DoesNotExist, ValueError, TypeError):
+        raise NotFound() from None
 
 
 def surveys_for_respondent(user: Any) -> tuple[Person | None, list[Survey]]:

@@ -78,6 +78,21 @@ class QuestionResult:
     texts: list[str] = field(default_factory=list)
     groups: list[Any] = field(default_factory=list)
 
+    def _share(self, count: int) -> float:
+        return round(100 * count / self.answered, 1) if self.answered else 0.0
+
+    @property
+    def point_rows(self) -> list[tuple[int, int, float]]:
+        """Scale: (point, count, percent of those who answered)."""
+        return [(point, count, self._share(count)) for point, count in self.points]
+
+    @property
+    def ranking_rows(self) -> list[tuple[str, float, int, float, int]]:
+        """Ranking: (option, average place, first places, percent ranking it first, points)."""
+        return [
+            (o, average, firsts, self._share(firsts), points) for o, average, firsts, points in self.ranking
+        ]
+
     def chart(self) -> dict[str, Any]:
         """What the page hands to ECharts (plain JSON)."""
         kind = self.question.kind
@@ -195,8 +210,23 @@ class CrossTab:
     folded: int = 0  # respondents in groups too small to show (anonymous surveys)
 
 
-def crosstab(survey: Survey, question: Question, by: str = "community") -> CrossTab:
-    """Answers of one choice or scale question split by the community or grid of the response."""
+def public_results(survey: Survey) -> Results:
+    """The results residents may read once published: figures only, no free-text answer."""
+    result = results(survey, group_text=False)
+    for item in result.questions:
+        item.texts = []
+        item.groups = []
+    result.by_day = []
+    return result
+
+
+def crosstab(survey: Survey, question: Question, by: str = "community", *, public: bool = False) -> CrossTab:
+    """Answers of one choice or scale question split by the community or grid of the response.
+
+    ``public`` (the residents' page): groups are folded whether or not the survey is anonymous,
+    and the folded row itself holds at least ``MIN_GROUP`` respondents (the smallest shown groups
+    join it), so that it cannot be read as one small group either.
+    """
     if by not in CROSSTAB_BY:
         by = "community"
     field_name = "response__grid_id" if by == "grid" else "response__community_id"
@@ -222,17 +252,29 @@ def crosstab(survey: Survey, question: Question, by: str = "community") -> Cross
             counts.update(choices[:1] if question.kind == QuestionKind.RANKING else choices)
         return [counts[p] for p in points]
 
-    table: list[tuple[str, int, list[Any]]] = []
+    fold = survey.anonymous or public
+    shown: list[tuple[int | None, list[tuple[list[int], int | None]]]] = []
     small: list[tuple[list[int], int | None]] = []
     for node_id, items in sorted(groups.items(), key=lambda kv: names.get(kv[0] or 0, "")):
-        if survey.anonymous and len(items) < MIN_GROUP:
+        if fold and len(items) < MIN_GROUP:
             small.extend(items)
             continue
-        table.append((names.get(node_id or 0, _("Unknown")), len(items), cells(items)))
+        shown.append((node_id, items))
+    if public:
+        while small and len(small) < MIN_GROUP and shown:
+            smallest = min(shown, key=lambda kv: (len(kv[1]), names.get(kv[0] or 0, "")))
+            shown.remove(smallest)
+            small.extend(smallest[1])
+    table: list[tuple[str, int, list[Any]]] = [
+        (names.get(node_id or 0, _("Unknown")), len(items), cells(items)) for node_id, items in shown
+    ]
     if small:
-        table.append(
-            (_("Groups of fewer than %(n)d respondents") % {"n": MIN_GROUP}, len(small), cells(small))
+        label = (
+            _("Smaller groups together")
+            if public
+            else _("Groups of fewer than %(n)d respondents") % {"n": MIN_GROUP}
         )
+        table.append((label, len(small), cells(small)))
     return CrossTab(question=question, by=by, columns=columns, rows=table, folded=len(small))
 
 

@@ -48,6 +48,30 @@ def _keywords(texts: Sequence[str], limit: int = 4) -> list[str]:
     return [word for word, n in counts.most_common(limit) if n > 1 or len(texts) == 1]
 
 
+def _distinct_examples(label: str, texts: Sequence[str], limit: int) -> list[str]:
+    """Up to ``limit`` texts of a group that differ from its label and from each other.
+
+    Answers that are the same sentence (many residents write "停车难") are one example; the group's
+    size already says how often it was written.
+    """
+    seen = {_key(label)}
+    out = []
+    for text in texts:
+        key = _key(text)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(text)
+        if len(out) == limit:
+            break
+    return out
+
+
+def _key(text: str) -> str:
+    """What makes two answers the same sentence: case, spaces and punctuation aside."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 def group_texts(
     texts: Sequence[str], *, threshold: float = 0.3, examples: int = 3, top: int = 12
 ) -> list[TextGroup]:
@@ -59,7 +83,7 @@ def group_texts(
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
     except ImportError:  # pragma: no cover
-        return [TextGroup(label=t, keywords=[], size=1, examples=[t]) for t in items[:top]]
+        return [TextGroup(label=t, keywords=[], size=1, examples=[]) for t in items[:top]]
     matrix = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True).fit_transform(items)
     dense = matrix.toarray()
     centres: list[Any] = []
@@ -89,7 +113,7 @@ def group_texts(
                 label=items[central],
                 keywords=_keywords(texts_in),
                 size=len(idx),
-                examples=[items[i] for i in idx if i != central][:examples],
+                examples=_distinct_examples(items[central], [items[i] for i in idx], examples),
             )
         )
     return groups

@@ -17,5 +17,7 @@ urlpatterns = [
     path("<int:pk>/steps/<slug:step>/", views.survey_step, name="step"),
     path("<int:pk>/results/", views.results, name="results"),
     path("<int:pk>/results.xlsx", views.results_xlsx, name="results_xlsx"),
+    path("<int:pk>/results/publish/", views.publish_results, name="publish_results"),
+    path("<int:pk>/published/", views.public_results, name="public_results"),
     path("<int:pk>/answer/", views.answer, name="answer"),
 ]

@@ -28,6 +28,7 @@ from zhili.participation.surveys.policies import SurveyAction
 from zhili.participation.surveys.rules import QuestionKind
 from zhili.participation.surveys.states import SurveyStatus
 from zhili.residents.tags import visible_tag_set
+from zhili.territory.models import NodeKind
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -324,8 +325,25 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
             "by": table.by if table else by,
             "respondents": selectors.respondents_of(survey) if not survey.anonymous else None,
             "kinds": QuestionKind,
+            "can_publish": survey.status == SurveyStatus.CLOSED
+            and survey.results_published_at is None
+            and policies.can(request.user, SurveyAction.MANAGE, survey),
         },
     )
+
+
+@login_required
+@page_errors
+@require_POST
+def publish_results(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = _staff(request, pk, SurveyAction.MANAGE)
+    try:
+        actions.do_publish_survey_results(survey, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The results are published to the residents of the area."))
+    return redirect("surveys:results", pk=survey.pk)
 
 
 @login_required
@@ -359,10 +377,50 @@ def mine(request: HttpRequest) -> HttpResponse:
         )
     now = timezone.now()
     rows = [(survey, survey.pk in answered, actions.accepting(survey, now)) for survey in surveys]
+    published = (
+        policies.published_surveys(person).select_related("node").order_by("-results_published_at", "-id")
+    )
     return render(
         request,
         "surveys/mine.html",
-        {"rows": rows, "linked": person is not None, "is_staff": policies.is_survey_staff(request.user)},
+        {
+            "rows": rows,
+            "published": published[:PUBLISHED_LISTED],
+            "linked": person is not None,
+            "is_staff": policies.is_survey_staff(request.user),
+        },
+    )
+
+
+PUBLISHED_LISTED = 20
+
+
+@login_required
+@page_errors
+@require_GET
+def public_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """The published results of a closed survey, for the residents of its area (phone first)."""
+    survey = policies.get_published_survey(request.user, pk)
+    result = selectors.public_results(survey)
+    choice_questions = selectors.crosstab_questions(survey)
+    table = None
+    if choice_questions:
+        wanted = request.GET.get("q", "")
+        chosen = next((q for q in choice_questions if str(q.pk) == wanted), choice_questions[0])
+        # Within a community the grids tell something; above it, the communities.
+        by = "grid" if survey.node.kind in (NodeKind.COMMUNITY, NodeKind.GRID) else "community"
+        table = selectors.crosstab(survey, chosen, by, public=True)
+    return render(
+        request,
+        "surveys/public_results.html",
+        {
+            "survey": survey,
+            "result": result,
+            "charts": {str(item.question.pk): item.chart() for item in result.questions},
+            "crosstab": table,
+            "crosstab_questions": choice_questions,
+            "min_group": selectors.MIN_GROUP,
+        },
     )
 
 

@@ -252,3 +252,29 @@ def test_a_document_of_the_wrong_kind_is_refused_and_a_pdf_is_kept(consulting, s
         consulting.topic, title="方案", name="plan.pdf", data=b"%PDF-1.4 x", actor=staff
     )
     assert doc.content_type == "application/pdf" and doc.file.read() == b"%PDF-1.4 x"
+
+
+def test_a_milestone_message_says_what_changed(decided, staff, today):
+    topic = decided.topic
+    follower = decided.residents[0]
+    actions.do_set_follow(topic, following=True, actor=follower)
+    milestone = decided.decision.milestones.order_by("due_on").first()
+    old_due = milestone.due_on
+    new_due = old_due + timedelta(days=20)
+
+    def last_body():
+        return Notification.objects.filter(recipient=follower).order_by("-id").first().body
+
+    actions.do_update_milestone(milestone, due_on=new_due, note="施工队延期进场", actor=staff)
+    body = last_body()
+    assert body.startswith(f"{milestone.title}：")
+    assert old_due.isoformat() in body and new_due.isoformat() in body
+    assert "施工队延期进场" in body
+    # only the due date moved: no progress figure to misread
+    assert "%" not in body and "未开始" not in body
+
+    actions.do_update_milestone(milestone, percent=40, actor=staff)
+    body = last_body()
+    assert "0%" in body and "40%" in body
+    assert "未开始" in body and "落实中" in body  # planned → in progress follows from the percent
+    assert new_due.isoformat() not in body

@@ -372,3 +372,31 @@ def test_board_and_its_export_count_late_milestones(client, decided, staff):
     sheet = load_workbook(io.BytesIO(client.get(reverse("consultations:board_xlsx")).content)).active
     header, first = list(sheet.iter_rows(values_only=True))[:2]
     assert header[-2:] == ("逾期未完成节点", "逾期完成节点") and first[-2:] == (1, 1)
+
+
+def test_staff_see_the_opened_topics_of_their_area_on_the_list(client, region, consulting, staff):
+    draft = actions.do_create_topic(node=region.c1, title="筹备中的议题", body="b", actor=staff)
+    client.force_login(staff)
+    html = client.get(reverse("consultations:topics")).content.decode()
+    assert consulting.topic.title in html
+    assert reverse("consultations:topic", args=[consulting.topic.pk]) in html
+    # the draft is not on the residents' list, but staff are told where it is
+    assert draft.title not in html
+    assert 'id="drafts"' in html and reverse("consultations:staff_list") in html
+    assert "目前没有涉及您所在区域的协商议题" not in html
+    # an outsider's staff scope does not reach community 1
+    client.force_login(region.user("outsider"))
+    assert consulting.topic.title not in client.get(reverse("consultations:topics")).content.decode()
+
+
+def test_staff_without_opened_topics_get_a_staff_message(client, region, staff):
+    actions.do_create_topic(node=region.c1, title="筹备中的议题", body="b", actor=staff)
+    client.force_login(staff)
+    html = client.get(reverse("consultations:topics")).content.decode()
+    assert "您的辖区内还没有已开放的协商议题" in html
+    assert "目前没有涉及您所在区域的协商议题" not in html
+    assert 'id="drafts"' in html
+    client.force_login(verified_resident(region.grid_a))
+    html = client.get(reverse("consultations:topics")).content.decode()
+    assert "目前没有涉及您所在区域的协商议题" in html
+    assert 'id="drafts"' not in html

@@ -294,3 +294,22 @@ def test_the_close_due_command_closes_a_survey_past_its_closing_time(region, bui
     assert json.loads(out.getvalue()) == {"closed": 1}
     survey.refresh_from_db()
     assert survey.status == "closed"
+
+
+def test_results_of_a_closed_survey_are_published_once_with_an_audit_row(region, build, staff):
+    survey = build()
+    actions.do_submit_response(survey, actor=resident(region.grid_a), answers=good_answers(survey))
+    with pytest.raises(DomainError) as refused:
+        actions.do_publish_survey_results(survey, actor=staff)
+    assert refused.value.code == "not_closed"
+    actions.do_close_survey(survey, actor=staff)
+    published = actions.do_publish_survey_results(survey, actor=staff)
+    survey.refresh_from_db()
+    assert survey.results_published_at is not None
+    assert published.results_published_at == survey.results_published_at
+    event = AuditEvent.objects.filter(action="participation.survey_changed", target_id=str(survey.pk)).last()
+    assert event.actor_id == staff.pk
+    assert event.details == {"results_published": True, "responses": 1}
+    with pytest.raises(DomainError) as again:
+        actions.do_publish_survey_results(survey, actor=staff)
+    assert again.value.code == "already_published"

@@ -85,3 +85,42 @@ def test_resident_answers_on_a_phone_and_the_official_sees_results(page, browser
     office.click("#close")
     office.wait_for_load_state("networkidle")
     assert office.inner_text("#status") == "已结束"
+
+
+def test_official_publishes_results_and_a_resident_reads_them_on_a_phone(page, browser, region, build, staff):
+    from zhili.participation.surveys import actions
+
+    from .conftest import good_answers
+
+    base = page.base_url
+    page.set_default_timeout(60000)
+    survey = build()
+    for i in range(6):
+        actions.do_submit_response(
+            survey,
+            actor=resident(region.grid_a),
+            answers=good_answers(survey, colour=i % 3, text="路灯太暗了"),
+        )
+    actions.do_close_survey(survey, actor=staff)
+
+    # The official publishes from the results page, confirming the dialog.
+    log_in(page, base, staff.username)
+    page.goto(f"{base}/surveys/{survey.pk}/results/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#publish-results button")
+    page.wait_for_selector("#published-note")
+
+    user = resident(region.grid_b)
+    phone = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    mobile = phone.new_page()
+    mobile.set_default_timeout(60000)
+    log_in(mobile, base, user.username)
+    mobile.goto(f"{base}/surveys/mine/")
+    mobile.click(f"#published-results >> text={survey.title}")
+    mobile.wait_for_selector(f"[data-chart='{survey.q['single'].pk}'] canvas")
+    mobile.wait_for_selector(f"[data-chart='{survey.q['scale'].pk}'] canvas")
+    assert mobile.inner_text("#response-count") == "6"
+    assert "路灯太暗了" not in mobile.content()
+    # Charts, tables and the cross-tab all fit the phone: no sideways scrolling of the page.
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.close()
