@@ -16,7 +16,7 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     ("house information, visits, sealed sensitive tags", "zhili.residents.demo.load_demo_visits"),
     ("committee election", "zhili.participation.demo.load_demo_election"),
     ("a resident's correction request", "zhili.residents.demo.load_demo_correction"),
-    ("surveys: an open one, and last year's with published results", "zhili.participation.surveys.demo.load_demo"),
+    ("surveys, open and published", "zhili.participation.surveys.demo.load_demo"),
     ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),
     ("cases over the last six months", "zhili.cases.demo.load_demo_cases"),
     ("warnings and hotspots", "zhili.intelligence.demo.load_demo"),
