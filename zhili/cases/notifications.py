@@ -24,7 +24,7 @@ from zhili.cases.contact import MOBILE_RE, unseal
 from zhili.cases.models import Case, Channel
 from zhili.cases.states import CaseStatus
 from zhili.core import prepared
-from zhili.notify.actions import batch, do_enqueue_notification
+from zhili.notify.actions import batch, do_email_staff, do_enqueue_notification
 from zhili.notify.models import NotifyChannel
 from zhili.territory.models import Node
 
@@ -214,7 +214,9 @@ def _announce(case: Case, transition: str, source: str, target: str, *, actor: A
                     "n": case.return_count,
                     "code": code,
                 }
-                _send_in_app(staff_over(case.node, Role.SUPERVISOR), case, subject, title, skip=actor)
+                supervisors = staff_ids_over(case.node, Role.SUPERVISOR)
+                _send_in_app(supervisors, case, subject, title, skip=actor)
+                do_email_staff(supervisors, subject=subject, url=_url(case), topic=f"cases.case:{case.pk}")
             else:
                 subject = _("Case returned, dispatch it again: %(code)s") % {"code": code}
                 _send_in_app(staff_over(case.node, Role.DISPATCHER), case, subject, title, skip=actor)
@@ -230,7 +232,9 @@ def _announce(case: Case, transition: str, source: str, target: str, *, actor: A
             _send_in_app(assignees(case), case, subject, title, skip=actor)
         elif target == CaseStatus.RATED and case.needs_review:
             subject = _("Resident unsatisfied again, supervisor review needed: %(code)s") % {"code": code}
-            _send_in_app(staff_over(case.node, Role.SUPERVISOR), case, subject, title, skip=actor)
+            supervisors = staff_ids_over(case.node, Role.SUPERVISOR)
+            _send_in_app(supervisors, case, subject, title, skip=actor)
+            do_email_staff(supervisors, subject=subject, url=_url(case), topic=f"cases.case:{case.pk}")
     if target in REPORTER_MILESTONES:
         tell_reporters(case, target, new=transition == "submit")
 
@@ -242,6 +246,8 @@ def announce_escalation(case: Case) -> int:
         body = _("%(title)s — the deadline to finish has passed.") % {"title": case.title}
         supervisors = list(staff_over(case.node, Role.SUPERVISOR))
         _send_in_app(supervisors, case, subject, body)
+        # A copy by e-mail for those who left an address: the code and a link, no title.
+        do_email_staff(supervisors, subject=subject, url=_url(case), topic=f"cases.case:{case.pk}")
         if getattr(settings, "ZHILI_WECOM_WEBHOOK_URL", ""):
             # A group chat: no title (residents write names and addresses into titles).
             group_body = _("Category: %(category)s; area: %(area)s.") % {

@@ -149,3 +149,20 @@ def test_two_sweepers_at_once_escalate_each_overdue_case_exactly_once(region, ru
     assert Case.objects.filter(pk__in=[c.pk for c in cases], escalated_at__isnull=True).count() == 0
     assert AuditEvent.objects.filter(action="cases.event", details__kind="escalated").count() == len(cases)
     assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_an_escalation_is_copied_by_email_to_supervisors_who_left_an_address(walker, region):
+    from zhili.core import crypto
+
+    supervisor = region.user("supervisor")
+    supervisor.email = "ducha@example.gov.cn"
+    supervisor.save(update_fields=["email"])
+    case = walker.to(S.SIGNED)
+    now = timezone.now()
+    set_clock(case, yellow=now - timedelta(hours=2), due=now - timedelta(hours=1))
+    assert sweep(now=now)["escalated"] == 1
+    (mail,) = Notification.objects.filter(channel="email", topic=f"cases.case:{case.pk}")
+    assert crypto.decrypt(mail.address_enc) == "ducha@example.gov.cn"
+    assert case.code in mail.subject and f"/cases/{case.pk}/" in mail.body
+    assert case.title not in mail.subject + mail.body  # titles carry residents' words
