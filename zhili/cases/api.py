@@ -123,6 +123,7 @@ class CaseOut(Schema):
     sla_state: str
     accept_due_at: datetime | None
     contact_due_at: datetime | None
+    contacted_at: datetime | None = Field(..., description="when the resident was first contacted")
     finish_due_at: datetime | None
     escalated_at: datetime | None
     created_at: datetime
@@ -169,6 +170,11 @@ class TransitionIn(Schema):
     rating: str = ""
     comment: str = ""
     into: str | None = Field(None, description="tracking code of the main case (merge)")
+    category: str | None = Field(
+        default=None,
+        description="code of a category that confirms or corrects the case's category "
+        "(accept, dispatch, arbitrate and transfer only)",
+    )
     photos: list[str] = Field(default_factory=list)
 
 
@@ -443,6 +449,12 @@ def _grid(pk: int | None) -> Node | None:
     return grid
 
 
+# The transitions that take a category (the dispatcher's confirmation or correction).
+CATEGORY_TRANSITIONS = frozenset(
+    {Transition.ACCEPT, Transition.DISPATCH, Transition.ARBITRATE, Transition.TRANSFER}
+)
+
+
 def run_transition(
     user: Any, case: Case, name: str, data: TransitionIn, photos: list[bytes] | None = None
 ) -> Case:
@@ -454,20 +466,27 @@ def run_transition(
     a = actions
     images = photos or []
     department, grid = _department(data.department), _grid(data.grid)
+    if data.category and transition not in CATEGORY_TRANSITIONS:
+        raise DomainError(
+            "category_not_applicable",
+            _("The category can be set only when accepting, dispatching, arbitrating or transferring."),
+            status=422,
+        )
+    category = _category(data.category)
     calls: dict[Transition, Any] = {
-        Transition.ACCEPT: lambda: a.do_accept(case, actor=user, note=data.note),
+        Transition.ACCEPT: lambda: a.do_accept(case, actor=user, note=data.note, category=category),
         Transition.REJECT: lambda: a.do_reject(case, actor=user, reason=data.reason, note=data.note),
         Transition.DISPATCH: lambda: a.do_dispatch(
-            case, actor=user, note=data.note, department=department, grid=grid
+            case, actor=user, note=data.note, department=department, grid=grid, category=category
         ),
         Transition.SIGN: lambda: a.do_sign(case, actor=user, note=data.note),
         Transition.START: lambda: a.do_start(case, actor=user, note=data.note),
         Transition.RETURN: lambda: a.do_return(case, actor=user, reason=data.reason),
         Transition.ARBITRATE: lambda: a.do_arbitrate(
-            case, actor=user, note=data.note, department=department, grid=grid
+            case, actor=user, note=data.note, department=department, grid=grid, category=category
         ),
         Transition.TRANSFER: lambda: a.do_transfer(
-            case, actor=user, reason=data.reason, department=department, grid=grid
+            case, actor=user, reason=data.reason, department=department, grid=grid, category=category
         ),
         Transition.REQUEST_EXTENSION: lambda: a.do_request_extension(
             case, actor=user, until=_required_until(data.until), reason=data.reason

@@ -209,18 +209,15 @@ def _life(world: World, leaf: Leaf, place: Place, submitted: datetime, *, story:
         if roll < 0.06 and main is not None:
             a.do_merge(pk, actor=cast.dispatcher, into=main, note="同一问题")
             return
-        if case.category_id is None or case.category_source == "reporter":
-            case.category = category  # the dispatcher corrects the category on the phone
-            Case.objects.filter(pk=pk).update(
-                category=category, category_source="dispatcher", category_confidence=1.0
-            )
+        # The dispatcher confirms or corrects the category on the phone, in the same dispatch.
+        fix = category if case.category_id is None or case.category_source == "reporter" else None
         department = category.department
         if department is not None:
-            a.do_dispatch(pk, actor=cast.dispatcher, department=department)
+            a.do_dispatch(pk, actor=cast.dispatcher, department=department, category=fix)
         elif worker is not None:
-            a.do_dispatch(pk, actor=cast.dispatcher, grid=place.grid)
+            a.do_dispatch(pk, actor=cast.dispatcher, grid=place.grid, category=fix)
         else:
-            a.do_dispatch(pk, actor=cast.dispatcher, department=cast.departments["CGK"])
+            a.do_dispatch(pk, actor=cast.dispatcher, department=cast.departments["CGK"], category=fix)
         yield _hours(rng, 0.1, 2)
     opened.append(pk)
     if len(opened) > 30:

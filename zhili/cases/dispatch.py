@@ -4,6 +4,9 @@ Among the active rules whose category is the case's category or one of its paren
 whose area contains the case's node (or anywhere), the highest priority wins; ties go to the more
 specific category, then to the smaller area.
 
+A rule sends a case to a grid only when a grid worker holds a post there (the rulebook knows
+where they do): otherwise nobody could sign for it, and the case waits for the dispatcher instead.
+
 The rules come from the process's rulebook (``zhili.cases.rulebook``), so choosing one reads no
 rows; only a rule that sends cases to a fixed grid loads that grid.
 """
@@ -39,6 +42,9 @@ def match_rule(category: Category | None, node: Node, grid: Node | None) -> Disp
             best, best_key = rule, key
     if best is None:
         return None
+    grid_path = grid.path if best.to_case_grid and grid is not None else best.grid_path
+    if (best.to_case_grid or best.grid_id is not None) and not (grid_path and book.staffed(grid_path)):
+        return None  # no grid worker could sign for it: the dispatcher decides
     chosen = DispatchRule(
         pk=best.pk,
         category_id=best.category_id,

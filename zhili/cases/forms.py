@@ -210,14 +210,14 @@ class TrackForm(forms.Form):
 
 # Which inputs each transition asks for on the case page.
 TRANSITION_FIELDS: dict[str, tuple[str, ...]] = {
-    Transition.ACCEPT: ("note",),
+    Transition.ACCEPT: ("category", "note"),
     Transition.REJECT: ("reject_reason", "note"),
-    Transition.DISPATCH: ("department", "grid", "note"),
+    Transition.DISPATCH: ("department", "grid", "category", "note"),
     Transition.SIGN: ("note",),
     Transition.START: ("note",),
     Transition.RETURN: ("reason",),
-    Transition.ARBITRATE: ("department", "grid", "note"),
-    Transition.TRANSFER: ("department", "grid", "reason"),
+    Transition.ARBITRATE: ("department", "grid", "category", "note"),
+    Transition.TRANSFER: ("department", "grid", "category", "reason"),
     Transition.REQUEST_EXTENSION: ("until", "reason"),
     Transition.APPROVE_EXTENSION: ("note",),
     Transition.DENY_EXTENSION: ("note",),
@@ -244,6 +244,13 @@ class TransitionForm(forms.Form):
         label=_("Department"), queryset=Department.objects.none(), required=False
     )
     grid = forms.ModelChoiceField(label=_("Grid"), queryset=Node.objects.none(), required=False)
+    # The dispatcher's confirmation or correction of the category (the classifier learns from it).
+    category = IndentedCategoryField(
+        label=_("Category"),
+        queryset=Category.objects.none(),
+        required=False,
+        help_text=_("Choose the case's category to confirm it, or another one to correct it."),
+    )
     until = forms.DateTimeField(
         label=_("New deadline"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -272,6 +279,13 @@ class TransitionForm(forms.Form):
         grid = self.fields["grid"]
         assert isinstance(grid, forms.ModelChoiceField)
         grid.queryset = grids.order_by("sort_key")
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)
+        category.queryset = Category.objects.filter(active=True).order_by("code")
+        current = case.category if case.category_id else None
+        category.empty_label = (
+            _("Keep “%(name)s”") % {"name": current.name} if current is not None else _("Not chosen")
+        )
 
     def clean_until(self) -> Any:
         until = self.cleaned_data.get("until")

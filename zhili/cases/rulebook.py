@@ -1,4 +1,5 @@
-"""The loop's configuration as every process keeps it: categories, dispatch rules, SLA policies, departments.
+"""The loop's configuration as every process keeps it: categories, dispatch rules, SLA policies,
+departments, and where grid workers hold posts (a rule sends cases only to a grid someone can sign for).
 
 Intake needs all of it on every submit (the classifier's catalogue, the category's lineage, the SLA
 policy, the dispatch rule and its department), and it changes a few times a year. Each process
@@ -23,12 +24,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from zhili.accounts.models import Department
+from zhili.accounts.models import Department, Membership
+from zhili.accounts.roles import Role
 from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
 from zhili.core import stamped
 from zhili.core.stamped import StampedCache
 
-WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department)
+WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department, Membership)
 
 _CATEGORY_FIELDS = (
     "id",
@@ -55,6 +57,7 @@ class Rule:
     grid_id: int | None
     to_case_grid: bool
     priority: int
+    grid_path: str | None = None  # the fixed grid's path, to know whether anyone works there
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Rulebook:
     departments: dict[int, tuple[Any, ...]]  # pk → values of _DEPARTMENT_FIELDS
     rules: tuple[Rule, ...]
     policies: tuple[Policy, ...]
+    # Nodes where an active grid worker holds an active post: they sign for the grids below them.
+    grid_worker_nodes: frozenset[int] = frozenset()
 
     def category(self, pk: int | None) -> Category | None:
         """A fresh ``Category`` with its parents and departments attached (``lineage()`` reads no rows)."""
@@ -100,6 +105,11 @@ class Rulebook:
         if values is None:
             return None
         return Department.from_db("default", _DEPARTMENT_FIELDS, values)
+
+    def staffed(self, grid_path: str) -> bool:
+        """Whether a grid worker holds a post at the grid of this path or above it, and so can sign
+        its cases (reads no rows: a node's path holds the ids of its ancestors)."""
+        return any(int(part) in self.grid_worker_nodes for part in grid_path.strip("/").split("/") if part)
 
     def lineage_ids(self, pk: int | None) -> list[int]:
         """The category and its ancestors, nearest first (like ``Category.lineage``)."""
@@ -127,7 +137,16 @@ def _load(token: str) -> Rulebook:
         Rule(*row)
         for row in DispatchRule.objects.filter(active=True)
         .order_by("id")
-        .values_list("id", "category_id", "area_id", "department_id", "grid_id", "to_case_grid", "priority")
+        .values_list(
+            "id",
+            "category_id",
+            "area_id",
+            "department_id",
+            "grid_id",
+            "to_case_grid",
+            "priority",
+            "grid__path",
+        )
     )
     policies = tuple(
         Policy(*row)
@@ -142,6 +161,12 @@ def _load(token: str) -> Rulebook:
         )
     )
     departments = {row[0]: row for row in Department.objects.order_by("id").values_list(*_DEPARTMENT_FIELDS)}
+    # A deactivated account changes no membership row: it counts until the next change of the stamp.
+    grid_worker_nodes = frozenset(
+        Membership.objects.filter(role=Role.GRID_WORKER, active=True, user__is_active=True).values_list(
+            "node_id", flat=True
+        )
+    )
     return Rulebook(
         token=token,
         categories=categories,
@@ -149,6 +174,7 @@ def _load(token: str) -> Rulebook:
         departments=departments,
         rules=rules,
         policies=policies,
+        grid_worker_nodes=grid_worker_nodes,
     )
 
 

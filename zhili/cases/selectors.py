@@ -84,6 +84,16 @@ def event_details(event: dict[str, Any]) -> list[str]:
             lines.append(_("New deadline: %(when)s") % {"when": when})
     if data.get("rating") in Rating.values:
         lines.append(_("Rating: %(rating)s") % {"rating": Rating(data["rating"]).label})
+    change = data.get("category")
+    if isinstance(change, dict) and change.get("to"):
+        new = change.get("to_name") or change["to"]
+        old = change.get("from_name") or change.get("from") or ""
+        if change.get("from") == change["to"]:
+            lines.append(_("Category confirmed: %(category)s") % {"category": new})
+        elif old:
+            lines.append(_("Category corrected: %(old)s → %(new)s") % {"old": old, "new": new})
+        else:
+            lines.append(_("Category set: %(category)s") % {"category": new})
     return lines
 
 
@@ -341,7 +351,15 @@ def photo_urls(case: Case) -> dict[int, list[str]]:
     }
 
 
-_TIMES = ("sla_started_at", "accept_due_at", "contact_due_at", "finish_due_at", "yellow_at", "escalated_at")
+_TIMES = (
+    "sla_started_at",
+    "accept_due_at",
+    "contact_due_at",
+    "contacted_at",
+    "finish_due_at",
+    "yellow_at",
+    "escalated_at",
+)
 
 
 def submitted_case(user: Any, case: Case) -> Case:
@@ -427,6 +445,7 @@ def staff_view(user: Any, case: Case) -> dict[str, Any]:
         "sla_state": case.sla_state,
         "accept_due_at": case.accept_due_at,
         "contact_due_at": case.contact_due_at,
+        "contacted_at": case.contacted_at,
         "finish_due_at": case.finish_due_at,
         "escalated_at": case.escalated_at,
         "created_at": case.created_at,
@@ -642,9 +661,16 @@ def dispatch_targets(user: Any) -> dict[str, Any]:
 # The dispatcher's panel: what the classifier thought, and possible duplicates --------------------
 
 
-def classifier_view(case: Case) -> dict[str, Any] | None:
+# Category sources where a person stands behind the category (the classifier's wait is over).
+PERSON_SOURCES = frozenset({"staff", "dispatcher", "system"})
+
+
+def classifier_view(case: Case) -> dict[str, Any]:
     """The suggestion stored at intake (category, department, confidence, model) and the terms that
-    weigh most for that category now (the terms are not stored: they are worked out again)."""
+    weigh most for that category now (the terms are not stored: they are worked out again).
+
+    When the classifier abstained (its best guess fell below the threshold) the panel still shows,
+    with the guess if the submit event kept one, and says that a person must choose the category."""
     from zhili.cases.models import Category
 
     submit = next((e for e in timeline(case) if e.kind == Transition.SUBMIT), None)
@@ -664,8 +690,6 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
                 "confidence": round(float(prediction.confidence), 3),
                 "model": prediction.model_version,
             }
-    if not suggested and case.category_confidence is None:
-        return None
     name = ""
     if suggested.get("category"):
         category = Category.objects.filter(code=suggested["category"]).first()
@@ -679,6 +703,9 @@ def classifier_view(case: Case) -> dict[str, Any] | None:
         "suggested_confidence": suggested.get("confidence"),
         "model": _model_label(str(suggested.get("model", ""))),
         "terms": terms,
+        # No suggestion above the threshold, or only one below it: a person classifies the case.
+        "below_threshold": bool(suggested.get("below_threshold")) or not suggested,
+        "awaits_person": case.category_source not in PERSON_SOURCES,
     }
 
 
@@ -703,7 +730,7 @@ def _category_source_label(source: str) -> str:
         "classifier": _("set by the classifier"),
         "staff": _("set by staff at intake"),
         "system": _("set by the sending system"),
-        "dispatcher": _("corrected by the dispatcher"),
+        "dispatcher": _("confirmed or corrected by the dispatcher"),
     }
     return labels.get(source, source)
 

@@ -21,6 +21,7 @@ urlpatterns: list[URLPattern] = [
     path("<int:case_id>/", views.case_detail, name="detail"),
     path("<int:case_id>/act/<slug:name>/", views.case_act, name="act"),
     path("<int:case_id>/contact/", views.reveal_contact, name="reveal_contact"),
+    path("<int:case_id>/contacted/", views.record_contact, name="record_contact"),
     path("<int:case_id>/photos/<str:token>/", views.case_photo, name="photo"),
     path("<int:case_id>/merge/<int:other_id>/", views.merge_duplicate, name="merge_here"),
 ]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhili.cases import selectors
-from zhili.cases.actions import do_reveal_contact, may_reveal_contact
+from zhili.cases.actions import do_record_contact, do_reveal_contact, may_record_contact, may_reveal_contact
 from zhili.cases.api import TransitionIn, run_transition
 from zhili.cases.forms import (
     TRANSITION_FIELDS,
@@ -228,6 +228,7 @@ def _panel_context(
         "case": case,
         "view": view,
         "may_reveal_contact": may_reveal_contact(request.user, case) and bool(view["contact"]["mobile"]),
+        "may_record_contact": may_record_contact(request.user, case),
         "transitions": transitions,
         "error": error,
         "done": done,
@@ -269,6 +270,10 @@ def case_act(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
             rating=data.get("rating") or "",
             comment=data.get("comment") or "",
             into=data.get("into") or None,
+            # Only the forms that show the field send it (see TRANSITION_FIELDS).
+            category=data["category"].code
+            if data.get("category") and "category" in TRANSITION_FIELDS.get(name, ())
+            else None,
         )
         try:
             run_transition(request.user, case, name, payload, read_photos(data.get("photos") or []))
@@ -310,6 +315,33 @@ def merge_duplicate(request: HttpRequest, case_id: int, other_id: int) -> HttpRe
     if not _is_htmx(request) and not error:
         return redirect("cases:detail", case_id=case_id)
     context = _panel_context(request, case_id, error=error)
+    template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
+    return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)
+
+
+@login_required
+@require_POST
+@page_errors
+def record_contact(request: HttpRequest, case_id: int) -> HttpResponse:
+    """已联系居民: the handler or grid worker holding the case says how they reached the resident
+    (the first contact stops the contact deadline)."""
+    case = selectors.case_detail(request.user, case_id)
+    note = request.POST.get("note", "")
+    error = done = ""
+    try:
+        do_record_contact(case, actor=request.user, note=note)
+    except (NotFound, Forbidden):
+        raise
+    except DomainError as exc:
+        error = exc.message
+    else:
+        done = _("The contact with the resident was recorded.")
+        if not _is_htmx(request):
+            messages.success(request, done)
+            return redirect("cases:detail", case_id=case_id)
+    context = _panel_context(request, case_id, error=error, done=done)
+    if error:
+        context["contact_note"] = note
     template = "cases/_panel.html" if _is_htmx(request) else "cases/detail.html"
     return render(request, template, context, status=200 if _is_htmx(request) or not error else 422)
 

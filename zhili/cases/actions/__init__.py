@@ -22,6 +22,7 @@ from zhili.cases.actions.events import (
     do_record_contact,
     do_reveal_contact,
     escalate_if_unclaimed,
+    may_record_contact,
     may_reveal_contact,
 )
 from zhili.cases.actions.submit import CodeClash, do_submit_case, new_code, retry_code_clash
@@ -89,6 +90,7 @@ __all__ = [
     "do_transition",
     "do_verify",
     "escalate_if_unclaimed",
+    "may_record_contact",
     "may_reveal_contact",
     "new_code",
     "retry_code_clash",

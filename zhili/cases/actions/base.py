@@ -215,6 +215,8 @@ def _record(
     for key in ("department", "grid", "rule", "reason", "rating", "into", "auto"):
         if data and key in data:
             details[key] = data[key]
+    if data and "category" in data:  # a dispatcher's confirmation or correction: the codes
+        details["category"] = {k: data["category"][k] for k in ("from", "to")}
     actor = _actor_for_audit(actor)
     audit = partial(record_audit, audit_action, actor=actor, target=case, node=case.node, details=details)
     if defer is None:

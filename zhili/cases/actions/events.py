@@ -13,6 +13,7 @@ from zhili.accounts.roles import Role
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.cases.actions.base import NOTE_MAX, SYSTEM_ACTOR, T, _clean_text, _lock, _record
+from zhili.cases.actions.transitions import awaiting_arbitration
 from zhili.cases.contact import unseal
 from zhili.cases.models import (
     Case,
@@ -22,6 +23,7 @@ from zhili.cases.notifications import announce_escalation
 from zhili.cases.policies import (
     case_roles,
     is_assignee,
+    is_verifier,
     require_roles,
 )
 from zhili.cases.states import (
@@ -36,6 +38,19 @@ from zhili.core.errors import DomainError, Forbidden
 # Events without a status change ------------------------------------------------------------------
 
 
+CONTACT_ROLES = frozenset({Role.HANDLER, Role.GRID_WORKER})
+
+
+def may_record_contact(actor: Any, case: Case) -> bool:
+    """Whether ``do_record_contact`` would take this actor's word for it: the handler or grid worker
+    holding the open case."""
+    return (
+        case.status in OPEN_STATUSES
+        and bool(case_roles(actor, case) & CONTACT_ROLES)
+        and is_assignee(actor, case)
+    )
+
+
 def do_record_contact(case: Case | int, *, actor: Any, note: str) -> Case:
     """The handler reached the resident (the "first contact" clock)."""
     note = _clean_text(note, field_name="note", required=True, max_length=NOTE_MAX)
@@ -43,7 +58,7 @@ def do_record_contact(case: Case | int, *, actor: Any, note: str) -> Case:
         locked = _lock(case)
         if actor is None or actor is SYSTEM_ACTOR:
             raise Forbidden()
-        require_roles(actor, locked, frozenset({Role.HANDLER, Role.GRID_WORKER}))
+        require_roles(actor, locked, CONTACT_ROLES)
         if not is_assignee(actor, locked):
             raise Forbidden()
         if locked.status not in OPEN_STATUSES:
@@ -132,12 +147,36 @@ def escalate_if_unclaimed(case_pk: int, now: datetime) -> bool:
 
 
 def allowed_transitions(user: Any, case: Case) -> list[Transition]:
-    """The transitions with an edge from the case's status whose roles this user holds for the case."""
+    """The transitions with an edge from the case's status whose roles this user holds for the case
+    and whose guards on who acts and on the case's state hold now: the buttons of the case page,
+    so that none is offered that its action would refuse whatever is typed into its form."""
     roles = case_roles(user, case)
     result: list[Transition] = []
     for transition in Transition:
         if transition == T.SUBMIT or not targets_from(transition, case.status):
             continue
-        if roles & RULES[transition].roles:
+        held = roles & RULES[transition].roles
+        if held and _guards_hold(transition, user, case, held):
             result.append(transition)
     return result
+
+
+def _guards_hold(transition: Transition, user: Any, case: Case, roles: set[str]) -> bool:
+    """The guards of ``states.RULES`` that depend on the actor and the case, as the actions check them
+    (the guards on the input, a reason or a target, are the form's business)."""
+    guards = RULES[transition].guards
+    if "is_assignee" in guards and not is_assignee(user, case):
+        return False
+    # A handler never returns a binding assignment; only a supervisor moves one.
+    if "not_binding" in guards and case.binding and (transition == T.RETURN or Role.SUPERVISOR not in roles):
+        return False
+    if "not_awaiting_arbitration" in guards and awaiting_arbitration(case):
+        return False
+    if "awaiting_arbitration" in guards and not awaiting_arbitration(case):
+        return False
+    if "verifier_of_case" in guards and (
+        not is_verifier(user, case)
+        or (case.assignee_id is not None and case.assignee_id == getattr(user, "pk", None))
+    ):
+        return False
+    return not ("supervisor_if_disputed" in guards and case.needs_review and Role.SUPERVISOR not in roles)

@@ -30,6 +30,7 @@ from zhili.cases.actions.base import (
 )
 from zhili.cases.models import (
     Case,
+    Category,
     Evaluation,
     Rating,
     RatingSource,
@@ -86,8 +87,45 @@ def awaiting_arbitration(case: Case) -> bool:
     return case.status == S.RETURNED and case.return_count >= conf.max_returns()
 
 
-def do_accept(case: Case | int, *, actor: Any, note: str = "") -> Case:
-    return do_transition(case, T.ACCEPT, actor=actor, note=_note(note), change=lambda step: S.ACCEPTED)
+# Where a category set by a dispatcher (or supervisor) is recorded: the classifier trains on it.
+DISPATCHER_SOURCE = "dispatcher"
+
+
+def _set_category(step: Step, category: Category | None) -> None:
+    """The dispatcher confirms or corrects the category while taking the case on or sending it out.
+
+    Choosing the case's own category confirms it (the classifier counts it as one a person stands
+    behind); choosing another corrects it. Either way the event keeps what it was and what it is."""
+    if category is None:
+        return
+    if not category.active:
+        raise DomainError("category_invalid", _("Unknown category."), field="category", status=422)
+    case = step.case
+    before = case.category if case.category_id else None
+    if (
+        before is not None
+        and before.pk == category.pk
+        and case.category_source == DISPATCHER_SOURCE
+        and case.category_confidence == 1.0
+    ):
+        return  # already confirmed by a dispatcher: nothing to record
+    case.category = category
+    case.category_source = DISPATCHER_SOURCE
+    case.category_confidence = 1.0
+    step.data["category"] = {
+        "from": before.code if before is not None else "",
+        "to": category.code,
+        "from_name": before.name if before is not None else "",
+        "to_name": category.name,
+    }
+
+
+def do_accept(case: Case | int, *, actor: Any, note: str = "", category: Category | None = None) -> Case:
+    def change(step: Step) -> CaseStatus:
+        _set_category(step, category)
+        return S.ACCEPTED
+
+    return do_transition(case, T.ACCEPT, actor=actor, note=_note(note), change=change)
 
 
 def do_reject(case: Case | int, *, actor: Any, reason: str, note: str = "") -> Case:
@@ -109,6 +147,7 @@ def do_dispatch(
     department: Department | None = None,
     grid: Node | None = None,
     note: str = "",
+    category: Category | None = None,
 ) -> Case:
     def change(step: Step) -> CaseStatus:
         if awaiting_arbitration(step.case):
@@ -119,6 +158,7 @@ def do_dispatch(
                 status=409,
             )
         _set_target(step, department, grid)
+        _set_category(step, category)
         return S.DISPATCHED
 
     return do_transition(case, T.DISPATCH, actor=actor, note=_note(note), change=change)
@@ -176,6 +216,7 @@ def do_arbitrate(
     department: Department | None = None,
     grid: Node | None = None,
     note: str = "",
+    category: Category | None = None,
 ) -> Case:
     """The supervisor decides who handles a case returned too often; the assignment becomes binding."""
 
@@ -183,6 +224,7 @@ def do_arbitrate(
         if not awaiting_arbitration(step.case):
             raise DomainError("arbitration_not_needed", _("This case does not need arbitration."), status=409)
         _set_target(step, department, grid)
+        _set_category(step, category)
         step.case.binding = True
         step.data["binding"] = True
         return S.DISPATCHED
@@ -197,6 +239,7 @@ def do_transfer(
     reason: str,
     department: Department | None = None,
     grid: Node | None = None,
+    category: Category | None = None,
 ) -> Case:
     """转办: to another department or grid, with a reason that stays in the timeline."""
     reason = _need_reason(reason)
@@ -208,6 +251,7 @@ def do_transfer(
             )
         step.data["from"] = _target_data(step.case)
         _set_target(step, department, grid)
+        _set_category(step, category)
         return S.DISPATCHED
 
     return do_transition(case, T.TRANSFER, actor=actor, note=reason, change=change)

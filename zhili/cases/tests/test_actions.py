@@ -67,8 +67,58 @@ def test_a_rule_to_the_case_grid_sends_it_to_the_grid_it_was_found_in(submit, ca
     from zhili.cases.models import DispatchRule
 
     DispatchRule.objects.create(category=None, area=region.street, to_case_grid=True, priority=1)
-    case = submit(lat=IN_GRID_C[0], lng=IN_GRID_C[1])
-    assert case.status == S.DISPATCHED and case.assigned_grid == region.grid_c and case.department is None
+    case = submit(lat=IN_GRID_A[0], lng=IN_GRID_A[1])
+    assert case.status == S.DISPATCHED and case.assigned_grid == region.grid_a and case.department is None
+
+
+# A rule never sends a case where no grid worker could sign for it ------------------------------------
+
+
+def test_a_rule_to_an_unstaffed_case_grid_leaves_the_case_to_the_dispatcher(submit, cats, region):
+    from zhili.cases.models import DispatchRule
+
+    DispatchRule.objects.create(category=None, area=region.street, to_case_grid=True, priority=1)
+    case = submit(lat=IN_GRID_C[0], lng=IN_GRID_C[1])  # nobody works in grid C
+    assert case.status == S.PENDING and case.assigned_grid is None
+    assert "auto" not in case.events.get().data
+
+
+def test_a_grid_worker_posted_to_a_grid_makes_the_next_submit_go_there(submit, cats, region):
+    from zhili.accounts.models import Membership
+    from zhili.accounts.roles import Role
+    from zhili.cases.models import DispatchRule
+
+    DispatchRule.objects.create(category=None, area=region.street, to_case_grid=True, priority=1)
+    assert submit(lat=IN_GRID_C[0], lng=IN_GRID_C[1]).status == S.PENDING
+    post = Membership.objects.create(user=region.user("grid_worker_b"), role=Role.GRID_WORKER, node=region.c2)
+    case = submit(lat=IN_GRID_C[0], lng=IN_GRID_C[1])  # a post over the community covers grid C
+    assert case.status == S.DISPATCHED and case.assigned_grid == region.grid_c
+    post.active = False
+    post.save()  # revoked: no one again
+    assert submit(lat=IN_GRID_C[0], lng=IN_GRID_C[1]).status == S.PENDING
+
+
+def test_a_grid_worker_whose_account_is_off_does_not_staff_a_grid(submit, cats, region):
+    from zhili.cases.models import DispatchRule
+
+    worker = region.user("grid_worker_a")
+    worker.is_active = False
+    worker.save()
+    DispatchRule.objects.create(category=None, area=region.street, to_case_grid=True, priority=1)
+    assert submit().status == S.PENDING
+
+
+def test_a_rule_to_a_fixed_grid_needs_a_grid_worker_there(submit, cats, region):
+    from zhili.cases.models import DispatchRule
+
+    rule = DispatchRule.objects.create(
+        category=cats.garbage, area=region.street, grid=region.grid_c, priority=5
+    )
+    assert submit().status == S.PENDING  # grid C is unstaffed
+    rule.grid = region.grid_b
+    rule.save()
+    case = submit()
+    assert case.status == S.DISPATCHED and case.assigned_grid == region.grid_b
 
 
 def test_the_classifier_fills_the_category_and_dispatches_only_when_sure(monkeypatch, region, cats, rule):

@@ -7,6 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from zhili.accounts.models import Membership
+from zhili.accounts.roles import Role
 from zhili.audit.verify import verify_chain
 from zhili.cases.catalogue import leaves
 from zhili.cases.demo import DAYS, load_demo_cases
@@ -57,6 +59,18 @@ def test_six_months_of_cases_through_the_real_loop():
         assert events[0].created_at == case.created_at
     closed = Case.objects.filter(status=S.CLOSED)
     assert all(c.closed_at and c.closed_at > c.created_at for c in closed)
+
+    # Nothing waits to be signed in a grid where no grid worker could sign it.
+    posts = Membership.objects.filter(role=Role.GRID_WORKER, active=True)
+    staffed = set(posts.values_list("node_id", flat=True))
+    waiting = Case.objects.filter(status=S.DISPATCHED, assigned_grid__isnull=False).select_related(
+        "assigned_grid"
+    )
+    assert all(staffed & set(c.assigned_grid.ancestors()) for c in waiting)
+    # The dispatcher's corrections of the category went through the dispatch, into the timeline.
+    corrected = Case.objects.filter(category_source="dispatcher")
+    assert corrected.exists()
+    assert all(any("category" in e.data for e in c.events.all()) for c in corrected)
 
     assert verify_chain().ok
     # The past was delivered in the past: the worker has nothing old to send.
