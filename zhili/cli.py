@@ -109,6 +109,18 @@ def _refresh_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "analytics", "refresh", "--every", "60"]
 
 
+def _rebuild_command() -> list[str]:
+    # Nightly repair: the cockpit's rollups of the last three days recomputed from the cases.
+    return [sys.executable, "-m", "zhili", "analytics", "rebuild", "--days", "3", "--every", "86400"]
+
+
+def _retrain_command(start_at: float) -> list[str]:
+    # Daily: the classifier trained again on the confirmed cases, kept only if not worse. The
+    # first run waits a day (the demo data comes with a freshly trained version).
+    retrain = ["classify", "retrain", "--every", "86400", "--start-at", str(start_at)]
+    return [sys.executable, "-m", "zhili", *retrain]
+
+
 def _emergency_command() -> list[str]:
     # Alerts past their end expire; messages still waiting are queued again.
     return [sys.executable, "-m", "zhili", "emergency", "sweep", "--every", "60"]
@@ -187,6 +199,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _sweep_command(),
             _scan_command(),
             _refresh_command(),
+            _rebuild_command(),
+            _retrain_command(time.time() + 86400),
             _emergency_command(),
             _surveys_command(),
         ]

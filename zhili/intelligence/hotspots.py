@@ -1,7 +1,9 @@
 """Hotspot discovery (热点问题挖掘): groups of requests about one concrete problem at one place.
 
-1. Each message is cut into jieba words (title counted twice); a place is read from it: a place
-   word (小区, 路, 学校 …) with up to two words in front of it, administrative prefixes dropped.
+1. Each message is cut into jieba words (title counted twice; house numbers dropped); a place is
+   read from it: a place word (小区, 路, 学校 …) with up to two words in front of it and a numbered
+   part after it (三组, 3号院), administrative prefixes dropped. A message that names no place
+   takes the one it comes with (the case's address, or its grid).
 2. Two messages are linked when their TF-IDF cosine is high, and they do not name different
    places. Linked messages form groups (union-find over the links).
 3. Groups whose centres are close and whose places agree are merged, so that one problem does not
@@ -37,7 +39,10 @@ class Message:
     body: str
     time: datetime
     reporter: str = ""
-    weight: float = 0.0  # public support: likes, 「+1」
+    weight: float = 0.0  # public support: likes, 「+1」, 附议
+    # Where the message is about when its own words name no place: the case's address, else its
+    # grid. Messages at different places never link.
+    place: str = ""
 
 
 @dataclass
@@ -73,8 +78,11 @@ PLACE_SUFFIXES = (
     "小区", "花园", "家园", "公寓", "大厦", "广场", "新城", "新村", "苑", "庭", "府", "湾", "公馆", "名城",
     "路", "街", "大道", "巷", "桥", "大桥", "隧道", "高速", "村", "社区", "组", "镇", "乡", "街道",
     "学校", "中学", "小学", "幼儿园", "大学", "学院", "医院", "卫生院", "市场", "商场", "公园", "车站",
-    "站", "工业园", "园区", "工地", "项目", "楼盘", "酒店", "超市", "菜市场",
+    "站", "工业园", "园区", "工地", "项目", "楼盘", "酒店", "超市", "菜市场", "号院",
 )  # fmt: skip
+# A numbered part right after a place: 王家村 + 三组, 和平路 + 12 + 号院.
+_PART = re.compile(r"[一二三四五六七八九十百0-9]+(?:组|号院)")
+_NUMBER = re.compile(r"[0-9一二三四五六七八九十百]+")
 _SUFFIXES = tuple(sorted(PLACE_SUFFIXES, key=len, reverse=True))
 _ADMIN = re.compile(r"[A-Z][0-9]*[省市区县镇]|[A-Z][0-9]+")
 _STOP_TEXT = (
@@ -83,41 +91,68 @@ _STOP_TEXT = (
     "什么 怎么 为什么 如何 因为 所以 但是 而且 并且 以及 及 与 对 把 被 给 从 到 向 为 将 让 要 "
     "会 又 很 非常 严重 一直 多次 谢谢 感谢 市民 居民 业主 群众 本人 政府 市 区 县 A 年 月 日 "
     "号 时 进行 存在 没 无 请求 要求 希望 能否 何时 多 年 个 一 二 三 该 其 此 等 位于 附近 周边 "
-    "投诉 举报 关注 早日 盼复 核实 不合理 麻烦 帮忙 呼吁 建议 咨询"
+    "投诉 举报 关注 早日 盼复 核实 不合理 麻烦 帮忙 呼吁 建议 咨询 旁边 对面 夜路 堵路 跑路"
 )
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
 def extract_place(text: str) -> str:
     """The first place named: a place word with up to two content words before it, never across
-    punctuation (so 「电梯故障（金桂苑）」 gives 金桂苑, not 故障金桂苑)."""
+    punctuation (so 「电梯故障（金桂苑）」 gives 金桂苑, not 故障金桂苑), with a numbered part
+    after it (王家村三组, 幸福里3号院)."""
     words = [w for w in _jieba().lcut(_ADMIN.sub(" ", text)) if w.strip()]
     for i, w in enumerate(words):
         if w.endswith(_SUFFIXES) and w not in STOPWORDS and not _is_punct(w):
             head: list[str] = []
             j = i - 1
-            while j >= 0 and len(head) < 2 and words[j] not in STOPWORDS:
+            # a house number joins the place word after it without counting (幸福里 3 号院)
+            while j >= 0 and sum(not _NUMBER.fullmatch(h) for h in head) < 2 and words[j] not in STOPWORDS:
                 if words[j].endswith(_SUFFIXES) or _is_punct(words[j]):
                     break
                 head.insert(0, words[j])
                 j -= 1
+            while head and _NUMBER.fullmatch(head[0]):
+                head.pop(0)  # a number before the place's name is not part of it
             tail = [w]
-            while i + len(tail) < len(words) and words[i + len(tail)] in PLACE_SUFFIXES:
-                tail.append(words[i + len(tail)])  # 文苑 + 小区
+            while i + len(tail) < len(words):
+                nxt = words[i + len(tail)]
+                after = words[i + len(tail) + 1 : i + len(tail) + 2]
+                if _PART.fullmatch(nxt):
+                    tail.append(nxt)  # 王家村 + 三组: a numbered part ends the place
+                    break
+                if _NUMBER.fullmatch(nxt) and after in (["组"], ["号院"]):
+                    tail += [nxt, *after]  # 和平路 + 12 + 号院
+                    break
+                if nxt not in PLACE_SUFFIXES:
+                    break
+                tail.append(nxt)  # 文苑 + 小区
             place = "".join([*head, *tail])
             if len(place) >= 3 and not (not head and w in PLACE_SUFFIXES):
                 return place
     return ""
 
 
+def _is_content(word: str) -> bool:
+    """A word that can say what the problem is: not a house number (33, 3号) nor the rest of one
+    that the tokenizer cut off (号雨污 of 33号雨污管网)."""
+    return (
+        len(word) >= 2
+        and word not in STOPWORDS
+        and not word[0].isdigit()
+        and not word.startswith("号")
+        and not _NUMBER.fullmatch(word)
+        and not _PART.fullmatch(word)  # 三组, a place (when it stands alone, the grid is named instead)
+    )
+
+
 def _tokens(m: Message) -> tuple[list[str], str]:
     title = normalise(m.title)
     body = normalise(m.body)
-    place = extract_place(title) or extract_place(body)
+    place = extract_place(title) or extract_place(body) or m.place.strip()
     tw, bw = word_tokens(_ADMIN.sub(" ", title)), word_tokens(_ADMIN.sub(" ", body))
     # the place gates the links on its own; left in the text it would link any two messages
     # from one compound whatever they are about
-    content = [w for w in tw + tw + bw if w not in STOPWORDS and len(w) >= 2 and not (place and w in place)]
+    content = [w for w in tw + tw + bw if _is_content(w) and not (place and w in place)]
     return content, place
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import npgettext, pgettext_lazy
 
 from zhili.intelligence.states import Severity, WarningKind, WarningState
 
@@ -87,6 +88,9 @@ class EarlyWarning(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.day} {self.node_id}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("intelligence:warning", args=[self.pk])
+
     @property
     def summary(self) -> str:
         """What, where and when, in words, for lists (load the node and category with it)."""
@@ -155,3 +159,21 @@ class Hotspot(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('intelligence:hotspots')}#{self.anchor}"
+
+    @property
+    def summary(self) -> str:
+        """What, where and how many, in words, for lists (the place when the label does not name it)."""
+        size = npgettext("case records", "%(counter)s case", "%(counter)s cases", self.size) % {
+            "counter": self.size
+        }
+        parts = [self.label]
+        if self.place and self.place not in self.label:
+            parts.append(self.place)
+        return " · ".join([*parts, size])
+
+    @property
+    def anchor(self) -> str:
+        return f"hotspot-{self.pk}"

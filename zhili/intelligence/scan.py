@@ -255,22 +255,28 @@ def repeated_candidates(
 
 
 def live_messages(*, now: datetime, days: int = 30) -> dict[int, list[tuple[Message, str]]]:
-    """Open cases and those of the last ``days``, per street, as hotspot messages with their node path."""
-    from django.db.models import Q
+    """Open cases and those of the last ``days``, per street, as hotspot messages with their node path.
 
-    from zhili.cases.models import Case
+    A message's place, when its words name none, is the place in the case's address (the address
+    itself when it names no place word), else the case's grid; its weight is the case's 附议."""
+    from django.db.models import Count, Q
+
+    from zhili.cases.models import Case, CaseSupport
     from zhili.cases.states import OPEN_STATUSES
 
-    rows = (
-        Case.objects.filter(
-            Q(created_at__gte=now - timedelta(days=days)) | Q(status__in=sorted(OPEN_STATUSES))
-        )
-        .filter(created_at__lte=now)
-        .order_by("id")
-        .values_list(
-            "id", "title", "body", "created_at", "reporter_id", "contact_mobile_bidx", "node__path", "channel"
-        )
+    cases = Case.objects.filter(
+        Q(created_at__gte=now - timedelta(days=days)) | Q(status__in=sorted(OPEN_STATUSES))
+    ).filter(created_at__lte=now)
+    support = dict(
+        CaseSupport.objects.filter(case__in=cases.values("id"))
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values_list("case_id", "n")
     )
+    rows = cases.order_by("id").values_list(
+        "id", "title", "body", "created_at", "reporter_id", "contact_mobile_bidx", "node__path", "channel",
+        "address",
+    )  # fmt: skip
     tree = _Tree()
     # Names of streets and communities say where the request was filed, not what place it is
     # about: left in, they would make one "place" of a whole street (like the A市 prefixes that
@@ -280,12 +286,32 @@ def live_messages(*, now: datetime, days: int = 30) -> dict[int, list[tuple[Mess
     )
     admin = re.compile("|".join(re.escape(n) for n in reversed(names))) if names else None
     out: dict[int, list[tuple[Message, str]]] = defaultdict(list)
-    for pk, title, body, created, reporter_id, bidx, path, channel in rows.iterator():
+    for pk, title, body, created, reporter_id, bidx, path, channel, address in rows.iterator():
         if admin is not None:
-            title, body = admin.sub(" ", title), admin.sub(" ", body)
+            title, body, address = admin.sub(" ", title), admin.sub(" ", body), admin.sub(" ", address)
         reporter = caller_key(reporter_id, bidx, channel)
-        out[tree.street_of(path)].append((Message(str(pk), title, body, created, reporter), path))
+        message = Message(
+            str(pk),
+            title,
+            body,
+            created,
+            reporter,
+            float(support.get(pk, 0)),
+            _fallback_place(tree, path, address),
+        )
+        out[tree.street_of(path)].append((message, path))
     return dict(out)
+
+
+def _fallback_place(tree: _Tree, path: str, address: str) -> str:
+    from zhili.intelligence.hotspots import extract_place
+    from zhili.intelligence.textclf import normalise
+
+    address = normalise(address)
+    if len(_place(address)) >= 3:
+        return extract_place(address) or _place(address)
+    node_id = path_ids(path)[-1]
+    return tree.name(node_id) if tree.nodes.get(node_id, ("",))[0] == NodeKind.GRID else ""
 
 
 def path_ids(path: str) -> list[int]:

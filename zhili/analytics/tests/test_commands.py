@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from zhili.analytics.models import NodeDay
 from zhili.analytics.scope import today
@@ -40,3 +41,43 @@ def test_rebuild_repairs_damaged_rollups_and_refresh_follows_the_sweeps_lights(r
     assert run("refresh")["changed"] > 0
     assert tile("kpis", region.street, period)["overdue"] == 1
     assert run("refresh")["changed"] == 0  # nothing left to change
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_the_demos_nightly_rebuild_repairs_the_last_days_on_every_run(region, cats, monkeypatch):
+    """``zhili analytics rebuild --days 3 --every 86400``, as the demo starts it."""
+    import time
+
+    from zhili import cli
+
+    w = World(region, cats)
+    w.submit(0, 0)
+    good = rollup_rows()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:
+            raise _Stop
+        NodeDay.objects.update(received=0)  # damaged between two runs
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    argv = cli._rebuild_command()
+    assert argv[3:] == ["analytics", "rebuild", "--days", "3", "--every", "86400"]
+    out = io.StringIO()
+    with pytest.raises(_Stop):
+        call_command(*argv[3:], "--json", stdout=out)
+    runs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(runs) == 2 and slept == [86400, 86400]
+    assert runs[1]["since"] == (today() - timedelta(days=2)).isoformat()  # three days up to today
+    assert rollup_rows() == good  # the second run repaired what broke after the first
+
+
+def test_rebuild_repeats_only_over_the_last_days():
+    with pytest.raises(CommandError, match="--days"):
+        call_command("analytics", "rebuild", "--every", "60")
+    with pytest.raises(CommandError, match="--days"):
+        call_command("analytics", "rebuild", "--since", "2024-01-01", "--days", "3", "--every", "60")

@@ -246,3 +246,34 @@ def test_the_page_shows_the_figures_of_each_tile_read_alone(client, login, regio
         (r["id"], r["received"]) for r in rows
     ]
     assert context["category_rows"]
+
+
+def test_cockpit_lists_hotspots_and_open_warnings_as_links(client, login, region, world):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from zhili.intelligence.models import EarlyWarning, Hotspot, HotspotSnapshot
+
+    now = timezone.now()
+    snapshot = HotspotSnapshot.objects.create(created_at=now, since=now - timedelta(days=30), n_cases=4)
+    spot = Hotspot.objects.create(
+        snapshot=snapshot, node=region.grid_a, label="金桂苑小区：电梯、故障", place="金桂苑小区",
+        keywords=["电梯", "故障"], size=4, reporters=3, heat=4.5, first_seen=now, last_seen=now,
+        case_ids=world.cases[:2],
+    )  # fmt: skip
+    warning = EarlyWarning.objects.create(
+        kind="spike", fingerprint="spike:cockpit", node=region.c1, day=date(2024, 3, 6),
+        severity="high", evidence={"case_ids": []},
+    )  # fmt: skip
+    login("leader")
+    html = client.get(reverse("analytics:cockpit")).content.decode()
+    panel = html[html.index('id="tile-signals"') :]
+    assert "<li></li>" not in panel
+    hotspot_link = f'<a href="{reverse("intelligence:hotspots")}#hotspot-{spot.pk}">'
+    assert f"{hotspot_link}金桂苑小区：电梯、故障 · 4 件诉求</a>" in panel
+    warning_link = f'<a href="{reverse("intelligence:warning", args=[warning.pk])}">'
+    assert f"{warning_link}{warning.summary}</a>" in panel
+    # the big screen shows the same words (no links: nobody clicks a wall)
+    screen = client.get(reverse("analytics:screen")).content.decode()
+    assert "金桂苑小区：电梯、故障 · 4 件诉求" in screen and warning.summary in screen

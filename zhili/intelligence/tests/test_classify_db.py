@@ -213,3 +213,42 @@ def test_the_demo_trains_a_first_version_once(cases):
     assert ClassifierModel.objects.filter(active=True).count() == 1
     load_demo_classifier(1)
     assert ClassifierModel.objects.count() == 1
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_the_demos_daily_retrain_runner_keeps_the_better_version(cases, monkeypatch):
+    """``zhili classify retrain --every 86400 --start-at T``, as the demo starts it: waits until T,
+    then trains once a day; a day whose cases would make a worse model leaves the active one."""
+    import io
+    import json
+    import time
+
+    from django.core.management import call_command
+
+    from zhili import cli
+
+    cases(corpus(8, seed=3))
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        if len(slept) == 2:  # the day between the runs: confirmed cases with arbitrary categories
+            rng = random.Random(4)
+            cases([(t, b, rng.choice(list(TOPICS))) for t, b, _ in corpus(12, seed=5)])
+        if len(slept) == 3:
+            raise _Stop
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    argv = cli._retrain_command(time.time() + 5)
+    assert argv[3:6] == ["classify", "retrain", "--every"]
+    out = io.StringIO()
+    with pytest.raises(_Stop):
+        call_command(*argv[3:], "--json", stdout=out)
+    assert 0 < slept[0] <= 5 and slept[1:] == [86400, 86400]  # the wait for T, then a day each
+    runs = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["active"] for r in runs] == [True, False]
+    first, second = ClassifierModel.objects.order_by("id")
+    assert first.active and not second.active and second.decision.startswith(f"kept {first.version}")

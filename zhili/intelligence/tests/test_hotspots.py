@@ -165,3 +165,58 @@ def test_five_thousand_messages():
     assert len(ids) == len(set(ids))  # no message in two hotspots
     assert all(not same_problem(a, b) for k, a in enumerate(spots) for b in spots[k + 1 :])
     assert all(_kind(h) != "mixed" for h in spots if h.place)
+
+
+def test_labels_carry_no_house_numbers_nor_their_cut_off_rest():
+    t0 = datetime(2024, 5, 1)
+    texts = [
+        ("朝阳北街33号雨污管网老化", "朝阳北街33号雨污管网老化渗漏"),
+        ("朝阳北街23号雨污管网老化", "朝阳北街23号雨污管网堵塞"),
+        ("朝阳北街13号雨污管网老化", "朝阳北街13号雨污管网老化"),
+    ]
+    messages = [Message(f"m{k}", *texts[k % 3], t0 + timedelta(hours=k), f"u{k}") for k in range(6)]
+    [spot] = find_hotspots(messages, top=3)
+    assert spot.place == "朝阳北街" and spot.size == 6
+    assert spot.keywords and "管网" in spot.keywords
+    for word in spot.keywords:
+        assert not word[0].isdigit() and not word.startswith("号"), spot.label
+    assert spot.label.startswith("朝阳北街：") and not any(ch.isdigit() for ch in spot.label)
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("幸福里3号院垃圾堆放", "幸福里3号院"),
+        ("和平路12号院门口积水", "和平路12号院"),
+        ("王家村三组路灯不亮", "王家村三组"),
+        ("李庄村2组", "李庄村2组"),
+        ("朝阳北街33号雨污管网老化", "朝阳北街"),
+    ],
+)
+def test_numbered_courtyards_and_village_groups_are_places(text, place):
+    assert extract_place(text) == place
+
+
+def test_a_message_without_a_place_word_takes_the_place_it_was_given():
+    """Messages whose words name no place group only with messages of the same given place (the
+    case's address or grid), and the label names it."""
+    t0 = datetime(2024, 5, 1)
+    words = [
+        ("垃圾桶满了几天没人清", "垃圾桶满了好几天没人清理垃圾堆"),
+        ("垃圾桶几天没人清", "垃圾堆满了没人清理"),
+    ]
+    messages = [
+        Message(f"{where}-{k}", *words[k % 2], t0 + timedelta(hours=k), f"{where}{k}", place=where)
+        for where in ("幸福小区", "东风路")
+        for k in range(4)
+    ]
+    spots = find_hotspots(messages, top=5)
+    assert sorted(h.place for h in spots) == ["东风路", "幸福小区"]
+    for h in spots:
+        assert {i.split("-")[0] for i in h.ids} == {h.place} and h.size == 4
+        assert h.label.startswith(f"{h.place}：")
+    # the place read from the words wins over the given one
+    named = Message("x", "金桂苑电梯坏了", "金桂苑电梯", t0, place="Grid A")
+    assert (
+        find_hotspots([named, Message("y", "金桂苑电梯坏了", "金桂苑电梯", t0)], top=1)[0].place == "金桂苑"
+    )

@@ -83,3 +83,33 @@ def test_only_the_latest_snapshots_are_kept_and_read(region):
 def test_no_cases_no_hotspots(region):
     snapshot = do_refresh_hotspots()
     assert snapshot.n_cases == 0 and selectors.top_hotspots(region.user("supervisor")) == []
+
+
+def test_live_cases_carry_their_address_or_grid_as_place_and_their_support_as_weight(region):
+    from zhili.cases.models import CaseSupport
+    from zhili.intelligence.scan import live_messages
+
+    now = timezone.now()
+    rows = [
+        {"node": region.grid_a, "title": "垃圾桶满了几天没人清", "body": "垃圾堆满了", "created_at": now,
+         "address": f"朝阳北街{n}号"}
+        for n in (13, 23)
+    ] + [
+        {"node": region.grid_b, "title": "垃圾桶满了几天没人清", "body": "垃圾堆满了", "created_at": now,
+         "address": "Test street 幸福里3号院"},
+        {"node": region.grid_b, "title": "垃圾桶满了几天没人清", "body": "垃圾堆满了", "created_at": now,
+         "address": "Community 1"},
+    ]  # fmt: skip
+    cases = add_cases(rows)
+    for k in range(3):
+        CaseSupport.objects.create(case=cases[0], contact_mobile_bidx=f"b{k}")
+    by_id = {m.id: m for items in live_messages(now=now).values() for m, _path in items}
+    first, second, courtyard, bare = (by_id[str(c.pk)] for c in cases)
+    assert (first.place, first.weight) == ("朝阳北街", 3.0)
+    assert (second.place, second.weight) == ("朝阳北街", 0.0)
+    assert courtyard.place == "幸福里3号院"
+    assert bare.place == "Grid B"  # an address that names only the community says nothing more
+    # grouped by place: the two of 朝阳北街 together, the others not with them
+    snapshot = do_refresh_hotspots(now=now)
+    [spot] = snapshot.hotspots.all()
+    assert sorted(spot.case_ids) == sorted(c.pk for c in cases[:2]) and spot.place == "朝阳北街"

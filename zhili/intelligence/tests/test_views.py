@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zhili.intelligence.actions import do_refresh_hotspots
-from zhili.intelligence.models import EarlyWarning, WarningEvent
+from zhili.intelligence.models import EarlyWarning, Hotspot, WarningEvent
 from zhili.intelligence.states import WarningKind, WarningState
 from zhili.intelligence.tests.history import add_cases
 
@@ -161,6 +161,9 @@ def test_hotspot_page_lists_hottest_first_with_case_links(client, login, region)
     assert page.index("金桂苑") < page.index("东风路")
     for c in cases:
         assert reverse("cases:detail", args=[c.pk]) in page
+    # the cockpit links each hotspot to its place on this page
+    for spot in Hotspot.objects.all():
+        assert spot.get_absolute_url().endswith(f"#{spot.anchor}") and f'id="{spot.anchor}"' in page
     login("community_staff")
     page = client.get(reverse("intelligence:hotspots")).content.decode()
     assert "金桂苑" in page and "东风路" not in page

@@ -4,13 +4,16 @@
     zhili classify eval --train A.csv --test B.csv --text-col … --label-col … --json
     zhili classify train --csv FILE --text-col … --label-col … --out MODEL
     zhili classify predict --model MODEL --csv FILE --text-col … [--json]
-    zhili classify retrain [--force] [--json]     (the platform's own confirmed cases; for cron)
+    zhili classify retrain [--force] [--every N] [--start-at T] [--json]   (the platform's own cases)
 
 With several text columns the first is taken as the title (counted in its own feature space) and
 the others are joined as the body. ``--taxonomy CATALOGUE.csv`` (label in the first column, names
 of the categories below it in the others, e.g. 一级分类,二级分类,三级分类) adds each catalogue row
 as a short weak training text. CSV files may be UTF-8 (with or without BOM) or GBK. Bad input
 (missing column, empty labels, unreadable file) exits with code 2.
+
+``retrain`` activates the new version only when its cross-validated macro-F1 is not worse than
+the active one's; run it daily (``--every 86400``, or from cron without ``--every``).
 
 A model file is a pickle behind a checked header: ``predict`` loads only files you name, and
 unpickling runs code, so use model files that this platform produced and that only administrators
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -73,6 +77,10 @@ class Command(BaseCommand):
             "retrain", help="train on the platform's confirmed cases; activate only if not worse"
         )
         rt.add_argument("--force", action="store_true", help="train even below the minimum of cases")
+        rt.add_argument("--every", type=float, default=0, help="repeat every N seconds (0: once)")
+        rt.add_argument(
+            "--start-at", type=float, default=0, help="wait until this Unix time before the first run"
+        )
         rt.add_argument("--json", action="store_true")
 
     @staticmethod
@@ -206,6 +214,19 @@ class Command(BaseCommand):
         self.stdout.write(buf.getvalue(), ending="")
 
     def do_retrain(self, o: dict[str, Any]) -> None:
+        from django.db import connection
+
+        if o["start_at"]:
+            time.sleep(max(0.0, o["start_at"] - time.time()))
+        while True:
+            self._retrain_once(o)
+            if not o["every"]:
+                return
+            if not connection.in_atomic_block:  # (a test runs inside one)
+                connection.close()  # a fresh connection after a day's sleep
+            time.sleep(o["every"])
+
+    def _retrain_once(self, o: dict[str, Any]) -> None:
         from zhili.intelligence.actions import do_retrain_classifier
 
         version = do_retrain_classifier(force=o["force"])
