@@ -446,6 +446,59 @@ def _this_morning(world: World, now: datetime, traveller: Any) -> None:
             world.refusals[exc.code] = world.refusals.get(exc.code, 0) + 1
 
 
+# The grid worker the README's tour logs in as: their phone page must have work on it.
+FIELD_PERSONA = "wgy_chaoyang1"
+
+
+def _field_work(world: World, now: datetime, traveller: Any) -> None:
+    """This morning's work in the tour's grid: a case sent to the grid to sign for, one the grid
+    worker is handling, and one a department has finished that the grid worker verifies on site.
+    The random history rarely leaves cases with a grid worker (most go to departments)."""
+    rng, cast = world.rng, world.cast
+    worker = User.objects.filter(username=FIELD_PERSONA).first()
+    grid_id = next(
+        (g for g, w in cast.grid_workers.items() if worker is not None and w.pk == worker.pk), None
+    )
+    places = [p for p in world.places if p.grid.pk == grid_id]
+    handled = [lf for lf in leaves() if lf.department and cast.departments.get(lf.department)]
+    if worker is None or not places or not handled:
+        return
+    by_code = {lf.code: lf for lf in leaves()}
+    for hours, target in ((1.5, "dispatched"), (4.0, "in_progress"), (30.0, "to_verify")):
+        traveller.move_to(now - timedelta(hours=hours))
+        place = rng.choice(places)
+        leaf = rng.choice(handled)
+        title, body = _text(rng, by_code[leaf.code], place.name)
+        try:
+            with transaction.atomic():
+                case = a.do_submit_case(
+                    actor=None, channel=Channel.H5, title=title, body=body, lat=place.lat, lng=place.lng,
+                    contact_mobile=f"13{rng.randrange(10**9):09d}",
+                )  # fmt: skip
+                if case.status != S.PENDING:
+                    continue  # a rule placed it already
+                category = world.categories[leaf.code]
+                if target == "to_verify":
+                    department = category.department
+                    a.do_dispatch(case.pk, actor=cast.dispatcher, department=department, category=category)
+                    handler = cast.handlers[department.pk] if department is not None else None
+                    if handler is None:
+                        continue
+                    a.do_sign(case.pk, actor=handler)
+                    a.do_start(case.pk, actor=handler)
+                    a.do_resolve(
+                        case.pk, actor=handler, feedback="已到现场处理完毕，请网格员核实。", photos=[PHOTO]
+                    )
+                    continue
+                a.do_dispatch(case.pk, actor=cast.dispatcher, grid=place.grid, category=category)
+                if target == "in_progress":
+                    a.do_sign(case.pk, actor=worker)
+                    a.do_start(case.pk, actor=worker)
+        except DomainError as exc:
+            world.refused += 1
+            world.refusals[exc.code] = world.refusals.get(exc.code, 0) + 1
+
+
 def load_demo_cases(
     seed: int, *, count: int | None = None, report: Callable[[str], Any] | None = None
 ) -> int:
@@ -496,6 +549,7 @@ def load_demo_cases(
             if report is not None and world.played % 5000 == 0:
                 report(f"{world.played} steps")
         _this_morning(world, now, traveller)
+        _field_work(world, now, traveller)
     # Messages about the past were delivered back then: the worker must not send them today.
     Notification.objects.filter(status=NotificationStatus.PENDING).update(
         status=NotificationStatus.SENT, sent_at=now

@@ -72,6 +72,15 @@ def test_six_months_of_cases_through_the_real_loop():
     assert corrected.exists()
     assert all(any("category" in e.data for e in c.events.all()) for c in corrected)
 
+    # The tour's grid worker finds work on the phone page: to sign, in hand, and to verify.
+    from zhili.accounts.models import User
+    from zhili.cases.demo import FIELD_PERSONA
+    from zhili.cases.selectors import field_tasks
+
+    worker = User.objects.get(username=FIELD_PERSONA)
+    tasks = {case.status for case in field_tasks(worker)}
+    assert {S.DISPATCHED, S.IN_PROGRESS, S.RESOLVED} <= tasks
+
     assert verify_chain().ok
     # The past was delivered in the past: the worker has nothing old to send.
     old = Notification.objects.filter(created_at__lt=started)
