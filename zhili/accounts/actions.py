@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -54,6 +56,30 @@ def _password_messages(exc: ValidationError) -> str:
     return " ".join(messages)
 
 
+EMAIL_MAX_LENGTH = 254  # User.email
+
+
+def clean_email(email: str) -> str:
+    """``""`` for no address, else a valid address with its domain in lower case.
+
+    Refuses (400, field ``email``) anything Django's EmailField would refuse.
+    """
+    email = (email or "").strip()
+    if not email:
+        return ""
+    try:
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError("too long")
+        validate_email(email)
+    except ValidationError:
+        raise DomainError(
+            "email_invalid",
+            _("This is not a valid e-mail address; write it like name@example.gov.cn."),
+            field="email",
+        ) from None
+    return BaseUserManager.normalize_email(email)
+
+
 def do_create_user(
     *,
     username: str,
@@ -62,22 +88,29 @@ def do_create_user(
     role: str,
     node: Node,
     department: Department | None = None,
+    email: str = "",
     actor: Any,
 ) -> User:
     """Create a staff account together with its first post.
 
     The first post is not optional: an account without a post lies in nobody's scope, so no
-    administrator could ever find it again.
+    administrator could ever find it again. The e-mail address (optional) receives copies of
+    escalations; the audit row says only whether one was given, never the address.
     """
     scope = manage_staff_scope(actor)
     if department is not None and not _in_scope(department.node.path, scope):
         raise DomainError(
             "department_out_of_scope", _("This department is outside your scope."), field="department"
         )
+    email = clean_email(email)
     with transaction.atomic():
         username = _check_new_user(username=username, display_name=display_name, password=password)
         user = User.objects.create_user(
-            username=username, password=password, display_name=display_name.strip(), department=department
+            username=username,
+            password=password,
+            email=email,
+            display_name=display_name.strip(),
+            department=department,
         )
         record_audit(
             AuditAction.USER_CREATED,
@@ -88,9 +121,70 @@ def do_create_user(
                 "username": user.username,
                 "display_name": user.display_name,
                 "department": department.code if department else None,
+                "email_set": bool(email),
             },
         )
         do_grant_membership(user=user, role=role, node=node, actor=actor)
+    return user
+
+
+def may_set_email_of(actor: Any, user: User) -> bool:
+    """Whether ``actor`` may see and change ``user``'s e-mail address (``user`` is in their scope).
+
+    Like removing an administrator: when ``user`` holds an administrator's post anywhere, only an
+    administrator of that node or a node above it may redirect their mail.
+    """
+    admin_nodes = Membership.objects.filter(user=user, role=Role.ADMIN, active=True).values_list(
+        "node__path", flat=True
+    )
+    return all(may_grant_admin_at(actor, path) for path in admin_nodes)
+
+
+def do_set_user_email(*, user: User, email: str, actor: Any) -> User:
+    """Set (or, with ``""``, clear) the e-mail address of a staff member in the actor's scope.
+
+    The audit row records whether an address was set or cleared, never the address: it is
+    personal data, and the audit log is kept for years. Writing the same address again writes
+    nothing.
+    """
+    scope = manage_staff_scope(actor)
+    email = clean_email(email)
+    with transaction.atomic():
+        try:
+            user = (
+                User.objects.select_for_update()
+                .filter(pk__in=staff_memberships_in(scope).values("user_id"))
+                .get(pk=user.pk)
+            )
+        except User.DoesNotExist:
+            raise NotFound() from None
+        if not may_set_email_of(actor, user):
+            raise DomainError(
+                "admin_email_needs_admin_above",
+                _(
+                    "This person is an administrator: only an administrator of their node or a node "
+                    "above it can change their e-mail address."
+                ),
+                field="email",
+            )
+        if user.email == email:
+            return user
+        user.email = email
+        user.save(update_fields=["email"])
+        post = (
+            staff_memberships_in(scope)
+            .filter(user=user)
+            .select_related("node")
+            .order_by("-active", "node__depth", "node__sort_key")
+            .first()
+        )
+        record_audit(
+            AuditAction.USER_EMAIL_CHANGED,
+            actor=actor,
+            target=user,
+            node=post.node if post else None,
+            details={"user_id": user.pk, "username": user.username, "email": "set" if email else "cleared"},
+        )
     return user
 
 

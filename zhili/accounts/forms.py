@@ -45,7 +45,14 @@ def role_choices() -> list[tuple[str, Any]]:
     return [(role.value, role.label) for role in STAFF_ROLES]
 
 
-class GrantMembershipForm(forms.Form):
+class DomainErrorFormMixin:
+    def add_domain_error(self, exc: DomainError) -> None:
+        form: Any = self
+        field = exc.params.get("field")
+        form.add_error(field if field in form.fields else None, exc.message)
+
+
+class GrantMembershipForm(DomainErrorFormMixin, forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=role_choices)
     node = forms.ModelChoiceField(
         label=pgettext_lazy("assigned area", "Territory"), queryset=Node.objects.none()
@@ -55,9 +62,24 @@ class GrantMembershipForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["node"] = NodeChoiceField(scope, label=pgettext_lazy("assigned area", "Territory"))
 
-    def add_domain_error(self, exc: DomainError) -> None:
-        field = exc.params.get("field")
-        self.add_error(field if field in self.fields else None, exc.message)
+
+def email_field() -> forms.EmailField:
+    return forms.EmailField(
+        label=_("E-mail address"),
+        required=False,
+        max_length=254,
+        help_text=_("Optional. Receives e-mail copies of escalation reminders and arbitration requests."),
+        error_messages={
+            "invalid": _("This is not a valid e-mail address; write it like name@example.gov.cn."),
+        },
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+
+
+class SetEmailForm(DomainErrorFormMixin, forms.Form):
+    email = email_field()
 
 
 class CreateUserForm(GrantMembershipForm):
@@ -68,6 +90,7 @@ class CreateUserForm(GrantMembershipForm):
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
     )
     display_name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50)
+    email = email_field()
     department = forms.ModelChoiceField(
         label=pgettext_lazy("organisation unit", "Department"),
         queryset=Department.objects.none(),
@@ -85,7 +108,16 @@ class CreateUserForm(GrantMembershipForm):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    field_order = ["username", "display_name", "department", "role", "node", "password1", "password2"]
+    field_order = [
+        "username",
+        "display_name",
+        "email",
+        "department",
+        "role",
+        "node",
+        "password1",
+        "password2",
+    ]
 
     def __init__(self, *args: Any, scope: list[str], **kwargs: Any) -> None:
         super().__init__(*args, scope=scope, **kwargs)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),
     path("staff/<int:pk>/grant/", views.staff_grant, name="staff_grant"),
+    path("staff/<int:pk>/email/", views.staff_set_email, name="staff_set_email"),
     path("memberships/<int:pk>/revoke/", views.membership_revoke, name="membership_revoke"),
 ]

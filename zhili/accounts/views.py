@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.accounts import actions, selectors
-from zhili.accounts.forms import CreateUserForm, GrantMembershipForm, LoginForm
+from zhili.accounts.forms import CreateUserForm, GrantMembershipForm, LoginForm, SetEmailForm
 from zhili.accounts.models import User
 from zhili.accounts.policies import manage_staff_scope
 from zhili.core.errors import DomainError
@@ -61,6 +61,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
                 display_name=data["display_name"],
                 password=data["password1"],
                 department=data["department"],
+                email=data["email"],
                 role=data["role"],
                 node=data["node"],
                 actor=request.user,
@@ -76,17 +77,26 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, user: User, scope: list[str], grant_form: GrantMembershipForm
+    request: HttpRequest,
+    user: User,
+    scope: list[str],
+    grant_form: GrantMembershipForm | None = None,
+    email_form: SetEmailForm | None = None,
 ) -> HttpResponse:
     memberships = list(selectors.memberships_of_user_in(user, scope))
     labels = selectors.node_labels(list(selectors.nodes_in(scope)))
     for membership in memberships:
         membership.node_label = labels.get(membership.node_id, membership.node.name)  # type: ignore[attr-defined]
+    # The address is shown (and editable) only to an administrator who may change it.
+    may_set_email = actions.may_set_email_of(request.user, user)
+    if may_set_email and email_form is None:
+        email_form = SetEmailForm(initial={"email": user.email})
     context: dict[str, Any] = {
         "person": user,
         "memberships": memberships,
         "elsewhere": selectors.count_memberships_elsewhere(user, scope),
-        "grant_form": grant_form,
+        "grant_form": grant_form or GrantMembershipForm(scope=scope),
+        "email_form": email_form if may_set_email else None,
     }
     return render(request, "accounts/staff_detail.html", context)
 
@@ -97,7 +107,7 @@ def _detail(
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
     scope = manage_staff_scope(request.user)
     user = selectors.get_manageable_user(scope, pk)
-    return _detail(request, user, scope, GrantMembershipForm(scope=scope))
+    return _detail(request, user, scope)
 
 
 @login_required
@@ -123,7 +133,34 @@ def staff_grant(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"role": membership.get_role_display(), "node": membership.node.name},
             )
             return redirect("accounts:staff_detail", pk=user.pk)
-    return _detail(request, user, scope, form)
+    return _detail(request, user, scope, grant_form=form)
+
+
+@login_required
+@page_errors
+@require_POST
+def staff_set_email(request: HttpRequest, pk: int) -> HttpResponse:
+    scope = manage_staff_scope(request.user)
+    user = selectors.get_manageable_user(scope, pk)
+    form = SetEmailForm(request.POST)
+    if form.is_valid():
+        try:
+            user = actions.do_set_user_email(user=user, email=form.cleaned_data["email"], actor=request.user)
+        except DomainError as exc:
+            if exc.status != 400:
+                raise
+            if not actions.may_set_email_of(request.user, user):
+                # No e-mail form on the page for this administrator: the refusal is a message.
+                messages.error(request, exc.message)
+                return redirect("accounts:staff_detail", pk=user.pk)
+            form.add_domain_error(exc)
+        else:
+            if user.email:
+                messages.success(request, _("E-mail address saved."))
+            else:
+                messages.success(request, _("E-mail address removed."))
+            return redirect("accounts:staff_detail", pk=user.pk)
+    return _detail(request, user, scope, email_form=form)
 
 
 @login_required

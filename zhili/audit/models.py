@@ -32,6 +32,7 @@ class AuditAction(models.TextChoices):
     PII_REVEALED = "residents.pii_revealed", _("Personal data revealed")
     # accounts
     ADMIN_BOOTSTRAPPED = "accounts.admin_bootstrapped", _("Administrator created from the command line")
+    USER_EMAIL_CHANGED = "accounts.user_email_changed", _("Staff e-mail address set or cleared")
     # territory
     NODE_RENAMED = "territory.node_renamed", _("Territory node renamed")
     # audit

@@ -143,6 +143,7 @@ def _create_staff(street: Node, nodes: dict[str, Node]) -> tuple[int, int]:
         user = User(
             username=User.normalize_username(login.username),
             display_name=login.display_name,
+            email=login.email,
             department=department,
             password=hashed[login.password],
         )

@@ -32,6 +32,7 @@ class DemoLogin:
     display_name: str
     department_code: str = ""
     password: str = DEMO_PASSWORD
+    email: str = ""  # receives e-mail copies of escalations (the console, in the demo)
 
 
 def _community_codes() -> list[tuple[str, str, str]]:
@@ -76,12 +77,12 @@ def demo_logins() -> list[DemoLogin]:
                 department_code=department_code,
             )
         )
-    for role, username in (
-        (Role.SUPERVISOR, "ducha"),
-        (Role.LEADER, "lingdao"),
-        (Role.PARTY_SECRETARY, "shuji"),
+    for role, username, email in (
+        (Role.SUPERVISOR, "ducha", "ducha@example.gov.cn"),
+        (Role.LEADER, "lingdao", ""),
+        (Role.PARTY_SECRETARY, "shuji", ""),
     ):
-        logins.append(DemoLogin(role, username, STREET_NAME, STREET_CODE, person_name()))
+        logins.append(DemoLogin(role, username, STREET_NAME, STREET_CODE, person_name(), email=email))
     # At the top of the territory: only there does an auditor see the events of no node (logins,
     # system jobs) and may verify the whole chain, which the demo shows.
     logins.append(DemoLogin(Role.AUDITOR, "shenji", DISTRICT_NAME, DISTRICT_CODE, person_name()))

@@ -46,7 +46,13 @@ def test_create_user_makes_the_account_and_its_first_post_and_audits_both(region
     created = AuditEvent.objects.get(action=AuditAction.USER_CREATED)
     assert created.actor_id == admin.pk
     assert created.target_id == str(user.pk)
-    assert created.details == {"username": "newcomer", "display_name": "王小明", "department": "CG"}
+    assert created.details == {
+        "username": "newcomer",
+        "display_name": "王小明",
+        "department": "CG",
+        "email_set": False,
+    }
+    assert user.email == ""
     granted = AuditEvent.objects.get(action=AuditAction.MEMBERSHIP_GRANTED)
     assert granted.details == {"username": "newcomer", "role": "grid_worker", "node": "S-C1-A"}
     assert granted.node_id == region.grid_a.pk
@@ -239,3 +245,109 @@ def test_bootstrap_admin_creates_an_admin_post_with_one_system_audit_row(region)
     event = AuditEvent.objects.get(action=AuditAction.ADMIN_BOOTSTRAPPED)
     assert event.actor_id is None and event.actor_label == "system"
     assert event.details == {"username": "root_t", "role": "admin", "node": "T"}
+
+
+# E-mail addresses (copies of escalations go to them)
+
+
+def _email_events():
+    return AuditEvent.objects.filter(action=AuditAction.USER_EMAIL_CHANGED)
+
+
+def test_create_user_stores_the_email_with_its_domain_in_lower_case_and_audits_only_that_one_was_given(
+    region,
+):
+    user = create(region, region.user("admin"), email="  Wang.Xiaoming@Example.GOV.cn ")
+    user.refresh_from_db()
+    assert user.email == "Wang.Xiaoming@example.gov.cn"
+    created = AuditEvent.objects.get(action=AuditAction.USER_CREATED)
+    assert created.details["email_set"] is True
+    dumped = json.dumps(list(AuditEvent.objects.values("details")), ensure_ascii=False).lower()
+    assert "example.gov.cn" not in dumped and "wang.xiaoming" not in dumped
+
+
+@pytest.mark.parametrize("email", ["not-an-address", "wang@", "@example.gov.cn", "a b@example.gov.cn"])
+def test_create_user_with_a_bad_email_is_refused_and_writes_nothing(region, email):
+    before = (User.objects.count(), Membership.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(DomainError) as caught:
+        create(region, region.user("admin"), email=email)
+    assert caught.value.code == "email_invalid"
+    assert caught.value.params["field"] == "email"
+    assert (User.objects.count(), Membership.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_set_email_then_clear_it_is_audited_without_the_address(region):
+    admin = region.user("admin")
+    worker = region.user("grid_worker_a")
+    actions.do_set_user_email(user=worker, email="Worker.A@Example.ORG", actor=admin)
+    worker.refresh_from_db()
+    assert worker.email == "Worker.A@example.org"
+    actions.do_set_user_email(user=worker, email="", actor=admin)
+    worker.refresh_from_db()
+    assert worker.email == ""
+    set_event, cleared_event = _email_events().order_by("id")
+    for event, change in ((set_event, "set"), (cleared_event, "cleared")):
+        assert event.actor_id == admin.pk
+        assert event.target_id == str(worker.pk)
+        assert event.node_id == region.grid_a.pk
+        assert event.details == {"user_id": worker.pk, "username": "grid_worker_a", "email": change}
+    dumped = json.dumps(list(AuditEvent.objects.values("details")), ensure_ascii=False).lower()
+    assert "example.org" not in dumped and "worker.a@" not in dumped
+
+
+def test_setting_the_same_email_again_writes_nothing(region):
+    admin = region.user("admin")
+    worker = region.user("grid_worker_a")
+    actions.do_set_user_email(user=worker, email="a@example.org", actor=admin)
+    actions.do_set_user_email(user=worker, email="a@EXAMPLE.org", actor=admin)
+    assert _email_events().count() == 1
+
+
+def test_set_email_refuses_a_bad_address_and_keeps_the_old_one(region):
+    admin = region.user("admin")
+    worker = region.user("grid_worker_a")
+    actions.do_set_user_email(user=worker, email="a@example.org", actor=admin)
+    with pytest.raises(DomainError) as caught:
+        actions.do_set_user_email(user=worker, email="a@b@c", actor=admin)
+    assert caught.value.code == "email_invalid"
+    worker.refresh_from_db()
+    assert worker.email == "a@example.org"
+    assert _email_events().count() == 1
+
+
+def test_set_email_outside_scope_is_not_found(region, other_admin):
+    worker = region.user("grid_worker_a")
+    with pytest.raises(NotFound):
+        actions.do_set_user_email(user=worker, email="x@example.org", actor=other_admin)
+    worker.refresh_from_db()
+    assert worker.email == "" and not _email_events().exists()
+
+
+@pytest.mark.parametrize("persona", ["leader", "supervisor", "grid_worker_a", "resident", "nobody"])
+def test_only_administrators_set_emails(region, persona):
+    with pytest.raises(Forbidden):
+        actions.do_set_user_email(
+            user=region.user("grid_worker_a"), email="x@example.org", actor=region.user(persona)
+        )
+    assert not _email_events().exists()
+
+
+def test_an_administrators_email_is_changed_only_from_their_node_or_above(region):
+    from zhili.core.testing import make_user
+
+    street_admin = region.user("admin")
+    community_admin = make_user("admin_c1", role=Role.ADMIN, node=region.c1)
+    # An administrator of the street who also works in grid A, inside the community admin's scope.
+    two_posts = make_user("two_posts", role=Role.ADMIN, node=region.street)
+    Membership.objects.create(user=two_posts, role=Role.GRID_WORKER, node=region.grid_a)
+    assert actions.may_set_email_of(community_admin, community_admin)
+    actions.do_set_user_email(user=community_admin, email="own@example.org", actor=community_admin)
+    with pytest.raises(DomainError) as caught:
+        actions.do_set_user_email(user=two_posts, email="x@example.org", actor=community_admin)
+    assert caught.value.code == "admin_email_needs_admin_above"
+    assert not actions.may_set_email_of(community_admin, two_posts)
+    two_posts.refresh_from_db()
+    assert two_posts.email == ""
+    actions.do_set_user_email(user=two_posts, email="x@example.org", actor=street_admin)
+    actions.do_set_user_email(user=community_admin, email="", actor=street_admin)
+    assert _email_events().count() == 3

@@ -62,3 +62,26 @@ def test_logout_button_logs_out(browser_login, region):
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/accounts/login/")
     assert AuditEvent.objects.filter(action=AuditAction.LOGOUT).count() == 1
+
+
+def test_admin_sets_and_removes_an_email_on_a_phone(browser_login, region):
+    worker = User.objects.get(username="grid_worker_a")
+    page = browser_login("admin")
+    page.set_viewport_size({"width": 375, "height": 720})
+    page.goto(f"{page.base_url}/accounts/staff/{worker.pk}/")
+    section = page.locator("section.set-email")
+    box = section.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 375  # fits the phone, no sideways scrolling
+    assert "电子邮箱" in section.inner_text()
+    section.locator("input[name=email]").fill("Worker.A@Example.ORG")
+    section.locator("button[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+    assert "电子邮箱已保存" in page.inner_text(".messages")
+    assert "Worker.A@example.org" in page.inner_text("section.set-email")
+
+    page.click("form.clear-email button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "电子邮箱已删除" in page.inner_text(".messages")
+    worker.refresh_from_db()
+    assert worker.email == ""
+    assert AuditEvent.objects.filter(action=AuditAction.USER_EMAIL_CHANGED).count() == 2

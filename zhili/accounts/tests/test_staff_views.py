@@ -22,6 +22,7 @@ def staff_urls(region) -> dict[str, str]:
         "create": "/accounts/staff/new/",
         "detail": f"/accounts/staff/{worker.pk}/",
         "grant": f"/accounts/staff/{worker.pk}/grant/",
+        "email": f"/accounts/staff/{worker.pk}/email/",
         "revoke": f"/accounts/memberships/{membership.pk}/revoke/",
     }
 
@@ -73,7 +74,7 @@ def test_staff_pages_are_forbidden_to_everyone_but_administrators(client, login,
 
 
 @pytest.mark.parametrize("persona", ["leader", "resident", "nobody", "grid_worker_a"])
-@pytest.mark.parametrize("name", ["list", "create", "grant", "revoke"])
+@pytest.mark.parametrize("name", ["list", "create", "grant", "revoke", "email"])
 def test_every_post_by_a_non_administrator_is_forbidden_and_changes_nothing(
     client, login, region, persona, name
 ):
@@ -83,10 +84,11 @@ def test_every_post_by_a_non_administrator_is_forbidden_and_changes_nothing(
         Membership.objects.filter(active=True).count(),
         AuditEvent.objects.count(),
     )
-    data = {**create_form(region), "role": Role.LEADER, "node": region.c1.pk}
+    data = {**create_form(region), "role": Role.LEADER, "node": region.c1.pk, "email": "x@example.org"}
     assert client.post(staff_urls(region)[name], data).status_code == 403
     after = (User.objects.count(), Membership.objects.filter(active=True).count(), AuditEvent.objects.count())
     assert after == before
+    assert not User.objects.exclude(email="").exists()
 
 
 # The list
@@ -337,3 +339,132 @@ def test_nav_shows_staff_only_to_admins(client, login, region):
     client.logout()
     login("leader")
     assert "/accounts/staff/" not in client.get("/").content.decode()
+
+
+# E-mail addresses
+
+
+def test_create_form_has_an_optional_chinese_email_field(client, login, region):
+    login("admin")
+    html = client.get("/accounts/staff/new/").content.decode()
+    assert "电子邮箱：" in html
+    assert 'type="email" name="email"' in html
+    assert "邮件抄送" in html  # the help text says what the address is for
+
+
+def test_admin_creates_a_user_with_an_email(client, login, region):
+    login("admin")
+    response = client.post("/accounts/staff/new/", create_form(region, email="Wang@Example.GOV.CN"))
+    assert response.status_code == 302
+    user = User.objects.get(username="newcomer")
+    assert user.email == "Wang@example.gov.cn"
+    assert AuditEvent.objects.get(action=AuditAction.USER_CREATED).details["email_set"] is True
+
+
+def test_admin_creates_a_user_without_an_email(client, login, region):
+    login("admin")
+    assert client.post("/accounts/staff/new/", create_form(region)).status_code == 302
+    assert User.objects.get(username="newcomer").email == ""
+
+
+def test_create_with_a_bad_email_shows_a_chinese_error_and_writes_nothing(client, login, region):
+    login("admin")
+    before = (User.objects.count(), AuditEvent.objects.count())
+    response = client.post("/accounts/staff/new/", create_form(region, email="wang@example"))
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"] == [
+        "电子邮箱地址无效，请按 name@example.gov.cn 的格式填写。"
+    ]
+    assert (User.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_detail_shows_the_address_and_its_form_in_chinese_to_the_admin(client, login, region):
+    worker = region.user("grid_worker_a")
+    worker.email = "worker.a@example.org"
+    worker.save(update_fields=["email"])
+    login("admin")
+    html = client.get(f"/accounts/staff/{worker.pk}/").content.decode()
+    assert "电子邮箱：" in html
+    assert 'value="worker.a@example.org"' in html
+    assert "邮件抄送目前发往 worker.a@example.org" in html
+    assert "删除邮箱" in html
+    assert f'action="/accounts/staff/{worker.pk}/email/"' in html
+    assert "csrfmiddlewaretoken" in html
+
+
+def test_admin_sets_and_clears_an_email_from_the_detail_page(client, login, region):
+    worker = region.user("grid_worker_a")
+    login("admin")
+    response = client.post(f"/accounts/staff/{worker.pk}/email/", {"email": "Worker.A@Example.ORG"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/staff/{worker.pk}/"
+    worker.refresh_from_db()
+    assert worker.email == "Worker.A@example.org"
+    assert "电子邮箱已保存" in client.get(response["Location"]).content.decode()
+    response = client.post(f"/accounts/staff/{worker.pk}/email/", {"email": ""}, follow=True)
+    assert "电子邮箱已删除" in response.content.decode()
+    worker.refresh_from_db()
+    assert worker.email == ""
+    events = AuditEvent.objects.filter(action=AuditAction.USER_EMAIL_CHANGED).order_by("id")
+    assert [e.details["email"] for e in events] == ["set", "cleared"]
+    assert all(e.details["user_id"] == worker.pk for e in events)
+    assert "example.org" not in str([e.details for e in events]).lower()
+
+
+def test_a_bad_email_on_the_detail_page_is_a_chinese_form_error(client, login, region):
+    worker = region.user("grid_worker_a")
+    login("admin")
+    response = client.post(f"/accounts/staff/{worker.pk}/email/", {"email": "not an address"})
+    assert response.status_code == 200
+    assert "电子邮箱地址无效" in response.content.decode()
+    worker.refresh_from_db()
+    assert worker.email == ""
+    assert not AuditEvent.objects.filter(action=AuditAction.USER_EMAIL_CHANGED).exists()
+
+
+def test_the_admin_of_another_street_can_neither_see_nor_change_an_email(client, region, other_admin):
+    worker = region.user("grid_worker_a")
+    worker.email = "worker.a@example.org"
+    worker.save(update_fields=["email"])
+    client.force_login(other_admin)
+    assert client.get(f"/accounts/staff/{worker.pk}/").status_code == 404
+    assert client.post(f"/accounts/staff/{worker.pk}/email/", {"email": ""}).status_code == 404
+    assert client.post("/accounts/staff/999999/email/", {"email": ""}).status_code == 404
+    worker.refresh_from_db()
+    assert worker.email == "worker.a@example.org"
+    assert not AuditEvent.objects.filter(action=AuditAction.USER_EMAIL_CHANGED).exists()
+
+
+def test_an_admin_below_sees_no_address_of_an_administrator_above(client, region):
+    from zhili.core.testing import make_user
+
+    community_admin = make_user("admin_c1", role=Role.ADMIN, node=region.c1)
+    two_posts = make_user("two_posts", role=Role.ADMIN, node=region.street)
+    Membership.objects.create(user=two_posts, role=Role.GRID_WORKER, node=region.grid_a)
+    two_posts.email = "boss@example.org"
+    two_posts.save(update_fields=["email"])
+    client.force_login(community_admin)
+    response = client.get(f"/accounts/staff/{two_posts.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "boss@example.org" not in html and "电子邮箱" not in html
+    response = client.post(f"/accounts/staff/{two_posts.pk}/email/", {"email": ""}, follow=True)
+    assert "只有其所在区域本级或上级的系统管理员才能修改其电子邮箱" in response.content.decode()
+    two_posts.refresh_from_db()
+    assert two_posts.email == "boss@example.org"
+
+
+def test_the_email_form_needs_post(client, login, region):
+    login("admin")
+    assert client.get(staff_urls(region)["email"]).status_code == 405
+
+
+def test_the_email_form_is_refused_without_the_csrf_token(region):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(region.user("admin"))
+    worker = region.user("grid_worker_a")
+    assert client.post(f"/accounts/staff/{worker.pk}/email/", {"email": "x@example.org"}).status_code == 403
+    worker.refresh_from_db()
+    assert worker.email == ""

@@ -127,6 +127,9 @@ def test_every_role_has_a_login_with_the_demo_password(loaded):
         membership = user.memberships.get()
         assert (membership.role, membership.node.code) == (login.role, login.node_code)
         validate_password(DEMO_PASSWORD, user=user)
+    # The supervisor has an address, so that the e-mail copies of escalations show in the demo.
+    assert User.objects.get(username="ducha").email == "ducha@example.gov.cn"
+    assert User.objects.exclude(email="").count() == 1
     handler = User.objects.get(username="chengban_cg")
     assert handler.department.name == "城市管理科"
     assert Department.objects.filter(node__kind=NodeKind.STREET).count() >= 6
