@@ -15,7 +15,8 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-DEMO_MARK = "（演示预警样例）"
+# The planted cases carry this reference (not a mark in their text, which hotspots would read).
+DEMO_REF = "zhili-demo-warning-sample"
 SPIKE_TEXTS = [
     ("明珠花园旁工地夜间施工噪音扰民", "明珠花园旁边的工地晚上十一点还在打桩，噪音太大，孩子没法睡觉。"),
     ("明珠花园工地半夜施工", "明珠花园东侧工地连续几天夜间施工，噪音扰民，请尽快制止。"),
@@ -26,7 +27,7 @@ REPEAT_TEXTS = [
     ("楼上漏水问题仍未解决", "上次反映的楼上漏水问题没有解决，邻居不配合维修。"),
     ("邻居漏水纠纷请社区调解", "楼上漏水已经三次了，双方吵了几次，请社区出面调解。"),
 ]
-REPEAT_ADDRESS = "演示路 1 号 3 单元 502"
+REPEAT_ADDRESS = "丰泽园 3 号楼 2 单元 502"
 
 
 def _category(prefer: tuple[str, ...]) -> Any:
@@ -61,7 +62,8 @@ def _file(rows: list[tuple[str, str]], *, grid: Any, category: Any, address: str
             actor=SYSTEM_ACTOR,
             channel=Channel.WEBHOOK,
             title=title,
-            body=f"{body}{DEMO_MARK}",
+            body=body,
+            external_ref=DEMO_REF,
             node=grid,
             category=category,
             address=address,
@@ -78,7 +80,7 @@ def load_demo(seed: int) -> None:
     now = timezone.now()
     do_scan_warnings(now=now, days=30)
     grid = _busiest_grid()
-    if grid is not None and not Case.objects.filter(body__contains=DEMO_MARK).exists():
+    if grid is not None and not Case.objects.filter(external_ref=DEMO_REF).exists():
         rng = random.Random(seed)
         if not EarlyWarning.objects.filter(kind=WarningKind.SPIKE).exists():
             rows = [rng.choice(SPIKE_TEXTS) for _ in range(10)]

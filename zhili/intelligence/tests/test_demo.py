@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from zhili.cases.models import Case, Category
 from zhili.intelligence import selectors
-from zhili.intelligence.demo import DEMO_MARK, load_demo
+from zhili.intelligence.demo import DEMO_REF, load_demo
 from zhili.intelligence.models import EarlyWarning, HotspotSnapshot
 from zhili.intelligence.states import WarningKind
 from zhili.intelligence.tests.history import add_cases
@@ -31,10 +31,11 @@ def test_demo_shows_warnings_and_hotspots_on_quiet_data_and_is_idempotent(region
     assert kinds == [WarningKind.REPEATED, WarningKind.SPIKE]
     spike = EarlyWarning.objects.get(kind=WarningKind.SPIKE)
     assert spike.category == noise and spike.evidence["observed"] >= 10  # the repeated ones may share it
-    assert Case.objects.filter(body__contains=DEMO_MARK).count() == 13
+    assert Case.objects.filter(external_ref=DEMO_REF).count() == 13
     top = selectors.top_hotspots(region.user("supervisor"))
     assert any("明珠花园" in h.label and h.size >= 10 for h in top)
+    assert not any("演示" in h.label for h in top)  # the planted cases read like any others
     load_demo(1)
     assert EarlyWarning.objects.count() == 2
-    assert Case.objects.filter(body__contains=DEMO_MARK).count() == 13
+    assert Case.objects.filter(external_ref=DEMO_REF).count() == 13
     assert HotspotSnapshot.objects.count() == 2
