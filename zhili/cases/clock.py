@@ -73,6 +73,36 @@ def start_clock(case: Case, now: datetime) -> None:
     case.escalated_at = None
 
 
+def follow_category(case: Case, now: datetime, *, extended: bool) -> bool:
+    """The dispatcher changed the category: the deadlines follow the new category's policy,
+    counted from when the clock started and moved on by the time the case spent suspended, as if
+    the case had come in with it. Not while suspended (resuming moves the deadlines), and an
+    approved extension's finish date stands (``extended``). Returns whether anything moved."""
+    if case.suspended_at is not None or case.sla_started_at is None:
+        return False
+    from zhili.emergency.sla import emergency_limits
+
+    limits = emergency_limits(case) or limits_for(case.category, case.urgency)
+    unit, start = limits.unit, case.sla_started_at
+    paused = timedelta(seconds=case.paused_seconds)
+
+    def due(within: float) -> datetime:
+        return add_time(add_time(start, duration(within, unit), unit), paused, unit)
+
+    before = (case.accept_due_at, case.contact_due_at, case.finish_due_at)
+    case.sla_unit = unit
+    case.accept_due_at = due(limits.accept_within)
+    case.contact_due_at = due(limits.contact_within)
+    if not extended:
+        unpaused_finish = add_time(start, duration(limits.finish_within, unit), unit)
+        case.finish_due_at = due(limits.finish_within)
+        case.yellow_at = add_time(yellow_moment(start, unpaused_finish, unit), paused, unit)
+    if case.escalated_at is not None and case.finish_due_at is not None and case.finish_due_at > now:
+        case.escalated_at = None  # a later deadline: it may escalate again when that one passes
+    refresh_light(case, now)
+    return before != (case.accept_due_at, case.contact_due_at, case.finish_due_at)
+
+
 def pause_clock(case: Case, now: datetime) -> None:
     case.suspended_at = now
 

@@ -94,6 +94,15 @@ def event_details(event: dict[str, Any]) -> list[str]:
             lines.append(_("Category corrected: %(old)s → %(new)s") % {"old": old, "new": new})
         else:
             lines.append(_("Category set: %(category)s") % {"category": new})
+    deadline = data.get("deadline")
+    if isinstance(deadline, str) and deadline:
+        try:
+            moment = datetime.fromisoformat(deadline)
+        except ValueError:
+            moment = None
+        if moment is not None and timezone.is_aware(moment):
+            when = date_format(timezone.localtime(moment), "Y-m-d H:i")
+            lines.append(_("Deadline to finish, by the new category: %(when)s") % {"when": when})
     return lines
 
 

@@ -118,6 +118,11 @@ def _set_category(step: Step, category: Category | None) -> None:
         "from_name": before.name if before is not None else "",
         "to_name": category.name,
     }
+    if before is None or before.pk != category.pk:
+        # Another category may have another SLA policy: the deadlines follow it.
+        extended = case.events.filter(kind=T.APPROVE_EXTENSION.value).exists()
+        if clock.follow_category(case, step.now, extended=extended):
+            step.data["deadline"] = case.finish_due_at.isoformat() if case.finish_due_at else ""
 
 
 def do_accept(case: Case | int, *, actor: Any, note: str = "", category: Category | None = None) -> Case:

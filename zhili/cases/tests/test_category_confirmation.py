@@ -4,6 +4,7 @@ transferring it: the case, its timeline, the audit log and the classifier's trai
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import translation
@@ -191,3 +192,60 @@ def test_leaving_the_category_as_it_is_on_the_page_changes_nothing(client, login
     client.post(f"/cases/{case.pk}/act/dispatch/", {"dispatch-department": region.department.pk})
     stored = Case.objects.get(pk=case.pk)
     assert stored.category == cats.pile and stored.category_source == "reporter"
+
+
+def _policy(category, hours):
+    from zhili.cases.models import SLAPolicy, SlaUnit
+
+    SLAPolicy.objects.create(
+        category=category,
+        urgency="normal",
+        unit=SlaUnit.NATURAL_HOURS,
+        accept_within=1,
+        contact_within=2,
+        finish_within=hours,
+    )
+
+
+def test_a_corrected_category_brings_its_own_deadlines_counted_from_intake(region, cats):
+    _policy(cats.pile, 72)
+    _policy(cats.light, 6)
+    case = _reported(region, cats.pile)
+    assert case.finish_due_at - case.sla_started_at == timedelta(hours=72)
+    a.do_dispatch(case, actor=region.user("dispatcher"), department=region.department, category=cats.light)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.finish_due_at - stored.sla_started_at == timedelta(hours=6)
+    assert stored.sla_started_at == case.sla_started_at  # counted from intake, not from the correction
+    assert stored.accept_due_at - stored.sla_started_at == timedelta(hours=1)
+    event = stored.events.get(kind="dispatch")
+    assert event.data["deadline"] == stored.finish_due_at.isoformat()
+    with translation.override("zh-hans"):
+        lines = event_details({"data": event.data})
+    assert any(line.startswith("按新分类的办结时限") for line in lines), lines
+
+
+def test_confirming_the_category_moves_no_deadline(region, cats):
+    _policy(cats.pile, 72)
+    case = _reported(region, cats.pile)
+    a.do_accept(case, actor=region.user("dispatcher"), category=cats.pile)
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.finish_due_at == case.finish_due_at
+    assert "deadline" not in stored.events.get(kind="accept").data
+
+
+def test_an_approved_extension_keeps_its_date_when_the_category_changes(region, cats, walker):
+    _policy(cats.light, 6)
+    case = walker.to(S.IN_PROGRESS)
+    until = Case.objects.get(pk=case.pk).finish_due_at + timedelta(days=10)
+    a.do_request_extension(case, actor=region.user("handler"), until=until, reason="需协调产权单位")
+    a.do_approve_extension(case, actor=region.user("dispatcher"))
+    a.do_transfer(
+        case,
+        actor=region.user("dispatcher"),
+        department=region.department,
+        reason="转办",
+        category=cats.light,
+    )
+    stored = Case.objects.get(pk=case.pk)
+    assert stored.finish_due_at == until
+    assert stored.accept_due_at - stored.sla_started_at == timedelta(hours=1)  # the others follow
