@@ -5,14 +5,16 @@ leaves the case for the dispatcher. With an active trained version (``Classifier
 decides; before there is one (a fresh install), the keyword rules attached to the category tree
 do, and they do too while the active version is a model file this version of zhili cannot read
 (one of an older format, until the next retraining). Below ``ZHILI_CLASSIFIER_MIN_CONFIDENCE`` it
-abstains.
+abstains: ``None``, or, for a caller that asks with ``keep_guess=True`` (intake, to show the
+dispatcher), its best guess marked ``below_threshold``. Such a guess is a hint for a person only: it
+never sets a category nor takes part in dispatch.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from django.db import connection
@@ -34,6 +36,8 @@ class Prediction:
     department_code: str | None = None
     top_features: list[tuple[str, float]] = field(default_factory=list)
     model_version: str = ""
+    # The best guess of a classifier that abstains (only with ``classify(..., keep_guess=True)``).
+    below_threshold: bool = False
 
 
 # the unpickled active model, by version id: loading takes longer than classifying (None: the
@@ -79,7 +83,12 @@ def _active_model() -> tuple[int, MessageClassifier] | None:
     return None if model is None else (pk, model)
 
 
-def classify(title: str, body: str, location: tuple[float, float] | None = None) -> Prediction | None:
+def classify(
+    title: str, body: str, location: tuple[float, float] | None = None, *, keep_guess: bool = False
+) -> Prediction | None:
+    """The category of a message, or ``None`` when the classifier has no opinion or is not sure
+    enough. With ``keep_guess`` a guess below the threshold comes back marked ``below_threshold``
+    instead of ``None`` (a prediction above it never is)."""
     from zhili.intelligence.selectors import categories
 
     cats = categories()
@@ -94,8 +103,10 @@ def classify(title: str, body: str, location: tuple[float, float] | None = None)
         prediction = Prediction(label, confidence, info.department_code, terms, f"m{pk}")
     else:
         prediction = classify_by_keywords(title, body, cats)
-    if prediction is None or prediction.confidence < conf.min_confidence():
+    if prediction is None:
         return None
+    if prediction.confidence < conf.min_confidence():
+        return replace(prediction, below_threshold=True) if keep_guess else None
     return prediction
 
 

@@ -234,7 +234,8 @@ def _classify(title: str, body: str, lat: float | None, lng: float | None) -> An
     from zhili.intelligence.classify import classify
 
     try:
-        return classify(title, body, (lat, lng) if lat is not None and lng is not None else None)
+        location = (lat, lng) if lat is not None and lng is not None else None
+        return classify(title, body, location, keep_guess=True)
     except Exception:  # a broken model must never stop intake: the dispatcher decides instead
         logger.exception("classifier failed; the case goes to the dispatcher")
         return None
@@ -330,6 +331,11 @@ def _submit(
 
     located = _locate(lat=lat, lng=lng, address=address, node=node, actor=actor)
     prediction = _classify(title, body, lat, lng)
+    # A guess below the threshold is only kept for the dispatcher to see: it sets no category,
+    # confidence or source and takes no part in dispatch (``prediction`` is what counts).
+    guess = prediction
+    if prediction is not None and prediction.below_threshold:
+        prediction = None
     confidence: float | None = None
     source = ""
     if category is not None:
@@ -375,13 +381,15 @@ def _submit(
         )
         clock.start_clock(case, now)
         data: dict[str, Any] = {"channel": channel}
-        if prediction is not None:
+        if guess is not None:
             data["suggested"] = {
-                "category": prediction.category_code,
-                "department": prediction.department_code,
-                "confidence": round(float(prediction.confidence), 3),
-                "model": prediction.model_version,
+                "category": guess.category_code,
+                "department": guess.department_code,
+                "confidence": round(float(guess.confidence), 3),
+                "model": guess.model_version,
             }
+            if guess.below_threshold:
+                data["suggested"]["below_threshold"] = True
         rule = match_rule(category, located.node, located.grid) if category is not None else None
         if rule is not None and confidence is not None and confidence >= conf.auto_dispatch_confidence():
             case.status = S.DISPATCHED
