@@ -25,7 +25,7 @@ from zhili.demo.names import DEPARTMENTS, DISTRICT_NAME, STREET_NAME
 from zhili.demo.people import PersonPlan
 from zhili.demo.plan import DISTRICT_CODE, STREET_CODE, RegionPlan, plan_region
 from zhili.residents.models import Person, PersonTag, Tag
-from zhili.territory.actions import do_create_node, do_draw_boundary
+from zhili.territory.actions import do_create_node, do_draw_area_boundary, do_draw_boundary
 from zhili.territory.addresses import normalise_address
 from zhili.territory.geometry import to_geojson
 from zhili.territory.models import Building, GridBoundary, Household, Node, NodeKind
@@ -83,6 +83,10 @@ def _create_tree(plan: RegionPlan, actor: Any) -> tuple[Node, Node, dict[str, No
             boundaries[grid.code] = do_draw_boundary(
                 grid_node, to_geojson(grid.polygon), actor=actor, note=note
             )
+        # The community's polygon is the union of its grids (demo.geometry): stored so that a later
+        # import or redraw is checked against it. Empty only if the union fell apart (never seen).
+        if not community.polygon.is_empty:
+            do_draw_area_boundary(community_node, to_geojson(community.polygon), actor=actor, note=note)
     return district, street, nodes, boundaries
 
 

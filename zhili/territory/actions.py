@@ -23,6 +23,7 @@ from zhili.territory.addresses import normalise_address
 from zhili.territory.geometry import lies_within, overlaps, parse_boundary, point, to_geojson
 from zhili.territory.models import (
     CHILD_KIND,
+    AreaBoundary,
     BoundaryStamp,
     Building,
     GridBoundary,
@@ -157,7 +158,119 @@ def do_draw_boundary(grid: Node, geometry: dict[str, Any], *, actor: Any, note: 
                 _("The boundary overlaps grid %(name)s (%(code)s) of the same community.")
                 % {"name": clash.name, "code": clash.code},
             )
+        _refuse_outside_parent(grid, geom)
         return write_boundary(grid, geom, actor=actor, note=note, now=timezone.now())
+
+
+# Street and community polygons (AreaBoundary) -----------------------------------------------------
+
+AREA_KINDS = (NodeKind.STREET, NodeKind.COMMUNITY)
+
+
+def current_area(node_id: int | None) -> BaseGeometry | None:
+    """The current stored polygon of a street or community, or None (nodes need not have one)."""
+    if node_id is None:
+        return None
+    current = AreaBoundary.objects.filter(node_id=node_id, is_current=True).first()
+    return shape(current.geometry) if current is not None else None
+
+
+def _refuse_outside_parent(node: Node, geom: BaseGeometry) -> None:
+    """A grid must lie within its community's stored polygon, a community within its street's."""
+    parent = node.parent
+    if parent is None or parent.kind not in AREA_KINDS:
+        return
+    outer = current_area(parent.pk)
+    if outer is not None and not lies_within(geom, outer):
+        names = {"name": parent.name, "code": parent.code}
+        if parent.kind == NodeKind.COMMUNITY:
+            message = _("The boundary does not lie within the boundary of community %(name)s (%(code)s).")
+        else:
+            message = _("The boundary does not lie within the boundary of street %(name)s (%(code)s).")
+        raise DomainError("boundary_outside_parent", message % names)
+
+
+def write_area_boundary(
+    node: Node, geom: BaseGeometry, *, actor: Any, note: str, now: datetime
+) -> AreaBoundary:
+    """Close the node's current polygon and add the next version (the importer's and
+    do_draw_area_boundary's writer; callers validate first and hold the transaction).
+
+    The locate index reads grid boundaries only, so the boundary stamp is left alone."""
+    previous = AreaBoundary.objects.select_for_update().filter(node=node, is_current=True).first()
+    if previous is not None:
+        previous.valid_to = now
+        previous.is_current = False
+        previous.save(update_fields=["valid_to", "is_current"])
+    last = (
+        AreaBoundary.objects.filter(node=node).order_by("-version").values_list("version", flat=True).first()
+    )
+    boundary = AreaBoundary.objects.create(
+        node=node,
+        version=(last or 0) + 1,
+        geometry=to_geojson(geom),
+        valid_from=now,
+        valid_to=None,
+        is_current=True,
+        note=note[:200],
+    )
+    record_audit(
+        AuditAction.BOUNDARY_DRAWN,
+        actor=actor,
+        target=boundary,
+        node=node,
+        details={
+            "kind": node.kind,
+            "version": boundary.version,
+            "previous_version": previous.version if previous else None,
+            "note": note[:200],
+        },
+    )
+    return boundary
+
+
+def do_draw_area_boundary(
+    node: Node, geometry: dict[str, Any], *, actor: Any, note: str = ""
+) -> AreaBoundary:
+    """Give a street or a community a new polygon version; the previous one stays as history.
+
+    Refused: another kind of node, invalid geometry, the same shape as the current version, a
+    polygon outside the parent street's current one, or one that leaves out part of a child's
+    current boundary (a community's grids, a street's communities)."""
+    if node.kind not in AREA_KINDS:
+        raise DomainError("not_an_area", _("Only streets and communities have area boundaries."))
+    geom = parse_boundary(geometry)
+    with transaction.atomic():
+        lock_ids = [pk for pk in (node.parent_id, node.pk) if pk is not None]
+        list(Node.objects.select_for_update().filter(pk__in=lock_ids).order_by("pk"))
+        current = current_area(node.pk)
+        if current is not None and current.equals(geom):
+            raise DomainError("boundary_unchanged", _("The boundary is the same as the current version."))
+        _refuse_outside_parent(node, geom)
+        children: list[tuple[Node, dict[str, Any]]]
+        if node.kind == NodeKind.COMMUNITY:
+            children = [
+                (b.grid, b.geometry)
+                for b in GridBoundary.objects.filter(grid__parent=node, is_current=True)
+                .select_related("grid")
+                .order_by("grid_id")
+            ]
+        else:
+            children = [
+                (b.node, b.geometry)
+                for b in AreaBoundary.objects.filter(node__parent=node, is_current=True)
+                .select_related("node")
+                .order_by("node_id")
+            ]
+        for child, child_geometry in children:
+            if not lies_within(shape(child_geometry), geom):
+                names = {"name": child.name, "code": child.code}
+                if child.kind == NodeKind.GRID:
+                    message = _("Grid %(name)s (%(code)s) does not lie within this boundary.")
+                else:
+                    message = _("Community %(name)s (%(code)s) does not lie within this boundary.")
+                raise DomainError("boundary_leaves_out_child", message % names)
+        return write_area_boundary(node, geom, actor=actor, note=note, now=timezone.now())
 
 
 # Buildings and households -------------------------------------------------------------------------

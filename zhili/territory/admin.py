@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from zhili.territory.models import Building, GridBoundary, Household, Node
+from zhili.territory.models import AreaBoundary, Building, GridBoundary, Household, Node
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -43,6 +43,20 @@ class GridBoundaryAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("Boundary (GeoJSON)"))
     def geometry_json(self, obj: GridBoundary) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(obj.geometry, indent=1))
+
+
+@admin.register(AreaBoundary)
+class AreaBoundaryAdmin(ReadOnlyAdmin):
+    list_display = ("node", "version", "is_current", "valid_from", "valid_to", "note")
+    list_filter = ("is_current",)
+    search_fields = ("node__name", "node__code")
+    list_select_related = ("node",)
+    exclude = ("geometry",)
+    readonly_fields = ("geometry_json",)
+
+    @admin.display(description=_("Boundary (GeoJSON)"))
+    def geometry_json(self, obj: AreaBoundary) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.geometry, indent=1))
 
 

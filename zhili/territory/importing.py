@@ -10,9 +10,13 @@ The format is a FeatureCollection. Every feature is one node::
 ``path`` names the node and its ancestors from the root; ``name`` (optional) must equal the last
 element. Nodes are matched by ``code``: a known code with another name is a rename, an unknown code is
 a new node. Every ancestor along a path must exist in the database or be a feature of the same file.
-Grid geometries become boundary versions (an unchanged shape adds no version); a community's
-geometry is only used to check that its grids lie within it (communities have no stored polygon);
-district and street geometries are validated and otherwise ignored.
+Grid geometries become boundary versions (GridBoundary), street and community geometries become
+polygon versions (AreaBoundary); an unchanged shape adds no version. District geometries are
+validated and otherwise ignored.
+
+A grid must lie within its community's polygon and a community within its street's: the polygon the
+file carries for the parent, otherwise the parent's stored current one; with neither, nothing is
+checked. A new parent polygon must also hold the children in the database that the file leaves out.
 
 Import validates the whole file against the final layout before writing anything, then writes in one
 transaction: a refused file changes nothing. Authorisation is the caller's business (the command
@@ -21,6 +25,7 @@ line is run by the operator; a page must check Action.MANAGE_TERRITORY first).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,9 +39,16 @@ from shapely.geometry.base import BaseGeometry
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.core.errors import DomainError
-from zhili.territory.actions import do_create_node, do_rename_node, write_boundary
+from zhili.territory.actions import (
+    AREA_KINDS,
+    current_area,
+    do_create_node,
+    do_rename_node,
+    write_area_boundary,
+    write_boundary,
+)
 from zhili.territory.geometry import lies_within, overlaps, parse_boundary
-from zhili.territory.models import CHILD_KIND, GridBoundary, Node, NodeKind
+from zhili.territory.models import CHILD_KIND, AreaBoundary, GridBoundary, Node, NodeKind
 
 ROOT_KINDS = (NodeKind.DISTRICT, NodeKind.STREET)
 MAX_FEATURES = 100_000
@@ -57,6 +69,9 @@ class ImportResult:
     nodes_renamed: int = 0
     boundaries_drawn: int = 0
     boundaries_unchanged: int = 0
+    # Street and community polygons; "boundaries" above are grid boundaries only.
+    area_boundaries_drawn: int = 0
+    area_boundaries_unchanged: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -298,39 +313,99 @@ def _check_geometries(by_path: dict[tuple[str, ...], _Feature], errors: list[str
                     first, second = sorted((label_a, label_b))
                     errors.append(f"{second}: " + _("overlaps %(other)s.") % {"other": first})
 
-    for feature in grids:
-        community_feature = by_path.get(feature.parent_key)
-        if community_feature is None or community_feature.geometry is None:
+    stored_areas: dict[int, BaseGeometry | None] = {}  # siblings share their parent's polygon
+
+    def stored_area(node: Node) -> BaseGeometry | None:
+        if node.pk not in stored_areas:
+            stored_areas[node.pk] = current_area(node.pk)
+        return stored_areas[node.pk]
+
+    for feature in by_path.values():
+        if feature.kind in (NodeKind.GRID, NodeKind.COMMUNITY):
+            _check_within_parent(feature, by_path, errors, stored_area)
+    # Children in the database that the file does not mention must fit a new polygon too: the grids
+    # of a community, the (stored) polygons of a street's communities.
+    codes = {f.code for f in by_path.values()}
+    for area_feature in by_path.values():
+        if area_feature.geometry is None or area_feature.existing is None:
             continue
+        if area_feature.kind == NodeKind.COMMUNITY:
+            for boundary in (
+                GridBoundary.objects.filter(grid__parent=area_feature.existing, is_current=True)
+                .exclude(grid__code__in=codes)
+                .select_related("grid")
+                .order_by("grid_id")
+            ):
+                if not lies_within(shape(boundary.geometry), area_feature.geometry):
+                    errors.append(
+                        f"{_feature_label(area_feature)}: "
+                        + _("grid %(name)s (%(code)s) in the database does not lie within this community.")
+                        % {"name": boundary.grid.name, "code": boundary.grid.code}
+                    )
+        elif area_feature.kind == NodeKind.STREET:
+            for area in (
+                AreaBoundary.objects.filter(node__parent=area_feature.existing, is_current=True)
+                .exclude(node__code__in=codes)
+                .select_related("node")
+                .order_by("node_id")
+            ):
+                if not lies_within(shape(area.geometry), area_feature.geometry):
+                    errors.append(
+                        f"{_feature_label(area_feature)}: "
+                        + _("community %(name)s (%(code)s) in the database does not lie within this street.")
+                        % {"name": area.node.name, "code": area.node.code}
+                    )
+
+
+def _check_within_parent(
+    feature: _Feature,
+    by_path: dict[tuple[str, ...], _Feature],
+    errors: list[str],
+    stored_area: Callable[[Node], BaseGeometry | None],
+) -> None:
+    """A grid must lie within its community's polygon, a community within its street's: the polygon
+    the file carries for the parent, otherwise the parent's stored current one. With neither, there
+    is nothing to check against."""
+    parent_feature = by_path.get(feature.parent_key)
+    if parent_feature is not None and parent_feature.geometry is not None:
+        outer = parent_feature.geometry
+        # The parent's polygon is new: the feature's current shape must fit it even when the file
+        # does not redraw the feature.
         geom = feature.geometry
         if geom is None and feature.existing is not None:
-            current = GridBoundary.objects.filter(grid=feature.existing, is_current=True).first()
-            geom = shape(current.geometry) if current else None
-        if geom is not None and not lies_within(geom, community_feature.geometry):
-            errors.append(
-                f"{_feature_label(feature)}: "
-                + _("does not lie within its community %(community)s.")
-                % {"community": _feature_label(community_feature)}
+            geom = _stored_shape(feature.existing)
+        if feature.kind == NodeKind.GRID:
+            message = _("does not lie within its community %(community)s.") % {
+                "community": _feature_label(parent_feature)
+            }
+        else:
+            message = _("does not lie within its street %(street)s.") % {
+                "street": _feature_label(parent_feature)
+            }
+    else:
+        parent_node = feature.db_parent or (parent_feature.existing if parent_feature else None)
+        stored = stored_area(parent_node) if parent_node is not None else None
+        # The stored polygon already holds what the database has: only shapes the file draws count.
+        if stored is None or feature.geometry is None or parent_node is None:
+            return
+        outer, geom = stored, feature.geometry
+        names = {"name": parent_node.name, "code": parent_node.code}
+        if feature.kind == NodeKind.GRID:
+            message = (
+                _("does not lie within the stored boundary of its community %(name)s (%(code)s).") % names
             )
-    # Grids of a community that the file does not mention must fit its new polygon too.
-    for community_feature in by_path.values():
-        if community_feature.kind != NodeKind.COMMUNITY or community_feature.geometry is None:
-            continue
-        if community_feature.existing is None:
-            continue
-        codes = {f.code for f in grids}
-        outside = (
-            GridBoundary.objects.filter(grid__parent=community_feature.existing, is_current=True)
-            .exclude(grid__code__in=codes)
-            .select_related("grid")
-        )
-        for boundary in outside:
-            if not lies_within(shape(boundary.geometry), community_feature.geometry):
-                errors.append(
-                    f"{_feature_label(community_feature)}: "
-                    + _("grid %(name)s (%(code)s) in the database does not lie within this community.")
-                    % {"name": boundary.grid.name, "code": boundary.grid.code}
-                )
+        else:
+            message = _("does not lie within the stored boundary of its street %(name)s (%(code)s).") % names
+    if geom is not None and not lies_within(geom, outer):
+        errors.append(f"{_feature_label(feature)}: {message}")
+
+
+def _stored_shape(node: Node) -> BaseGeometry | None:
+    """The node's current stored shape: its grid boundary, or its street/community polygon."""
+    if node.kind == NodeKind.GRID:
+        grid = GridBoundary.objects.filter(grid=node, is_current=True).first()
+        return shape(grid.geometry) if grid is not None else None
+    return current_area(node.pk)
 
 
 def validate_territory(data: Any) -> dict[tuple[str, ...], _Feature]:
@@ -388,6 +463,13 @@ def _write(by_path: dict[tuple[str, ...], _Feature], *, actor: Any, source: str)
             else:
                 write_boundary(node, feature.geometry, actor=actor, note=_("imported"), now=now)
                 result.boundaries_drawn += 1
+        elif feature.kind in AREA_KINDS and feature.geometry is not None:
+            stored = current_area(node.pk)
+            if stored is not None and stored.equals(feature.geometry):
+                result.area_boundaries_unchanged += 1
+            else:
+                write_area_boundary(node, feature.geometry, actor=actor, note=_("imported"), now=now)
+                result.area_boundaries_drawn += 1
     roots = {path[0] for path in by_path}
     root_node = nodes.get((next(iter(roots)),)) if len(roots) == 1 else None
     record_audit(
@@ -405,7 +487,7 @@ def _write(by_path: dict[tuple[str, ...], _Feature], *, actor: Any, source: str)
 
 def export_territory(*, actor: Any, root: Node | None = None) -> dict[str, Any]:
     """The tree (or ``root``'s subtree plus its ancestors, so that the file imports into an empty
-    database) with the current grid boundaries, in the import format."""
+    database) with the current grid boundaries and street/community polygons, in the import format."""
     if root is None:
         nodes = list(Node.objects.order_by("sort_key"))
     else:
@@ -415,9 +497,11 @@ def export_territory(*, actor: Any, root: Node | None = None) -> dict[str, Any]:
             )
         )
     names = {node.pk: node.name for node in nodes}
-    boundaries = {
-        b.grid_id: b for b in GridBoundary.objects.filter(is_current=True, grid__in=[n.pk for n in nodes])
+    node_ids = [n.pk for n in nodes]
+    boundaries: dict[int, GridBoundary | AreaBoundary] = {
+        b.grid_id: b for b in GridBoundary.objects.filter(is_current=True, grid__in=node_ids)
     }
+    boundaries.update({a.node_id: a for a in AreaBoundary.objects.filter(is_current=True, node__in=node_ids)})
     features = []
     for node in nodes:
         props: dict[str, Any] = {

@@ -112,6 +112,39 @@ class GridBoundary(models.Model):
         return f"{self.grid} v{self.version}"
 
 
+class AreaBoundary(models.Model):
+    """One version of a street's or a community's polygon, versioned like GridBoundary.
+
+    A sibling of GridBoundary rather than a generalisation of it: grid boundaries are what the
+    locate index, the maps and building placement read, and those reads stay grid-only without a
+    filter. An area polygon is what an import checks the grids (or communities) below it against.
+    """
+
+    node = models.ForeignKey(
+        Node, on_delete=models.PROTECT, related_name="area_boundaries", verbose_name=_("Area")
+    )
+    version = models.PositiveIntegerField(_("Version"))
+    geometry = models.JSONField(_("Boundary (GeoJSON)"))
+    valid_from = models.DateTimeField(_("Valid from"))
+    valid_to = models.DateTimeField(_("Valid to"), null=True, blank=True)
+    is_current = models.BooleanField(_("Current"), default=True)
+    note = models.CharField(_("Note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("Area boundary")
+        verbose_name_plural = _("Area boundary")
+        ordering = ["node_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["node", "version"], name="territory_area_unique_version"),
+            models.UniqueConstraint(
+                fields=["node"], condition=models.Q(is_current=True), name="territory_area_one_current"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} v{self.version}"
+
+
 class BoundaryStamp(models.Model):
     """One row whose token changes, in the same transaction, whenever any grid boundary changes.
 

@@ -22,7 +22,9 @@ from zhili.demo.logins import DEMO_PASSWORD, demo_logins, logins_table
 from zhili.demo.people import REFERENCE_DATE
 from zhili.demo.plan import plan_region
 from zhili.residents.models import ID_NUMBER_INDEX, Person, PersonTag
-from zhili.territory.models import Building, GridBoundary, Household, Node, NodeKind
+from zhili.territory.geometry import lies_within
+from zhili.territory.importing import TerritoryImportError, import_territory
+from zhili.territory.models import AreaBoundary, Building, GridBoundary, Household, Node, NodeKind
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +71,35 @@ def test_stored_boundaries_tile_each_community_without_gaps_or_overlaps(loaded):
         for i, a in enumerate(polygons):
             for b in polygons[i + 1 :]:
                 assert a.intersection(b).area < 1e-15
+
+
+def test_each_community_stores_its_polygon_holding_its_grids(loaded):
+    plan = plan_region(SEED, scale=SCALE)
+    for community_plan in plan.communities:
+        area = AreaBoundary.objects.get(node__code=community_plan.code, is_current=True)
+        polygon = shape(area.geometry)
+        assert area.version == 1 and polygon.equals(community_plan.polygon)
+        for boundary in GridBoundary.objects.filter(grid__parent=area.node, is_current=True):
+            assert lies_within(shape(boundary.geometry), polygon)
+
+
+def test_importing_a_grid_far_outside_a_demo_community_is_refused(loaded):
+    far = [[[120.0, 30.0], [120.01, 30.0], [120.01, 30.01], [120.0, 30.0]]]
+    path = ["示范区", "和平街道", "朝阳社区", "远方网格"]
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"path": path, "kind": "grid", "code": "FAR"},
+                "geometry": {"type": "Polygon", "coordinates": far},
+            }
+        ],
+    }
+    with pytest.raises(TerritoryImportError) as info:
+        import_territory(data, actor=None)
+    assert "朝阳社区" in info.value.errors[0] and "已存边界" in info.value.errors[0]
+    assert not Node.objects.filter(code="FAR").exists()
 
 
 def test_buildings_lie_in_their_grid_under_its_current_boundary(loaded):

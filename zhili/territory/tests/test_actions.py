@@ -8,10 +8,11 @@ from zhili.core.testing import GRID_SQUARES, square
 from zhili.territory.actions import (
     do_create_building,
     do_create_household,
+    do_draw_area_boundary,
     do_draw_boundary,
     do_rename_node,
 )
-from zhili.territory.models import BoundaryStamp, GridBoundary, Household
+from zhili.territory.models import AreaBoundary, BoundaryStamp, GridBoundary, Household
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -118,6 +119,49 @@ def test_only_grids_get_boundaries(region):
     with pytest.raises(DomainError) as info:
         do_draw_boundary(region.c1, square(116.3, 39.9, 116.32, 39.91), actor=None)
     assert info.value.code == "not_a_grid"
+
+
+# Street and community polygons ---------------------------------------------------------------------
+
+C1_SQUARE = square(116.300, 39.900, 116.320, 39.910)  # exactly grids A and B
+
+
+def test_a_community_polygon_is_versioned_and_leaves_the_grid_index_alone(region):
+    stamp = BoundaryStamp.objects.get(pk=1).token
+    first = do_draw_area_boundary(region.c1, C1_SQUARE, actor=None)
+    second = do_draw_area_boundary(region.c1, square(116.299, 39.899, 116.321, 39.911), actor=None)
+    assert (first.version, second.version) == (1, 2)
+    first.refresh_from_db()
+    assert not first.is_current and first.valid_to == second.valid_from and second.is_current
+    assert BoundaryStamp.objects.get(pk=1).token == stamp
+    assert GridBoundary.objects.filter(grid=region.c1).count() == 0
+    event = AuditEvent.objects.filter(action=AuditAction.BOUNDARY_DRAWN, node_id=region.c1.pk).last()
+    assert event.details["kind"] == "community" and event.details["previous_version"] == 1
+
+
+def test_a_community_polygon_must_hold_its_grids_and_fit_its_street(region):
+    with pytest.raises(DomainError) as info:
+        do_draw_area_boundary(region.c1, square(116.300, 39.900, 116.315, 39.910), actor=None)
+    assert info.value.code == "boundary_leaves_out_child" and "Grid B (S-C1-B)" in info.value.message
+    do_draw_area_boundary(region.street, square(116.30, 39.90, 116.33, 39.91), actor=None)
+    with pytest.raises(DomainError) as info:
+        do_draw_area_boundary(region.c1, square(116.29, 39.90, 116.32, 39.91), actor=None)
+    assert info.value.code == "boundary_outside_parent" and "Test street (S)" in info.value.message
+    assert not AreaBoundary.objects.filter(node=region.c1).exists()
+
+
+def test_only_streets_and_communities_get_area_polygons(region):
+    with pytest.raises(DomainError) as info:
+        do_draw_area_boundary(region.grid_a, GRID_SQUARES["A"], actor=None)
+    assert info.value.code == "not_an_area"
+
+
+def test_a_grid_redraw_outside_its_community_polygon_is_refused(region):
+    do_draw_area_boundary(region.c1, C1_SQUARE, actor=None)
+    with pytest.raises(DomainError) as info:
+        do_draw_boundary(region.grid_a, square(116.299, 39.900, 116.310, 39.910), actor=None)
+    assert info.value.code == "boundary_outside_parent" and "Community 1 (S-C1)" in info.value.message
+    assert do_draw_boundary(region.grid_a, square(116.301, 39.900, 116.310, 39.910), actor=None).version == 2
 
 
 def test_multipolygon_boundaries_are_accepted(region):

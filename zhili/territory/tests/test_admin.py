@@ -6,7 +6,7 @@ from zhili.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["node", "gridboundary", "building", "household"]
+MODELS = ["node", "gridboundary", "areaboundary", "building", "household"]
 
 
 @pytest.fixture

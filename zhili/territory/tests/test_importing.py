@@ -10,9 +10,10 @@ from shapely.geometry import shape
 
 from zhili.audit.models import AuditAction, AuditEvent
 from zhili.core.testing import GRID_SQUARES, square
+from zhili.territory.actions import do_draw_area_boundary
 from zhili.territory.importing import TerritoryImportError, export_territory, import_territory
 from zhili.territory.locate import locate
-from zhili.territory.models import BoundaryStamp, GridBoundary, Node
+from zhili.territory.models import AreaBoundary, BoundaryStamp, GridBoundary, Node
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -26,12 +27,11 @@ def collection(*features):
     return {"type": "FeatureCollection", "features": list(features)}
 
 
+NEW_DISTRICT_COMMUNITY = square(116.5, 40.0, 116.6, 40.1)
 NEW_DISTRICT = collection(
     feature(["海淀区"], "district", "110108"),
     feature(["海淀区", "学院路街道"], "street", "110108001"),
-    feature(
-        ["海淀区", "学院路街道", "清华园社区"], "community", "110108001001", square(116.5, 40.0, 116.6, 40.1)
-    ),
+    feature(["海淀区", "学院路街道", "清华园社区"], "community", "110108001001", NEW_DISTRICT_COMMUNITY),
     feature(
         ["海淀区", "学院路街道", "清华园社区", "一网格"], "grid", "G1", square(116.5, 40.0, 116.55, 40.1)
     ),
@@ -47,6 +47,9 @@ def snapshot():
         "nodes": sorted(Node.objects.values_list("pk", "code", "name", "parent_id", "path")),
         "boundaries": sorted(
             GridBoundary.objects.values_list("pk", "grid_id", "version", "is_current", "valid_to")
+        ),
+        "areas": sorted(
+            AreaBoundary.objects.values_list("pk", "node_id", "version", "is_current", "valid_to")
         ),
         "audit": AuditEvent.objects.count(),
         "stamp": BoundaryStamp.objects.get(pk=1).token,
@@ -70,7 +73,12 @@ def test_import_creates_the_tree_and_boundaries(db):
         "nodes_renamed": 0,
         "boundaries_drawn": 2,
         "boundaries_unchanged": 0,
+        "area_boundaries_drawn": 1,
+        "area_boundaries_unchanged": 0,
     }
+    community = AreaBoundary.objects.get(node__code="110108001001", is_current=True)
+    assert community.version == 1 and shape(community.geometry).equals(shape(NEW_DISTRICT_COMMUNITY))
+    assert not AreaBoundary.objects.exclude(node=community.node).exists()
     g1 = Node.objects.get(code="G1")
     assert g1.parent.code == "110108001001" and g1.parent.parent.parent.code == "110108"
     assert g1.kind == "grid" and g1.depth == 3
@@ -85,7 +93,9 @@ def test_importing_the_same_file_again_adds_no_versions(db):
     stamp = BoundaryStamp.objects.get(pk=1).token
     result = import_territory(NEW_DISTRICT, actor=None)
     assert (result.nodes_created, result.boundaries_drawn, result.boundaries_unchanged) == (0, 0, 2)
+    assert (result.area_boundaries_drawn, result.area_boundaries_unchanged) == (0, 1)
     assert GridBoundary.objects.count() == 2
+    assert AreaBoundary.objects.count() == 1
     assert BoundaryStamp.objects.get(pk=1).token == stamp
 
 
@@ -212,6 +222,113 @@ def test_a_grid_on_its_community_edge_is_within_it(db):
     assert import_territory(data, actor=None).boundaries_drawn == 2
 
 
+# Stored street and community polygons ---------------------------------------------------------------
+
+C2_SQUARE = square(116.320, 39.900, 116.340, 39.910)  # Grid C and room east of it
+FAR_AWAY = square(120.0, 30.0, 120.01, 30.01)  # Hangzhou, not Beijing
+
+
+def far_grid(community="Community 2", code="S-C2-X"):
+    return feature(["Test street", community, "Grid X"], "grid", code, FAR_AWAY)
+
+
+def test_without_any_community_polygon_a_far_grid_is_accepted_as_before(region):
+    result = import_territory(collection(far_grid()), actor=None)
+    assert (result.nodes_created, result.boundaries_drawn) == (1, 1)
+
+
+def test_a_grid_outside_its_communitys_stored_polygon_is_refused_and_nothing_is_written(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    errors = refused(collection(far_grid()))
+    assert errors == [
+        "feature 1 (S-C2-X Grid X): does not lie within the stored boundary of its "
+        "community Community 2 (S-C2)."
+    ]
+    assert not Node.objects.filter(code="S-C2-X").exists()
+
+
+def test_a_grid_inside_its_communitys_stored_polygon_is_accepted(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    data = collection(
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.33, 39.90, 116.34, 39.91)
+        )
+    )
+    result = import_territory(data, actor=None)
+    assert (result.nodes_created, result.boundaries_drawn, result.area_boundaries_drawn) == (1, 1, 0)
+    assert locate(39.905, 116.335) == Node.objects.get(code="S-C2-E")
+
+
+def test_redrawing_an_existing_grid_outside_the_stored_polygon_is_refused(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    data = collection(
+        feature(
+            ["Test street", "Community 2", "Grid C"], "grid", "S-C2-C", square(116.315, 39.90, 116.33, 39.91)
+        )
+    )
+    errors = refused(data)
+    assert len(errors) == 1 and "S-C2-C" in errors[0] and "Community 2 (S-C2)" in errors[0]
+
+
+def test_the_files_community_polygon_replaces_the_stored_one_as_the_check(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    wider = square(116.320, 39.900, 116.350, 39.910)
+    data = collection(
+        feature(["Test street", "Community 2"], "community", "S-C2", wider),
+        feature(
+            ["Test street", "Community 2", "Grid E"], "grid", "S-C2-E", square(116.34, 39.90, 116.35, 39.91)
+        ),
+    )
+    result = import_territory(data, actor=None)
+    assert (result.boundaries_drawn, result.area_boundaries_drawn) == (1, 1)
+    versions = AreaBoundary.objects.filter(node=region.c2).order_by("version")
+    assert [(a.version, a.is_current) for a in versions] == [(1, False), (2, True)]
+    assert shape(versions[1].geometry).equals(shape(wider))
+    # …and a file polygon that leaves out the grid it carries is refused whatever is stored.
+    data["features"][0]["geometry"] = C2_SQUARE
+    errors = refused(data)
+    assert len(errors) == 1 and errors[0].startswith("feature 2 (S-C2-E") and "feature 1 (S-C2" in errors[0]
+
+
+def test_a_community_outside_its_streets_stored_polygon_is_refused(region):
+    do_draw_area_boundary(region.street, square(116.30, 39.90, 116.34, 39.91), actor=None)
+    data = collection(feature(["Test street", "Community 3"], "community", "S-C3", FAR_AWAY))
+    errors = refused(data)
+    assert errors == [
+        "feature 1 (S-C3 Community 3): does not lie within the stored boundary of its street Test street (S)."
+    ]
+    data = collection(
+        feature(["Test street", "Community 3"], "community", "S-C3", square(116.33, 39.90, 116.34, 39.91))
+    )
+    assert import_territory(data, actor=None).area_boundaries_drawn == 1
+
+
+def test_a_street_polygon_in_the_file_checks_its_communities(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    street = square(116.30, 39.90, 116.33, 39.91)  # holds Community 1 and Grid C, not all of Community 2
+    data = collection(
+        feature(["Test street"], "street", "S", street),
+        feature(["Test street", "Community 1"], "community", "S-C1", square(116.30, 39.90, 116.32, 39.91)),
+    )
+    errors = refused(data)
+    assert errors == [
+        "feature 1 (S Test street): community Community 2 (S-C2) in the database does not lie within "
+        "this street."
+    ]
+    data["features"].append(feature(["Test street", "Community 3"], "community", "S-C3", FAR_AWAY))
+    errors = refused(data)
+    assert "feature 3 (S-C3 Community 3): does not lie within its street feature 1 (S Test street)." in errors
+
+
+def test_a_stored_polygon_refusal_speaks_chinese_by_default(region):
+    from django.utils import translation
+
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    with translation.override("zh-hans"):
+        errors = refused(collection(far_grid()))
+    assert errors == ["第 1 个要素 (S-C2-X Grid X): 不在所属社区“Community 2”（S-C2）已存边界的范围内。"]
+
+
 def test_swapping_territory_between_siblings_in_one_file_is_accepted(region):
     # Checked against the final layout: drawn one by one, A's new square would overlap B's old one.
     data = collection(
@@ -312,10 +429,18 @@ def geometries_of():
     }
 
 
+def areas_of():
+    return {
+        a.node.code: shape(a.geometry)
+        for a in AreaBoundary.objects.filter(is_current=True).select_related("node")
+    }
+
+
 def wipe_territory():
     """Empty the territory tables. Raw deletes: the ORM's cascade collector would also visit every
     other app's tables that point at nodes, which this test has no business with."""
     GridBoundary.objects.all()._raw_delete(GridBoundary.objects.db)
+    AreaBoundary.objects.all()._raw_delete(AreaBoundary.objects.db)
     Node.objects.all()._raw_delete(Node.objects.db)
 
 
@@ -336,10 +461,18 @@ def test_export_then_import_into_an_empty_database_gives_the_same_tree_and_geome
     do_create_node(kind="grid", name="未划界网格", code="S2-E-2", parent=community, actor=None)
     do_draw_boundary(grid, square(116.40, 39.90, 116.41, 39.91), actor=None)
     do_draw_boundary(grid, multi, actor=None)  # version 2 is what gets exported
-    tree, geometries = tree_of(), geometries_of()
+    do_draw_area_boundary(street, square(116.39, 39.89, 116.42, 39.92), actor=None)
+    do_draw_area_boundary(community, square(116.40, 39.90, 116.411, 39.91), actor=None)
+    do_draw_area_boundary(community, square(116.40, 39.90, 116.41, 39.91), actor=None)  # version 2
+    tree, geometries, areas = tree_of(), geometries_of(), areas_of()
+    assert areas.keys() == {"110108001001", "S2", "S2-E"}
     out = tmp_path / "all.geojson"
     call_command("territory", "export", "-o", str(out))
     assert AuditEvent.objects.filter(action=AuditAction.TERRITORY_EXPORTED).count() == 1
+    exported = {f["properties"]["code"]: f for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    assert exported["S2-E"]["properties"]["boundary_version"] == 2
+    assert shape(exported["S2-E"]["geometry"]).equals(areas["S2-E"])
+    assert exported["S2-E-2"]["geometry"] is None and exported["110108"]["geometry"] is None
 
     wipe_territory()
     assert not Node.objects.exists()
@@ -350,6 +483,18 @@ def test_export_then_import_into_an_empty_database_gives_the_same_tree_and_geome
     assert restored.keys() == geometries.keys() == {"G1", "G2", "S2-E-1"}
     assert all(restored[code].equals(geometries[code]) for code in geometries)
     assert restored["S2-E-1"].geom_type == "MultiPolygon"
+    restored_areas = areas_of()
+    assert restored_areas.keys() == areas.keys()
+    assert all(restored_areas[code].equals(areas[code]) for code in areas)
+
+
+def test_export_writes_a_stored_community_polygon(region):
+    do_draw_area_boundary(region.c2, C2_SQUARE, actor=None)
+    by_code = {f["properties"]["code"]: f for f in export_territory(actor=None)["features"]}
+    assert by_code["S-C2"]["geometry"] == C2_SQUARE
+    assert by_code["S-C2"]["properties"]["boundary_version"] == 1
+    assert by_code["S-C1"]["geometry"] is None and "boundary_version" not in by_code["S-C1"]["properties"]
+    assert by_code["S-C2-C"]["geometry"] == GRID_SQUARES["C"]
 
 
 def test_export_of_a_subtree_carries_its_ancestors_without_geometry(region):

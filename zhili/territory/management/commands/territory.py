@@ -19,17 +19,15 @@ from zhili.territory.models import Node
 
 
 class Command(BaseCommand):
-    help = "Import or export the territory tree and grid boundaries as GeoJSON."
+    help = "Import or export the territory tree and its boundaries as GeoJSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="subcommand", required=True)
-        imp = sub.add_parser(
-            "import", help="create/update nodes and grid boundaries from a FeatureCollection"
-        )
+        imp = sub.add_parser("import", help="create/update nodes and boundaries from a FeatureCollection")
         imp.add_argument("file", help="GeoJSON FeatureCollection ('-' reads standard input)")
         imp.add_argument("--actor", help="username recorded in the audit log (default: system)")
         imp.add_argument("--json", action="store_true", help="print the result as JSON")
-        exp = sub.add_parser("export", help="write the tree with current grid boundaries as GeoJSON")
+        exp = sub.add_parser("export", help="write the tree with current boundaries as GeoJSON")
         exp.add_argument("--node", help="code of the node whose subtree to export (default: everything)")
         exp.add_argument("--actor", help="username recorded in the audit log (default: system)")
         exp.add_argument("-o", "--output", help="file to write (default: standard output)")
@@ -70,9 +68,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 "imported {features} features: {nodes_created} nodes created, {nodes_renamed} renamed, "
-                "{boundaries_drawn} boundaries drawn, {boundaries_unchanged} unchanged".format(
-                    **result.as_dict()
-                )
+                "{boundaries_drawn} boundaries drawn, {boundaries_unchanged} unchanged, "
+                "{area_boundaries_drawn} street/community boundaries drawn".format(**result.as_dict())
             )
         )
 
