@@ -21,7 +21,7 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_GRANTED = "accounts.membership_granted", _("Membership granted")
     MEMBERSHIP_REVOKED = "accounts.membership_revoked", _("Membership revoked")
     NODE_CREATED = "territory.node_created", _("Territory node created")
-    BOUNDARY_DRAWN = "territory.boundary_drawn", _("Grid boundary drawn")
+    BOUNDARY_DRAWN = "territory.boundary_drawn", _("Boundary drawn (grid, community or street)")
     TERRITORY_IMPORTED = "territory.imported", _("Territory imported")
     TERRITORY_EXPORTED = "territory.exported", _("Territory exported")
     BUILDING_CREATED = "territory.building_created", _("Building created")
