@@ -688,7 +688,7 @@ def classifier_view(case: Case) -> dict[str, Any]:
     try:
         from zhili.intelligence.classify import classify
 
-        prediction = classify(case.title, case.body)
+        prediction = classify(case.title, case.body, keep_guess=True)
     except Exception:  # the panel must show even when the model cannot be loaded
         prediction = None
     if prediction is not None:
@@ -699,6 +699,8 @@ def classifier_view(case: Case) -> dict[str, Any]:
                 "confidence": round(float(prediction.confidence), 3),
                 "model": prediction.model_version,
             }
+            if prediction.below_threshold:
+                suggested["below_threshold"] = True
     name = ""
     if suggested.get("category"):
         category = Category.objects.filter(code=suggested["category"]).first()
@@ -714,8 +716,15 @@ def classifier_view(case: Case) -> dict[str, Any]:
         "terms": terms,
         # No suggestion above the threshold, or only one below it: a person classifies the case.
         "below_threshold": bool(suggested.get("below_threshold")) or not suggested,
+        "threshold": _min_confidence(),
         "awaits_person": case.category_source not in PERSON_SOURCES,
     }
+
+
+def _min_confidence() -> float:
+    from zhili.intelligence.conf import min_confidence
+
+    return min_confidence()
 
 
 def _model_label(version: str) -> str:

@@ -154,7 +154,7 @@ def test_the_classifier_panel_stays_when_the_classifier_abstained(client, login,
     assert case.category is None
     login("dispatcher")
     page = _page(client, case)
-    assert 'id="classifier-panel"' in page and "低于阈值，待人工分类" in page
+    assert 'id="classifier-panel"' in page and "），待人工分类" in page
 
 
 def test_a_below_threshold_guess_kept_by_the_submit_event_is_shown(client, login, region, cats):
@@ -172,7 +172,7 @@ def test_a_below_threshold_guess_kept_by_the_submit_event_is_shown(client, login
     event.save()
     login("dispatcher")
     page = _page(client, case)
-    assert "Street lights" in page and "0.12" in page and "低于阈值，待人工分类" in page
+    assert "Street lights" in page and "0.12" in page and "），待人工分类" in page
 
 
 def test_a_confident_suggestion_does_not_say_below_threshold(client, login, region, cats, monkeypatch):

@@ -97,4 +97,4 @@ def test_the_case_page_shows_the_guess_and_that_it_is_below_the_threshold(client
     panel = page[page.index('id="classifier-panel"') :]
     panel = panel[: panel.index("</section>")]
     assert "公交线路" in panel and "0.45" in panel
-    assert 'id="classifier-abstained"' in panel and "低于阈值，待人工分类" in panel
+    assert 'id="classifier-abstained"' in panel and "低于阈值（0.60），待人工分类" in panel
