@@ -20,10 +20,13 @@ from django.db.models import Q, QuerySet
 
 from zhili.accounts.roles import Role
 from zhili.authz.policies import _memberships
-from zhili.cases.models import Case
+from zhili.cases.models import Case, Channel
 from zhili.core.errors import Forbidden, NotFound
 
 # Roles that see every case of their subtree.
+# Channels where the reporter is staff filing for someone else (a call) or on their own round.
+STAFF_FILED = frozenset({Channel.HOTLINE, Channel.PATROL})
+
 NODE_VIEW_ROLES = frozenset(
     {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.DISPATCHER, Role.SUPERVISOR, Role.LEADER}
 )
@@ -83,7 +86,10 @@ def case_roles(user: Any, case: Case) -> set[str]:
             and case.assigned_grid.path.startswith(path)
         ):
             roles.add(role)
-    if case.reporter_id is not None and case.reporter_id == user.pk:
+    # The reporter acts as the resident of their own request (rating it, for one). Not when staff
+    # filed it for someone else or on patrol: the operator who logged a call is not the caller,
+    # and nobody rates their own patrol report.
+    if case.reporter_id is not None and case.reporter_id == user.pk and case.channel not in STAFF_FILED:
         roles.add(Role.RESIDENT)
     return roles
 

@@ -130,3 +130,20 @@ def test_a_repeat_caller_is_shown_their_open_requests_within_the_operators_scope
     login("community_staff")
     html = client.post(CALLER_URL, {"caller_phone": "138-1234-5678"}).content.decode()
     assert first.code in html and second.code not in html and "1 件诉求尚未办结" in html
+
+
+def test_the_operator_who_logged_a_call_cannot_rate_it_as_the_resident(client, login, region, call):
+    from zhili.cases import actions as a
+    from zhili.cases.actions import allowed_transitions
+    from zhili.cases.states import Transition
+    from zhili.core.errors import Forbidden
+
+    operator = login("dispatcher")
+    client.post(URL, call)
+    case = Case.objects.get()
+    Case.objects.filter(pk=case.pk).update(status="verified")
+    case = Case.objects.get(pk=case.pk)
+    assert Transition.RATE not in allowed_transitions(operator, case)
+    with pytest.raises(Forbidden):
+        a.do_rate(case, actor=operator, rating="satisfied")
+    assert not case.evaluations.exists()
