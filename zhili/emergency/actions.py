@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from zhili.accounts.roles import Role
@@ -256,15 +256,47 @@ def do_expire_alerts(*, now: datetime | None = None) -> int:
 # Acknowledgements ---------------------------------------------------------------------------------
 
 
+def ended_notice(alert: Alert, *, now: datetime | None = None) -> str:
+    """The words telling a recipient that the alert is over; empty while it is in force."""
+    ended = alert.ended_at(now)
+    if ended is None:
+        return ""
+    at = dateformat.format(timezone.localtime(ended), "Y-m-d H:i")
+    if alert.status == S.CANCELLED:
+        return _(
+            "This alert was withdrawn at %(at)s. It is no longer in force; there is nothing to confirm."
+        ) % {"at": at}
+    return _("This alert ended at %(at)s. It is no longer in force; there is nothing to confirm.") % {
+        "at": at
+    }
+
+
+def _refuse_if_ended(alert: Alert, now: datetime) -> None:
+    notice = ended_notice(alert, now=now)
+    if notice:
+        raise DomainError("alert_ended", notice, status=409)
+
+
 def do_acknowledge(token: str, *, now: datetime | None = None) -> Acknowledgement:
-    """The recipient confirms through the link of their message. Idempotent; unknown token → 404."""
+    """The recipient confirms through the link of their message. Idempotent; unknown token → 404.
+
+    An alert that is over (expired or cancelled) is not confirmed any more: a late click would
+    count as a receipt in the alert's figures.
+    """
     now = now or timezone.now()
     ack = Acknowledgement.objects.select_related("alert").filter(token=token).first()
     if ack is None or not token:
         raise NotFound()
-    # Conditional update: a double click records the first moment only. Not audited: it records
-    # the recipient's own confirmation, and the row itself is the record.
-    Acknowledgement.objects.filter(pk=ack.pk, acknowledged_at__isnull=True).update(acknowledged_at=now)
+    _refuse_if_ended(ack.alert, now)
+    # Conditional update: a double click records the first moment only, and an alert ended in the
+    # meantime records nothing. Not audited: it records the recipient's own confirmation, and the
+    # row itself is the record.
+    updated = Acknowledgement.objects.filter(
+        pk=ack.pk, acknowledged_at__isnull=True, alert__status=S.SENT, alert__expires__gt=now
+    ).update(acknowledged_at=now)
+    if not updated:
+        ack.alert.refresh_from_db()
+        _refuse_if_ended(ack.alert, now)
     ack.refresh_from_db(fields=["acknowledged_at"])
     return ack
 

@@ -8,13 +8,16 @@ Exercise …) is ``cap_status``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from zhili.emergency.states import AlertStatus, CheckOutcome
+from zhili.emergency.states import ENDED_STATUSES, AlertStatus, CheckOutcome
 
 
 class CapStatus(models.TextChoices):
@@ -145,6 +148,20 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.headline
+
+    def ended_at(self, now: datetime | None = None) -> datetime | None:
+        """When the alert stopped being in force, or None while it is (or is not yet) in force.
+
+        Cancelled: the moment it was withdrawn. Expired, or sent and past its end while the expiry
+        sweep has not run yet: its end time.
+        """
+        if self.status == AlertStatus.CANCELLED:
+            return self.cancelled_at or self.updated_at
+        if self.status in ENDED_STATUSES:
+            return self.expires
+        if self.status == AlertStatus.SENT and self.expires <= (now or timezone.now()):
+            return self.expires
+        return None
 
 
 class AlertEvent(models.Model):

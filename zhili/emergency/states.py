@@ -48,6 +48,8 @@ TRANSITIONS: dict[AlertTransition, tuple[frozenset[str], str]] = {
 
 # Alerts whose message is out (or about to be): residents and staff may be acting on them.
 LIVE_STATUSES = frozenset({S.SENT})
+# Alerts that are over: their message is history, and nobody is asked to confirm it any more.
+ENDED_STATUSES = frozenset({S.EXPIRED, S.CANCELLED})
 # Statuses in which the alert text may still be changed.
 EDITABLE_STATUSES = frozenset({S.DRAFT})
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.forms import ModelChoiceField, ModelMultipleChoiceField
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,7 +22,7 @@ from zhili.core.http import page_errors
 from zhili.emergency import actions, policies, selectors
 from zhili.emergency.cap import alert_xml
 from zhili.emergency.forms import AlertForm, CheckForm, MobiliseForm, ModeForm
-from zhili.emergency.models import Alert, EmergencyMode
+from zhili.emergency.models import Acknowledgement, Alert, EmergencyMode
 from zhili.emergency.policies import Perm
 from zhili.emergency.states import TRANSITION_LABELS, AlertStatus, AlertTransition, CheckOutcome, allowed
 from zhili.territory.models import GridBoundary, Node
@@ -161,6 +161,7 @@ def _detail_context(request: HttpRequest, alert: Alert, error: str = "") -> dict
         "can_edit": can_draft and alert.status == AlertStatus.DRAFT,
         "acks": selectors.ack_counts(alert),
         "own_ack": selectors.own_acknowledgement(alert, user),
+        "ended_notice": actions.ended_notice(alert),
         "mobilise_form": mobilise_form,
         "mobilisations": selectors.mobilisations(alert, tag_names),
         "board": selectors.board(alert),
@@ -204,8 +205,14 @@ def alert_act(request: HttpRequest, alert_id: int, name: str) -> HttpResponse:
 @page_errors
 def alert_ack(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = policies.get_alert_for_user(request.user, alert_id)
-    actions.do_acknowledge_as_user(alert, actor=request.user)
-    messages.success(request, _("Thank you: your acknowledgement is recorded."))
+    try:
+        actions.do_acknowledge_as_user(alert, actor=request.user)
+    except DomainError as exc:
+        if exc.status in (403, 404):
+            raise
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Thank you: your acknowledgement is recorded."))
     return redirect("emergency:alert", alert.pk)
 
 
@@ -369,21 +376,20 @@ def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
 
 
 def ack(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        if request.method == "POST":
+    record = Acknowledgement.objects.select_related("alert").filter(token=token).first()
+    if record is None or not token:
+        raise Http404()
+    status = 200
+    if request.method == "POST":
+        try:
             record = actions.do_acknowledge(token)
-        else:
-            from zhili.emergency.models import Acknowledgement
-
-            found = Acknowledgement.objects.select_related("alert").filter(token=token).first()
-            if found is None:
-                raise NotFound()
-            record = found
-    except NotFound:
-        from django.http import Http404
-
-        raise Http404() from None
-    return render(request, "emergency/ack.html", {"ack": record, "alert": record.alert})
+        except NotFound:
+            raise Http404() from None
+        except DomainError:
+            status = 409  # the alert is over: the page below says so, without the button
+            record.alert.refresh_from_db()
+    context = {"ack": record, "alert": record.alert, "ended_notice": actions.ended_notice(record.alert)}
+    return render(request, "emergency/ack.html", context, status=status)
 
 
 # Emergency mode ---------------------------------------------------------------------------------------
