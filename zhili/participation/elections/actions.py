@@ -325,6 +325,14 @@ def do_publish_roll(election: Election | int, *, actor: Any, today: date | None 
 MISSING_NAME_MAX = 50
 
 
+def _require_in_registry(election: Election, person: Person) -> None:
+    """Only someone of the registry the roll draws from (the election's community) can be put on it."""
+    if not selectors.registry_persons(election).filter(pk=person.pk).exists():
+        raise DomainError(
+            "not_in_community", _("This person is not registered in the community of the election.")
+        )
+
+
 def do_submit_objection(
     election: Election | int,
     *,
@@ -371,6 +379,8 @@ def do_submit_objection(
             raise DomainError(
                 "objection_pending", _("Your objection about this person is already waiting for a decision.")
             )
+        if person is not None:
+            _require_in_registry(election, person)
         if entry is None and person is not None:
             entry = RollEntry.objects.filter(election=election, person=person).first()
         objection = Objection.objects.create(
@@ -389,7 +399,8 @@ def do_submit_objection(
             details={
                 "entry": entry.pk if entry else None,
                 "person": person.pk if person else None,
-                "missing_name": missing_name,
+                # Whether a name was given, never the name: the audit log keeps no personal values.
+                "missing_name": bool(missing_name),
             },
         )
     return objection
@@ -426,6 +437,7 @@ def do_decide_objection(
                     "identify_person",
                     _("Find the person in the registry (by ID card number) before upholding."),
                 )
+            _require_in_registry(election, person)
             listed = RollEntry.objects.filter(election=election, person=person).first()
             if listed is not None and listed.eligible:
                 raise DomainError(

@@ -121,9 +121,10 @@ def test_objection_upheld_takes_an_entry_off_the_roll_and_is_logged(build, staff
 
 def test_objection_about_a_missing_person_adds_them_when_upheld(build, staff, region):
     setup = build(voters=2, status="roll_published")
-    newcomer = make_person(region.grid_c)  # registered elsewhere in the registry
+    newcomer = make_person(region.grid_a)  # registered in the community after the roll was drawn up
+    assert not RollEntry.objects.filter(election=setup.election, person=newcomer).exists()
     objection = actions.do_submit_objection(
-        setup.election, actor=staff, person=newcomer, text="本社区户籍，登记有误", today=PUBLISH_DAY
+        setup.election, actor=staff, person=newcomer, text="本社区居民，名单遗漏", today=PUBLISH_DAY
     )
     actions.do_decide_objection(objection, actor=staff, uphold=True, decision="核实后补录")
     entry = RollEntry.objects.get(election=setup.election, person=newcomer)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from zhili.accounts.roles import Role
 from zhili.core.errors import DomainError
 from zhili.core.testing import make_user
 from zhili.participation.elections import actions
@@ -188,3 +190,147 @@ def test_a_named_person_already_eligible_cannot_be_added_twice(posted, staff):
     assert refused.value.code == "already_on_roll"
     decided = actions.do_decide_objection(objection, actor=staff, uphold=False, decision="已在名单上")
     assert decided.status == "rejected"
+
+
+# Finding the person named by ID card number ------------------------------------------------------
+
+UNKNOWN_NUMBER = "110101199001010000"
+
+
+def _numbered(grid, number, name="王五"):
+    person = make_person(grid, name=name)
+    person.set_id_number(number)
+    person.save()
+    return person
+
+
+def _number_look_ups():
+    from zhili.audit.models import AuditAction, AuditEvent
+
+    return AuditEvent.objects.filter(action=AuditAction.PERSONS_FOUND_BY_NUMBER).order_by("id")
+
+
+def _answer(client, path, data):
+    response = client.post(path, data, follow=True)
+    assert response.status_code == 200
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_a_number_registered_outside_the_community_adds_nobody_and_is_answered_like_an_unknown_one(
+    client, login, posted, region
+):
+    from zhili.residents.selectors import search_persons
+
+    objection = actions.do_submit_objection(
+        posted.election, actor=region.user("resident"), text="名单上没有", missing_name="王五"
+    )
+    other_street = _numbered(region.grid_d, "110101199001012222")
+    other_community = _numbered(region.grid_c, "110101199001013333")
+    decide = url("objection_decide", posted.election.pk, objection.pk)
+    staff = login("community_staff")
+    unknown = _answer(client, decide, {"uphold": "1", "decision": "属实", "id_number": UNKNOWN_NUMBER})
+    assert unknown == ["本社区没有登记此身份证号的居民。"]
+    for person in (other_street, other_community):
+        answer = _answer(client, decide, {"uphold": "1", "decision": "属实", "id_number": person.id_number})
+        assert answer == unknown
+    # Staff of the whole street see the other community's people and run this election too: the
+    # roll still draws only on the election's community.
+    wide = make_user("street-clerk", role=Role.COMMUNITY_STAFF, node=region.street)
+    client.force_login(wide)
+    assert search_persons(wide, other_community.id_number)[1] == [other_community]
+    answer = _answer(
+        client, decide, {"uphold": "1", "decision": "属实", "id_number": other_community.id_number}
+    )
+    assert answer == unknown
+    objection.refresh_from_db()
+    assert objection.status == "pending" and objection.person is None and objection.entry is None
+    assert not RollEntry.objects.filter(person__in=[other_street, other_community]).exists()
+    # The staff objection form answers the same way and records nothing.
+    login("community_staff")
+    page = client.post(
+        url("objections", posted.election.pk), {"id_number": other_street.id_number, "text": "漏登"}
+    ).content.decode()
+    assert "本社区没有登记此身份证号的居民。" in page
+    assert Objection.objects.count() == 1
+    # Every try was an audited look-up by number that found nobody.
+    look_ups = list(_number_look_ups())
+    assert [e.actor_id for e in look_ups] == [staff.pk] * 3 + [wide.pk] + [staff.pk]
+    assert all(e.details == {"kind": "id_number", "found": 0, "person_ids": []} for e in look_ups)
+    assert not other_street.log.exists() and not other_community.log.exists()
+
+
+def test_the_person_of_the_community_is_found_audited_and_added(client, login, posted, region):
+    objection = actions.do_submit_objection(
+        posted.election, actor=region.user("resident"), text="名单上没有", missing_name="王五"
+    )
+    missing = _numbered(region.grid_b, "110101199001011234")
+    staff = login("community_staff")
+    answer = _answer(
+        client,
+        url("objection_decide", posted.election.pk, objection.pk),
+        {"uphold": "1", "decision": "属实", "id_number": " 110101199001011234 "},
+    )
+    assert answer == ["处理决定已记录。"]
+    objection.refresh_from_db()
+    assert objection.status == "upheld" and objection.entry.person == missing and objection.entry.eligible
+    event = _number_look_ups().get()
+    assert event.actor_id == staff.pk
+    assert event.details == {"kind": "id_number", "found": 1, "person_ids": [missing.pk]}
+    assert "110101199001011234" not in str(event.details)
+    assert list(missing.log.filter(kind="found").values_list("actor_id", flat=True)) == [staff.pk]
+    # The staff objection form finds a person of the community by number as well.
+    listed = posted.persons[0]
+    client.post(url("objections", posted.election.pk), {"id_number": listed.id_number, "text": "已搬走"})
+    assert Objection.objects.get(submitted_by=staff).entry.person == listed
+    assert _number_look_ups().count() == 2
+
+
+def test_look_ups_by_number_on_objections_count_against_the_hourly_limit(
+    client, login, posted, region, settings
+):
+    settings.ZHILI_NUMBER_SEARCH_LIMIT = 1
+    objection = actions.do_submit_objection(
+        posted.election, actor=region.user("resident"), text="名单上没有", missing_name="王五"
+    )
+    missing = _numbered(region.grid_a, "110101199001011234")
+    login("community_staff")
+    page = client.post(
+        url("objections", posted.election.pk), {"id_number": UNKNOWN_NUMBER, "text": "漏登"}
+    ).content.decode()
+    assert "本社区没有登记此身份证号的居民。" in page
+    answer = _answer(
+        client,
+        url("objection_decide", posted.election.pk, objection.pk),
+        {"uphold": "1", "decision": "属实", "id_number": missing.id_number},
+    )
+    assert len(answer) == 1 and "查找次数过多" in answer[0]
+    objection.refresh_from_db()
+    assert objection.status == "pending"
+    assert not RollEntry.objects.filter(person=missing).exists()
+    assert _number_look_ups().count() == 1
+
+
+def test_the_actions_refuse_a_person_from_outside_the_community(posted, staff, region):
+    stranger = _numbered(region.grid_d, "110101199001012222")
+    objection = actions.do_submit_objection(
+        posted.election, actor=posted.voters[0], text="漏登", missing_name="王五"
+    )
+    with pytest.raises(DomainError) as refused:
+        actions.do_decide_objection(objection, actor=staff, uphold=True, decision="x", person=stranger)
+    assert refused.value.code == "not_in_community"
+    with pytest.raises(DomainError) as refused:
+        actions.do_submit_objection(posted.election, actor=staff, text="漏登", person=stranger)
+    assert refused.value.code == "not_in_community"
+    assert not RollEntry.objects.filter(person=stranger).exists()
+
+
+def test_the_audit_log_records_that_a_name_was_given_never_the_name(posted, region):
+    from zhili.audit.models import AuditAction, AuditEvent
+
+    objection = actions.do_submit_objection(
+        posted.election, actor=region.user("resident"), text="名单上没有", missing_name=" 王  五 "
+    )
+    assert objection.missing_name == "王 五"
+    event = AuditEvent.objects.get(action=AuditAction.OBJECTION_SUBMITTED)
+    assert event.details == {"entry": None, "person": None, "missing_name": True}
+    assert "王" not in json.dumps(event.details, ensure_ascii=False)
