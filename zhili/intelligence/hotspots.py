@@ -2,8 +2,9 @@
 
 1. Each message is cut into jieba words (title counted twice; house numbers dropped); a place is
    read from it: a place word (小区, 路, 学校 …) with up to two words in front of it and a numbered
-   part after it (三组, 3号院), administrative prefixes dropped. A message that names no place
-   takes the one it comes with (the case's address, or its grid).
+   part after it (三组, 3号院), administrative prefixes dropped, never a dwelling's building, unit
+   or room. A message that names no place takes the one it comes with (the place named in the
+   case's address, or its grid).
 2. Two messages are linked when their TF-IDF cosine is high, and they do not name different
    places. Linked messages form groups (union-find over the links).
 3. Groups whose centres are close and whose places agree are merged, so that one problem does not
@@ -40,8 +41,9 @@ class Message:
     time: datetime
     reporter: str = ""
     weight: float = 0.0  # public support: likes, 「+1」, 附议
-    # Where the message is about when its own words name no place: the case's address, else its
-    # grid. Messages at different places never link.
+    # Where the message is about when its own words name no place: the place named in the case's
+    # address (never the address itself: 5栋2单元302室 says who lives there), else its grid.
+    # Messages at different places never link.
     place: str = ""
 
 
@@ -85,6 +87,11 @@ _PART = re.compile(r"[一二三四五六七八九十百0-9]+(?:组|号院)")
 _NUMBER = re.compile(r"[0-9一二三四五六七八九十百]+")
 _SUFFIXES = tuple(sorted(PLACE_SUFFIXES, key=len, reverse=True))
 _ADMIN = re.compile(r"[A-Z][0-9]*[省市区县镇]|[A-Z][0-9]+")
+# The parts of a dwelling (5栋, 2单元, 302室, 3号楼, 12号, 6楼): they say who lives there, never
+# what place a problem is at, so a place never carries them (a 号院 is a compound, and stays).
+_DWELLING = re.compile(
+    r"[0-9A-Za-z零〇一二三四五六七八九十百]+\s*(?:栋|幢|座|单元|室|号楼|楼|层|户|号(?![院线]))|单元|号楼|室|栋|幢"
+)
 _STOP_TEXT = (
     "的 了 和 是 在 我 我们 你们 他们 有 也 都 就 还 不 没有 这 那 这个 那个 一个 问题 请 请问 希望 "
     "领导 您好 你好 反映 关于 相关 部门 有关 尽快 处理 解决 情况 现在 目前 已经 能 可以 是否 "
@@ -111,8 +118,6 @@ def extract_place(text: str) -> str:
                     break
                 head.insert(0, words[j])
                 j -= 1
-            while head and _NUMBER.fullmatch(head[0]):
-                head.pop(0)  # a number before the place's name is not part of it
             tail = [w]
             while i + len(tail) < len(words):
                 nxt = words[i + len(tail)]
@@ -126,10 +131,26 @@ def extract_place(text: str) -> str:
                 if nxt not in PLACE_SUFFIXES:
                     break
                 tail.append(nxt)  # 文苑 + 小区
-            place = "".join([*head, *tail])
-            if len(place) >= 3 and not (not head and w in PLACE_SUFFIXES):
+            head = _after_dwelling(head)  # 5栋2单元302室旁 + 超市: only what follows the dwelling
+            while head and _NUMBER.fullmatch(head[0]):
+                head.pop(0)  # a number before the place's name is not part of it
+            name = "".join(head)
+            place = name + "".join(tail)
+            if len(place) >= 3 and not (not name and w in PLACE_SUFFIXES) and not _DWELLING.search(place):
                 return place
     return ""
+
+
+def _after_dwelling(words: list[str]) -> list[str]:
+    """``words`` from the end of the last dwelling part in them on (a word cut by it keeps its rest)."""
+    text = "".join(words)
+    end = max((m.end() for m in _DWELLING.finditer(text)), default=0)
+    out, at = [], 0
+    for w in words:
+        if at + len(w) > end:
+            out.append(w[max(0, end - at) :])
+        at += len(w)
+    return out
 
 
 def _is_content(word: str) -> bool:

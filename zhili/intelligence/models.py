@@ -95,9 +95,18 @@ class EarlyWarning(models.Model):
     def summary(self) -> str:
         """What, where and when, in words, for lists (load the node and category with it)."""
         parts = [str(self.get_kind_display()), self.node.name]
-        if self.category_id is not None and self.category is not None:
-            parts.append(self.category.name)
+        if self.category_label:
+            parts.append(self.category_label)
         return " · ".join([*parts, self.day.isoformat()])
+
+    @property
+    def category_label(self) -> str:
+        """The category's name; for repeated reports that span several categories, says so."""
+        if self.category_id is not None and self.category is not None:
+            return self.category.name
+        if int(self.evidence.get("categories", 0) or 0) > 1:
+            return str(_("several categories"))
+        return ""
 
     @property
     def case_ids(self) -> list[int]:

@@ -222,7 +222,8 @@ def repeated_candidates(
         members = [by_id[i] for i in ids]
         node_id = common_node(m[2] for m in members)
         tops = Counter(tree.top.get(m[3], m[3]) for m in members if m[3])
-        category_id = tops.most_common(1)[0][0] if tops else None
+        # one caller or one place, whatever the reports are about: a category only when they share one
+        category_id = next(iter(tops)) if len(tops) == 1 else None
         n = len(ids)
         severity = Severity.HIGH if n >= 2 * threshold else Severity.MEDIUM if n > threshold else Severity.LOW
         digest = _digest(f"{subject_kind}:{subject}")
@@ -246,6 +247,7 @@ def repeated_candidates(
                     "first": timezone.localtime(r.first).isoformat(timespec="minutes"),
                     "last": timezone.localtime(r.last).isoformat(timespec="minutes"),
                     "category": tree.category_names.get(category_id, "") if category_id else "",
+                    "categories": len(tops),
                     "area": tree.name(node_id),
                     "case_ids": ids,
                 },
@@ -257,8 +259,9 @@ def repeated_candidates(
 def live_messages(*, now: datetime, days: int = 30) -> dict[int, list[tuple[Message, str]]]:
     """Open cases and those of the last ``days``, per street, as hotspot messages with their node path.
 
-    A message's place, when its words name none, is the place in the case's address (the address
-    itself when it names no place word), else the case's grid; its weight is the case's 附议."""
+    A message's place, when its words name none, is the place named in the case's address (a
+    compound, road or village, never the address itself: 幸福里5栋2单元302室 would put a
+    resident's home on the big screen), else the case's grid; its weight is the case's 附议."""
     from django.db.models import Count, Q
 
     from zhili.cases.models import Case, CaseSupport
@@ -307,9 +310,9 @@ def _fallback_place(tree: _Tree, path: str, address: str) -> str:
     from zhili.intelligence.hotspots import extract_place
     from zhili.intelligence.textclf import normalise
 
-    address = normalise(address)
-    if len(_place(address)) >= 3:
-        return extract_place(address) or _place(address)
+    place = extract_place(normalise(address)) if address.strip() else ""
+    if place:
+        return place
     node_id = path_ids(path)[-1]
     return tree.name(node_id) if tree.nodes.get(node_id, ("",))[0] == NodeKind.GRID else ""
 

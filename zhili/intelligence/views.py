@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -68,6 +69,14 @@ def warning_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _span(evidence: dict[str, Any]) -> tuple[datetime, datetime] | None:
+    """The first and last report of a repeated-report warning (stored as ISO text), or None."""
+    try:
+        return datetime.fromisoformat(evidence["first"]), datetime.fromisoformat(evidence["last"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _detail_context(request: HttpRequest, warning_id: int, error: str = "") -> dict[str, Any]:
     warning = selectors.get_warning_for_user(request.user, warning_id)
     may_decide = can_decide(request.user, warning)
@@ -75,6 +84,7 @@ def _detail_context(request: HttpRequest, warning_id: int, error: str = "") -> d
         "warning": warning,
         "ev": warning.evidence,
         "series": warning.evidence.get("series", []),
+        "span": _span(warning.evidence),
         "cases": selectors.warning_cases(request.user, warning),
         "events": list(warning.events.select_related("actor")),
         "transitions": [(name, TRANSITION_LABELS[name]) for name in allowed(warning.state)]

@@ -220,3 +220,23 @@ def test_a_message_without_a_place_word_takes_the_place_it_was_given():
     assert (
         find_hotspots([named, Message("y", "金桂苑电梯坏了", "金桂苑电梯", t0)], top=1)[0].place == "金桂苑"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("幸福里5栋2单元302室", ""),  # no place word: nothing, never the address itself
+        ("朝阳路12号3单元501", "朝阳路"),
+        ("王家村三组5号", "王家村三组"),
+        ("金桂苑小区3栋1单元201", "金桂苑小区"),
+        ("学府路18号院5号楼302", "学府路18号院"),
+        ("阳光花园12号楼3单元401", "阳光花园"),
+        ("5栋2单元302室旁超市", "旁超市"),
+        ("幸福里5栋楼下菜市场", "楼下菜市场"),
+        ("302室门口路", "门口路"),
+    ],
+)
+def test_a_place_never_carries_a_dwellings_building_unit_or_room(text, place):
+    got = extract_place(text)
+    assert got == place
+    assert not any(part in got for part in ("栋", "单元", "室", "号楼", "5号", "12号3")), got

@@ -113,3 +113,28 @@ def test_live_cases_carry_their_address_or_grid_as_place_and_their_support_as_we
     snapshot = do_refresh_hotspots(now=now)
     [spot] = snapshot.hotspots.all()
     assert sorted(spot.case_ids) == sorted(c.pk for c in cases[:2]) and spot.place == "朝阳北街"
+
+
+@pytest.mark.parametrize(
+    ("address", "place"),
+    [
+        ("幸福里5栋2单元302室", "Grid A"),  # names no place: the grid, never the home address
+        ("朝阳路12号3单元501", "朝阳路"),
+        ("王家村三组5号", "王家村三组"),
+    ],
+)
+def test_a_hotspot_never_names_a_residents_home(region, address, place):
+    now = timezone.now()
+    rows = [
+        {"node": region.grid_a, "title": title, "body": body, "created_at": now, "address": address}
+        for title, body in (
+            ("楼上装修噪音扰民", "楼上装修噪音太大扰民"),
+            ("装修噪音扰民", "楼上装修噪音扰民"),
+        )
+    ]
+    add_cases(rows)
+    snapshot = do_refresh_hotspots(now=now)
+    [spot] = snapshot.hotspots.all()
+    assert spot.place == place and spot.label.startswith(f"{place}：")
+    for part in ("5栋", "单元", "302", "501", "5号"):
+        assert part not in spot.label and part not in spot.place

@@ -82,6 +82,28 @@ def test_detail_shows_chart_table_cases_and_buttons(client, login, warning):
     assert reverse("intelligence:warning_decide", args=[warning.pk, "dismiss"]) in page
 
 
+def test_repeated_warning_shows_its_span_as_local_times_and_labels_with_full_width_colons(
+    client, login, region
+):
+    warning = EarlyWarning.objects.create(
+        kind=WarningKind.REPEATED, fingerprint="repeated:y:1", node=region.c1, day=date(2026, 11, 29),
+        severity="medium",
+        evidence={"observed": 4, "threshold": 3, "window": 30, "by": "place", "place": "朝阳北街",
+                  "first": "2026-11-05T06:34+08:00", "last": "2026-11-29T05:37+00:00", "case_ids": []},
+    )  # fmt: skip
+    login("supervisor")
+    page = client.get(reverse("intelligence:warning", args=[warning.pk])).content.decode()
+    # the stored ISO text, read as times and shown in the local zone (05:37 UTC is 13:37 here)
+    assert "2026-11-05 06:34 … 2026-11-29 13:37" in page
+    assert "T06:34" not in page and "+08:00" not in page
+    assert "状态：" in page and "状态:" not in page
+    assert "同一地点：" in page and "同一地点:" not in page and "朝阳北街" in page
+    # an evidence without a span (older rows) still renders
+    warning.evidence = {"observed": 4, "window": 30, "by": "caller", "case_ids": []}
+    warning.save()
+    assert client.get(reverse("intelligence:warning", args=[warning.pk])).status_code == 200
+
+
 def test_leader_reads_but_may_not_decide(client, login, warning):
     login("leader")
     page = client.get(reverse("intelligence:warning", args=[warning.pk])).content.decode()

@@ -122,6 +122,43 @@ def test_repeated_reports_about_one_place(region):
     assert w.severity == "medium"
 
 
+def test_repeated_reports_name_a_category_only_when_they_share_one(region, cats, client, login):
+    from django.urls import reverse
+
+    now = timezone.now()
+    same = [
+        {
+            "node": region.grid_c,
+            "address": "幸福路8号",
+            "category": cat,
+            "created_at": now - timedelta(days=d),
+        }
+        for d, cat in ((5, cats["HB"]), (3, cats["HB-ZY"]), (2, cats["HB"]))
+    ]  # a sub-category counts as its top-level one
+    mixed = [
+        {
+            "node": region.grid_a,
+            "address": "朝阳北街13号",
+            "category": cat,
+            "created_at": now - timedelta(days=d),
+        }
+        for d, cat in ((5, cats["HB"]), (3, cats["JT"]), (2, None))
+    ]
+    add_cases(same + mixed)
+    by_place = {w.evidence["place"]: w for w in do_scan_warnings(now=now, days=1)}
+    one, several = by_place["幸福路8号"], by_place["朝阳北街13号"]
+    assert one.category_id == cats["HB"].pk and one.category_label == "环境保护"
+    assert several.category_id is None and several.evidence["categories"] == 2
+    assert several.category_label == "多个类别" and several.summary.startswith(
+        "重复反映 · Grid A · 多个类别 · "
+    )
+    login("supervisor")
+    page = client.get(reverse("intelligence:warning", args=[several.pk])).content.decode()
+    assert "重复反映 · Grid A · 多个类别</h1>" in page
+    page = client.get(reverse("intelligence:warnings")).content.decode()
+    assert "<td>多个类别</td>" in page and "<td>环境保护</td>" in page
+
+
 def _warning(region, state=WarningState.NEW, node=None):
     n = EarlyWarning.objects.count()
     return EarlyWarning.objects.create(
