@@ -4,8 +4,8 @@ Who may enter is decided here, never by ``is_staff`` (which grants nothing in th
 scope comes from posts):
 
 - a superuser sees everything registered, for repairs;
-- a holder of an active ADMIN post (系统管理员) sees only the models whose admin is a
-  ``ConfigurationAdmin`` (the loop's categories, dispatch rules and SLA policies: cases/admin.py),
+- a holder of an active ADMIN post (系统管理员) at a root of the territory sees only the models whose
+  admin is a ``ConfigurationAdmin`` (the loop's categories, dispatch rules and SLA policies: cases/admin.py),
   whatever Django permissions the account may carry; every other admin page answers 403.
 
 Posts (memberships) are granted and revoked only through the staff pages, whose actions check
@@ -26,14 +26,22 @@ from django.utils.translation import pgettext_lazy
 
 from zhili.accounts.models import Department, Membership, User
 from zhili.accounts.roles import Role
-from zhili.authz.policies import roles_of
+from zhili.authz.policies import role_paths
 
 
 def can_configure(user: Any) -> bool:
-    """A superuser, or an active user holding an active ADMIN post: may edit the configuration."""
+    """A superuser, or an active user holding an active ADMIN post at a root node: may edit the
+    configuration.
+
+    The configuration is global (it routes and times every case of every street), so an ADMIN post
+    granted lower down (a street's or a community's administrator) does not open it."""
     if user is None or not getattr(user, "is_active", False):
         return False
-    return bool(user.is_superuser or Role.ADMIN in roles_of(user))
+    if user.is_superuser:
+        return True
+    # A root node (parent None) is the one whose path holds its own id only: "/<id>/". The paths
+    # come from the per-request membership cache that every scope check uses: no extra query.
+    return any(path.count("/") == 2 for path in role_paths(user, Role.ADMIN))
 
 
 class ConfigurationAdmin(admin.ModelAdmin):

@@ -1,10 +1,10 @@
 """Administrators edit the loop's configuration here: categories, dispatch rules, SLA policies.
 
-Holders of an ADMIN post (系统管理员) reach these pages, and only these, through the admin site
-(``ConfigurationAdmin``, zhili/accounts/admin.py); superusers too. Every save and delete goes through
-``actions.config`` (one transaction, one audit row), and the rulebook's stamp changes in the same
-transaction, so the next intake in every process uses the new configuration. Cases themselves are
-not in the admin: they change only through their transitions.
+Holders of an ADMIN post (系统管理员) at a root of the territory reach these pages, and only these,
+through the admin site (``ConfigurationAdmin``, zhili/accounts/admin.py); superusers too. Every save
+and delete goes through ``actions.config`` (one transaction, one audit row), and the rulebook's
+stamp changes in the same transaction, so the next intake in every process uses the new
+configuration. Cases themselves are not in the admin: they change only through their transitions.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
@@ -21,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from zhili.accounts.admin import ConfigurationAdmin
 from zhili.cases.actions.config import do_delete_case_config, do_save_case_config
 from zhili.cases.models import Category, DispatchRule, SLAPolicy
+from zhili.territory.models import Node, NodeKind
 
 
 class AuditedAdmin(ConfigurationAdmin):
@@ -41,12 +43,62 @@ class CategoryAdmin(AuditedAdmin):
     list_filter = ("level", "active", "requires_photo_on_feedback")
     search_fields = ("code", "name", "keywords")
     readonly_fields = ("level",)
+    list_select_related = ("parent", "department")
+
+
+class DispatchRuleForm(forms.ModelForm):
+    class Meta:
+        model = DispatchRule
+        fields = ("category", "area", "department", "grid", "to_case_grid", "priority", "active")
+
+    def clean_priority(self) -> int:
+        priority = self.cleaned_data["priority"]
+        if priority is not None and priority < 0:
+            raise ValidationError(
+                _("The priority cannot be negative: 0 is the lowest, a larger number wins."),
+                code="negative_priority",
+            )
+        return priority
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        # The model's constraint (cases_dispatchrule_one_target): exactly one of a department, a
+        # grid, or the case's own grid.
+        targets = [
+            cleaned.get("department") is not None,
+            cleaned.get("grid") is not None,
+            bool(cleaned.get("to_case_grid")),
+        ]
+        if sum(targets) != 1 and not ({"department", "grid"} & set(self.errors)):
+            raise ValidationError(
+                _("A dispatch rule needs exactly one target: a department, a grid, or the case's own grid."),
+                code="one_target",
+            )
+        return cleaned
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The fields the model validation skips: once clean() has refused the targets, the
+        # constraint is not checked again (it would add its raw "约束 … 是无效的" to the message).
+        exclude: set[str] = super()._get_validation_exclusions()  # type: ignore[misc]
+        if self.has_error(NON_FIELD_ERRORS, "one_target"):
+            exclude |= {"department", "grid", "to_case_grid"}
+        return exclude
 
 
 @admin.register(DispatchRule)
 class DispatchRuleAdmin(AuditedAdmin):
+    form = DispatchRuleForm
     list_display = ("category", "area", "department", "grid", "to_case_grid", "priority", "active")
     list_filter = ("active", "to_case_grid")
+    list_select_related = ("category", "area", "department", "grid")
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:
+        if db_field.name == "grid":  # a rule's grid is a grid, never a street or a community
+            kwargs["queryset"] = Node.objects.filter(kind=NodeKind.GRID)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class SLAPolicyForm(forms.ModelForm):
@@ -61,15 +113,37 @@ class SLAPolicyForm(forms.ModelForm):
             "finish_within",
             "emergency_mode",
         )
-        labels = {"category": _("Category")}  # the model field has no verbose name of its own
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        limits = ("accept_within", "contact_within", "finish_within")
+        for name in limits:
+            value = cleaned.get(name)
+            if value is not None and value <= 0:
+                self.add_error(name, ValidationError(_("A time limit must be more than 0."), code="zero"))
+        finish = cleaned.get("finish_within")
+        if finish is None or "finish_within" in self.errors:
+            return cleaned
+        accept, contact = cleaned.get("accept_within"), cleaned.get("contact_within")
+        if accept is not None and "accept_within" not in self.errors and accept > finish:
+            self.add_error(
+                "accept_within",
+                ValidationError(_("Signing for a case cannot take longer than finishing it."), code="order"),
+            )
+        if contact is not None and "contact_within" not in self.errors and contact > finish:
+            self.add_error(
+                "contact_within",
+                ValidationError(
+                    _("Contacting the resident cannot take longer than finishing the case."), code="order"
+                ),
+            )
+        return cleaned
 
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(AuditedAdmin):
     form = SLAPolicyForm
-    list_display = ("policy_category", "urgency", "unit", "accept_within", "contact_within", "finish_within")
+    list_display = ("category", "urgency", "unit", "accept_within", "contact_within", "finish_within")
     list_filter = ("urgency", "unit")
-
-    @admin.display(description=_("Category"), ordering="category")
-    def policy_category(self, obj: SLAPolicy) -> Any:
-        return obj.category
+    list_select_related = ("category",)

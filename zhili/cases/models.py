@@ -368,7 +368,12 @@ class SLAPolicy(models.Model):
     """Time limits per category (nullable: any) and urgency, in one unit."""
 
     category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.CASCADE, related_name="sla_policies"
+        Category,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sla_policies",
+        verbose_name=_("Category"),
     )
     urgency = models.CharField(_("Urgency"), max_length=16, choices=Urgency.choices, default=Urgency.NORMAL)
     unit = models.CharField(_("Unit"), max_length=16, choices=SlaUnit.choices, default=SlaUnit.WORKING_HOURS)
@@ -388,7 +393,7 @@ class SLAPolicy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.category or '*'} {self.urgency}"
+        return f"{self.category or '*'} {self.get_urgency_display()}"
 
 
 class Rating(models.TextChoices):

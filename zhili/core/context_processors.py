@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import pgettext_lazy
 
+from zhili.accounts.admin import can_configure
 from zhili.accounts.roles import Role
 from zhili.authz.policies import roles_of
 from zhili.notify.selectors import unread_count
@@ -75,6 +76,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, url_name, allowed in NAV_ENTRIES:
         if allowed and not (roles & allowed):
             continue
+        if url_name == "admin:index" and not can_configure(user):
+            continue  # an ADMIN post below the root does not configure (zhili/accounts/admin.py)
         url = reverse(url_name)
         entry = {"label": label, "url": url, "active": request.path == url}
         if url_name == "notify:inbox":

@@ -5,7 +5,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from zhili.accounts.models import Membership, User
-from zhili.core.testing import PASSWORD
+from zhili.accounts.roles import Role
+from zhili.core.testing import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -143,3 +144,11 @@ def test_the_configuration_menu_entry_shows_to_administrators_only(client, login
     login("admin")
     entries = client.get(reverse("core:home")).context["nav_entries"]
     assert [str(e["label"]) for e in entries if e["url"] == url] == ["系统配置"]
+
+
+def test_the_configuration_menu_entry_is_hidden_from_an_administrator_below_the_root(client, region):
+    url = reverse("admin:index")
+    client.force_login(make_user("community_admin", role=Role.ADMIN, node=region.c1))
+    entries = client.get(reverse("core:home")).context["nav_entries"]
+    assert url not in [e["url"] for e in entries]
+    assert reverse("accounts:staff_list") in [e["url"] for e in entries]  # their other pages stay

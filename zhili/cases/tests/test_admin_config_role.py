@@ -7,10 +7,14 @@ from datetime import timedelta
 
 import pytest
 
+from zhili.accounts.admin import can_configure
+from zhili.accounts.models import Membership, User
+from zhili.accounts.roles import Role
 from zhili.audit.models import AuditEvent
 from zhili.cases.models import Category, DispatchRule, SLAPolicy, SlaUnit
 from zhili.cases.rulebook import current_token
 from zhili.cases.states import CaseStatus
+from zhili.core.testing import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +127,42 @@ def test_residents_and_dispatchers_cannot_change_the_configuration(
     rule.refresh_from_db()
     assert rule.department == region.department and rule.grid is None
     assert not AuditEvent.objects.filter(action="cases.config_changed").exists()
+
+
+# The configuration is global: an ADMIN post below a root of the territory (a community's or another
+# street's administrator) does not open it, however the page is reached.
+def test_an_administrator_below_the_root_cannot_change_the_configuration(client, region, cats, rule):
+    user = make_user("community_admin", role=Role.ADMIN, node=region.other_community)
+    client.force_login(user)
+    for url in (
+        "/django-admin/",
+        "/django-admin/cases/dispatchrule/",
+        f"/django-admin/cases/dispatchrule/{rule.pk}/change/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and "/django-admin/login/" in response["Location"], url
+    response = client.post(
+        f"/django-admin/cases/dispatchrule/{rule.pk}/change/",
+        {"category": cats.garbage.pk, "area": region.street.pk, "grid": region.grid_b.pk, "priority": 10,
+         "active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302 and "/django-admin/login/" in response["Location"]
+    client.post(f"/django-admin/cases/category/{cats.light.pk}/delete/", {"post": "yes"})
+    rule.refresh_from_db()
+    assert rule.department == region.department and rule.grid is None
+    assert Category.objects.filter(pk=cats.light.pk).exists()
+    assert not AuditEvent.objects.filter(action="cases.config_changed").exists()
+    client.logout()
+    refused = client.post("/django-admin/login/", {"username": "community_admin", "password": PASSWORD})
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_can_configure_asks_for_an_admin_post_at_a_root(region):
+    assert can_configure(region.user("admin"))  # at the street, a root in the test region
+    below = make_user("street_admin", role=Role.ADMIN, node=region.c1)
+    assert not can_configure(below)
+    Membership.objects.create(user=below, role=Role.ADMIN, node=region.other_street)
+    assert can_configure(User.objects.get(pk=below.pk))  # a second post, at a root
+    Membership.objects.filter(user=below, node=region.other_street).update(active=False)
+    assert not can_configure(User.objects.get(pk=below.pk))
+    assert not can_configure(make_user("root_worker", role=Role.GRID_WORKER, node=region.street))
