@@ -194,7 +194,7 @@ class TrackForm(forms.Form):
         ),
     )
     phone4 = forms.CharField(
-        label=_("Last four digits of your mobile"),
+        label=_("Last four digits of the phone number you gave"),
         min_length=4,
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
@@ -204,7 +204,9 @@ class TrackForm(forms.Form):
         # A Chinese keyboard in full-width mode types ０-９: read them as the digits they are.
         digits = unicodedata.normalize("NFKC", self.cleaned_data.get("phone4") or "").strip()
         if len(digits) != 4 or not (digits.isascii() and digits.isdigit()):
-            raise forms.ValidationError(_("Enter the last four digits of your mobile number."))
+            raise forms.ValidationError(
+                _("Enter the last four digits of the phone number you gave (mobile or landline).")
+            )
         return digits
 
 

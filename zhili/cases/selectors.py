@@ -868,9 +868,10 @@ def hotline_recent(user: Any, limit: int = 20) -> list[Case]:
     )
 
 
-def caller_history(user: Any, phone: str, limit: int = 10) -> tuple[list[Case], int]:
-    """Cases from this number in the last half year that the operator may see, open ones first, and
-    how many of them are still open: a repeat caller is usually calling about one of them."""
+def caller_history(user: Any, phone: str, limit: int = 10) -> tuple[list[Case], int, int]:
+    """Cases from this number in the last half year that the operator may see, open ones first, how
+    many of them are still open and how many there are (up to 50): a repeat caller is usually
+    calling about one of the open ones."""
     from zhili.cases.contact import phone_index
     from zhili.cases.states import OPEN_STATUSES
 
@@ -883,7 +884,7 @@ def caller_history(user: Any, phone: str, limit: int = 10) -> tuple[list[Case], 
     rows = list(cases.order_by("-created_at", "-id")[:50])
     open_rows = [c for c in rows if c.status in OPEN_STATUSES]
     ordered = open_rows + [c for c in rows if c.status not in OPEN_STATUSES]
-    return ordered[:limit], len(open_rows)
+    return ordered[:limit], len(open_rows), len(rows)
 
 
 # The resident's form: open cases near the pin -------------------------------------------------------

@@ -14,6 +14,7 @@ from zhili.cases.contact import MOBILE_RE, last4, normalise_phone
 from zhili.cases.forms import HotlineForm
 from zhili.cases.models import Channel
 from zhili.cases.policies import staff_paths
+from zhili.cases.states import OPEN_STATUSES
 from zhili.core.errors import DomainError, Forbidden
 from zhili.core.http import page_errors
 
@@ -84,9 +85,13 @@ def caller(request: HttpRequest) -> HttpResponse:
     phone = normalise_phone(request.POST.get("caller_phone", "")[:20])
     if sum(ch.isdigit() for ch in phone) < 7:
         return render(request, "cases/_caller.html", {"checked": False})
-    cases, open_count = selectors.caller_history(request.user, phone)
-    return render(
-        request,
-        "cases/_caller.html",
-        {"checked": True, "cases": cases, "open_count": open_count, "days": selectors.CALLER_DAYS},
-    )
+    cases, open_count, total = selectors.caller_history(request.user, phone)
+    context = {
+        "checked": True,
+        "cases": cases,
+        "open_count": open_count,
+        "total": total,
+        "days": selectors.CALLER_DAYS,
+        "open_statuses": sorted(OPEN_STATUSES),
+    }
+    return render(request, "cases/_caller.html", context)

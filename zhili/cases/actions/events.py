@@ -28,8 +28,8 @@ from zhili.cases.policies import (
 )
 from zhili.cases.states import (
     CLOCK_RUNNING_STATUSES,
-    OPEN_STATUSES,
     RULES,
+    CaseStatus,
     Transition,
     targets_from,
 )
@@ -39,13 +39,23 @@ from zhili.core.errors import DomainError, Forbidden
 
 
 CONTACT_ROLES = frozenset({Role.HANDLER, Role.GRID_WORKER})
+# While the case is with its handler: not once it was given back (已退回) or finished.
+CONTACT_STATUSES = frozenset(
+    {
+        CaseStatus.DISPATCHED,
+        CaseStatus.SIGNED,
+        CaseStatus.IN_PROGRESS,
+        CaseStatus.EXTENSION_PENDING,
+        CaseStatus.SUSPENDED,
+    }
+)
 
 
 def may_record_contact(actor: Any, case: Case) -> bool:
     """Whether ``do_record_contact`` would take this actor's word for it: the handler or grid worker
     holding the open case."""
     return (
-        case.status in OPEN_STATUSES
+        case.status in CONTACT_STATUSES
         and bool(case_roles(actor, case) & CONTACT_ROLES)
         and is_assignee(actor, case)
     )
@@ -61,8 +71,12 @@ def do_record_contact(case: Case | int, *, actor: Any, note: str) -> Case:
         require_roles(actor, locked, CONTACT_ROLES)
         if not is_assignee(actor, locked):
             raise Forbidden()
-        if locked.status not in OPEN_STATUSES:
-            raise DomainError("case_not_open", _("The case is no longer open."), status=409)
+        if locked.status not in CONTACT_STATUSES:
+            raise DomainError(
+                "case_not_held",
+                _("The case is not with you to handle: it was given back or is finished."),
+                status=409,
+            )
         if locked.contacted_at is None:
             locked.contacted_at = timezone.now()
             locked.save(update_fields=["contacted_at", "updated_at"])

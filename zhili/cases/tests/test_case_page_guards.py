@@ -190,3 +190,17 @@ def test_a_confident_suggestion_does_not_say_below_threshold(client, login, regi
     login("dispatcher")
     page = _page(client, case)
     assert 'id="classifier-panel"' in page and "低于阈值" not in page
+
+
+def test_a_department_that_gave_the_case_back_is_not_offered_the_contact(client, login, walker, region):
+    from zhili.cases import actions as a
+    from zhili.core.errors import DomainError
+
+    case = walker.to(S.SIGNED)
+    a.do_return(case, actor=region.user("handler"), reason="不属于本部门职责")
+    login("handler")
+    assert f"/cases/{case.pk}/contacted/" not in _page(client, case)
+    with pytest.raises(DomainError) as refused:
+        a.do_record_contact(case, actor=region.user("handler"), note="已电话联系")
+    assert refused.value.code == "case_not_held"
+    assert Case.objects.get(pk=case.pk).contacted_at is None

@@ -120,7 +120,7 @@ def test_a_repeat_caller_is_shown_their_open_requests_within_the_operators_scope
     client.post(URL, {**call, "title": "楼道堆物", "area": str(region.c2.pk)})
     first, second = Case.objects.order_by("pk")
     html = client.post(CALLER_URL, {"caller_phone": "13812345678"}).content.decode()
-    assert first.code in html and second.code in html and "2 件诉求尚未办结" in html
+    assert first.code in html and second.code in html and "近 180 天的诉求：2 件，其中 2 件尚未办结" in html
     assert "13812345678" not in html
     # A number never seen before.
     assert 'id="caller-new"' in client.post(CALLER_URL, {"caller_phone": "13900000000"}).content.decode()
@@ -129,7 +129,9 @@ def test_a_repeat_caller_is_shown_their_open_requests_within_the_operators_scope
     # Community 1's staff do not see community 2's request.
     login("community_staff")
     html = client.post(CALLER_URL, {"caller_phone": "138-1234-5678"}).content.decode()
-    assert first.code in html and second.code not in html and "1 件诉求尚未办结" in html
+    assert (
+        first.code in html and second.code not in html and "近 180 天的诉求：1 件，其中 1 件尚未办结" in html
+    )
 
 
 def test_the_operator_who_logged_a_call_cannot_rate_it_as_the_resident(client, login, region, call):
