@@ -371,7 +371,8 @@ def reveal_contact(request: HttpRequest, case_id: int) -> HttpResponse:
                 "case": case,
                 "view": {"contact": selectors.contact_for_staff(case)},
                 "revealed": contact,
-                "error": error,
+                # Its own name: on the whole page "error" is the last action's, shown at the top.
+                "reveal_error": error,
                 "reason": reason,
             },
         )

@@ -106,3 +106,12 @@ def test_the_classifier_panel_names_the_keyword_rules_in_words(client, login, wa
     login("dispatcher")
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert 'id="classifier-panel"' in page and "(关键词规则)" in page and "(keywords)" not in page
+
+
+def test_a_refused_action_says_so_once_not_again_beside_the_number(client, login, walker):
+    case = walker.to(S.PENDING)
+    login("dispatcher")
+    page = client.post(f"/cases/{case.pk}/act/reject/", {"reject-reason": ""}).content.decode()
+    alerts = page.count('role="alert"')
+    assert alerts == 1, page
+    assert f"/cases/{case.pk}/contact/" in page  # the reveal form is there, without the error
