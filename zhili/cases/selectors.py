@@ -64,6 +64,18 @@ def action_label(name: str) -> str:
     return str(labels.get(name) or event_label(name))
 
 
+def contact_overdue(case: Case) -> bool:
+    """Nobody has reached the resident and the time to do so is over, while the clock runs."""
+    from zhili.cases.states import CLOCK_RUNNING_STATUSES
+
+    return bool(
+        case.contacted_at is None
+        and case.contact_due_at is not None
+        and case.contact_due_at < timezone.now()
+        and case.status in CLOCK_RUNNING_STATUSES
+    )
+
+
 def event_details(event: dict[str, Any]) -> list[str]:
     """Lines the case page adds under a timeline event: the deadline asked for or granted, the rating."""
     from django.utils.formats import date_format

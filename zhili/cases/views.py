@@ -229,6 +229,7 @@ def _panel_context(
         "view": view,
         "may_reveal_contact": may_reveal_contact(request.user, case) and bool(view["contact"]["mobile"]),
         "may_record_contact": may_record_contact(request.user, case),
+        "contact_overdue": selectors.contact_overdue(case),
         "transitions": transitions,
         "error": error,
         "done": done,

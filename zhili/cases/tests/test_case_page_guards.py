@@ -204,3 +204,16 @@ def test_a_department_that_gave_the_case_back_is_not_offered_the_contact(client,
         a.do_record_contact(case, actor=region.user("handler"), note="已电话联系")
     assert refused.value.code == "case_not_held"
     assert Case.objects.get(pk=case.pk).contacted_at is None
+
+
+def test_a_missed_contact_deadline_is_marked_until_the_resident_is_reached(client, login, walker, region):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    case = walker.to(S.SIGNED)
+    Case.objects.filter(pk=case.pk).update(contact_due_at=timezone.now() - timedelta(hours=1))
+    login("handler")
+    assert 'id="contact-overdue"' in _page(client, case)
+    a.do_record_contact(case, actor=region.user("handler"), note="已电话联系")
+    assert 'id="contact-overdue"' not in _page(client, case)
