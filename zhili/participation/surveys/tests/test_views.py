@@ -262,3 +262,18 @@ def test_settings_and_question_edit_pages_change_a_draft(region, build, client, 
     )
     q.refresh_from_db()
     assert q.text == "满意度"
+
+
+@pytest.mark.parametrize(
+    ("ages", "shown"),
+    [
+        ({"min_age": 16}, "16 岁及以上"),
+        ({"max_age": 30}, "30 岁及以下"),
+        ({"min_age": 18, "max_age": 60}, "年龄 18–60 岁"),
+    ],
+)
+def test_the_age_range_reads_in_words(region, build, client, ages, shown):
+    survey = build(status="draft", **ages)
+    client.force_login(region.user("leader"))
+    page = client.get(reverse("surveys:detail", args=[survey.pk])).content.decode()
+    assert shown in page and "∞" not in page
