@@ -70,12 +70,21 @@ class CandidateForm(forms.Form):
         self.fields["post"].queryset = election.posts.order_by("order", "id")  # type: ignore[attr-defined]
 
 
+class UnechoedInput(forms.TextInput):
+    """An ID number typed here is not written back into the page when the form comes back with an
+    error: it would sit in the page, the browser's cache and any screenshot."""
+
+    def format_value(self, value: Any) -> str | None:
+        return None
+
+
 class StaffObjectionForm(forms.Form):
     entry = forms.IntegerField(widget=forms.HiddenInput, required=False)
     id_number = forms.CharField(
         label=_("ID card number of a person missing from the roll"),
         max_length=18,
         required=False,
+        widget=UnechoedInput(attrs={"autocomplete": "off"}),
         help_text=_("Leave empty when the objection is about an entry of the roll."),
     )
     text = forms.CharField(label=_("Objection"), widget=forms.Textarea(attrs={"rows": 3}))
@@ -130,6 +139,7 @@ class DecisionForm(forms.Form):
         label=_("ID card number of the person named"),
         max_length=18,
         required=False,
+        widget=UnechoedInput(attrs={"autocomplete": "off"}),
         help_text=_("Needed to uphold an objection that only names someone missing."),
     )
 

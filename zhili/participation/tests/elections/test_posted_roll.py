@@ -251,6 +251,7 @@ def test_a_number_registered_outside_the_community_adds_nobody_and_is_answered_l
         url("objections", posted.election.pk), {"id_number": other_street.id_number, "text": "漏登"}
     ).content.decode()
     assert "本社区没有登记此身份证号的居民。" in page
+    assert other_street.id_number not in page  # the number typed is not written back
     assert Objection.objects.count() == 1
     # Every try was an audited look-up by number that found nobody.
     look_ups = list(_number_look_ups())
