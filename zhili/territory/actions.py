@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -30,7 +30,10 @@ from zhili.territory.models import (
     Household,
     Node,
     NodeKind,
+    VersionedBoundary,
 )
+
+B = TypeVar("B", bound=VersionedBoundary)
 
 
 def do_create_node(*, kind: NodeKind, name: str, code: str, parent: Node | None, actor: Any) -> Node:
@@ -98,20 +101,19 @@ def sibling_overlap(grid: Node, geom: BaseGeometry) -> Node | None:
     return None
 
 
-def write_boundary(grid: Node, geom: BaseGeometry, *, actor: Any, note: str, now: datetime) -> GridBoundary:
-    """Close the current version and add the next one. Callers validate first and hold the
-    transaction; the importer uses this directly because it checks a whole file's final layout,
-    where redrawing grids one at a time could overlap a sibling's old boundary in between."""
-    previous = GridBoundary.objects.select_for_update().filter(grid=grid, is_current=True).first()
+def _next_version(
+    model: type[B], owner: dict[str, Node], geom: BaseGeometry, *, note: str, now: datetime
+) -> tuple[B, B | None]:
+    """Close the owner's current version (if any) and add the next: (new, previous)."""
+    rows = model._default_manager
+    previous = rows.select_for_update().filter(**owner, is_current=True).first()
     if previous is not None:
         previous.valid_to = now
         previous.is_current = False
         previous.save(update_fields=["valid_to", "is_current"])
-    last = (
-        GridBoundary.objects.filter(grid=grid).order_by("-version").values_list("version", flat=True).first()
-    )
-    boundary = GridBoundary.objects.create(
-        grid=grid,
+    last = rows.filter(**owner).order_by("-version").values_list("version", flat=True).first()
+    boundary = rows.create(
+        **owner,
         version=(last or 0) + 1,
         geometry=to_geojson(geom),
         valid_from=now,
@@ -119,6 +121,14 @@ def write_boundary(grid: Node, geom: BaseGeometry, *, actor: Any, note: str, now
         is_current=True,
         note=note[:200],
     )
+    return boundary, previous
+
+
+def write_boundary(grid: Node, geom: BaseGeometry, *, actor: Any, note: str, now: datetime) -> GridBoundary:
+    """Close the current version and add the next one. Callers validate first and hold the
+    transaction; the importer uses this directly because it checks a whole file's final layout,
+    where redrawing grids one at a time could overlap a sibling's old boundary in between."""
+    boundary, previous = _next_version(GridBoundary, {"grid": grid}, geom, note=note, now=now)
     touch_boundary_stamp(now)
     record_audit(
         AuditAction.BOUNDARY_DRAWN,
@@ -197,23 +207,7 @@ def write_area_boundary(
     do_draw_area_boundary's writer; callers validate first and hold the transaction).
 
     The locate index reads grid boundaries only, so the boundary stamp is left alone."""
-    previous = AreaBoundary.objects.select_for_update().filter(node=node, is_current=True).first()
-    if previous is not None:
-        previous.valid_to = now
-        previous.is_current = False
-        previous.save(update_fields=["valid_to", "is_current"])
-    last = (
-        AreaBoundary.objects.filter(node=node).order_by("-version").values_list("version", flat=True).first()
-    )
-    boundary = AreaBoundary.objects.create(
-        node=node,
-        version=(last or 0) + 1,
-        geometry=to_geojson(geom),
-        valid_from=now,
-        valid_to=None,
-        is_current=True,
-        note=note[:200],
-    )
+    boundary, previous = _next_version(AreaBoundary, {"node": node}, geom, note=note, now=now)
     record_audit(
         AuditAction.BOUNDARY_DRAWN,
         actor=actor,

@@ -330,31 +330,29 @@ def _check_geometries(by_path: dict[tuple[str, ...], _Feature], errors: list[str
         if area_feature.geometry is None or area_feature.existing is None:
             continue
         if area_feature.kind == NodeKind.COMMUNITY:
-            for boundary in (
+            grid_rows = (
                 GridBoundary.objects.filter(grid__parent=area_feature.existing, is_current=True)
                 .exclude(grid__code__in=codes)
                 .select_related("grid")
                 .order_by("grid_id")
-            ):
-                if not lies_within(shape(boundary.geometry), area_feature.geometry):
-                    errors.append(
-                        f"{_feature_label(area_feature)}: "
-                        + _("grid %(name)s (%(code)s) in the database does not lie within this community.")
-                        % {"name": boundary.grid.name, "code": boundary.grid.code}
-                    )
+            )
+            children = [(b.grid, b.geometry) for b in grid_rows]
+            message = _("grid %(name)s (%(code)s) in the database does not lie within this community.")
         elif area_feature.kind == NodeKind.STREET:
-            for area in (
+            area_rows = (
                 AreaBoundary.objects.filter(node__parent=area_feature.existing, is_current=True)
                 .exclude(node__code__in=codes)
                 .select_related("node")
                 .order_by("node_id")
-            ):
-                if not lies_within(shape(area.geometry), area_feature.geometry):
-                    errors.append(
-                        f"{_feature_label(area_feature)}: "
-                        + _("community %(name)s (%(code)s) in the database does not lie within this street.")
-                        % {"name": area.node.name, "code": area.node.code}
-                    )
+            )
+            children = [(a.node, a.geometry) for a in area_rows]
+            message = _("community %(name)s (%(code)s) in the database does not lie within this street.")
+        else:
+            continue
+        for child, geometry in children:
+            if not lies_within(shape(geometry), area_feature.geometry):
+                names = {"name": child.name, "code": child.code}
+                errors.append(f"{_feature_label(area_feature)}: " + message % names)
 
 
 def _check_within_parent(

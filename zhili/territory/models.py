@@ -84,18 +84,26 @@ class Node(models.Model):
         return [int(part) for part in self.path.strip("/").split("/") if part]
 
 
-class GridBoundary(models.Model):
-    """One version of a grid's boundary. Redrawing adds a version; old versions stay for history."""
+class VersionedBoundary(models.Model):
+    """A polygon's version: redrawing closes the current one (valid_to) and adds the next."""
 
-    grid = models.ForeignKey(
-        Node, on_delete=models.PROTECT, related_name="boundaries", verbose_name=_("Grid")
-    )
     version = models.PositiveIntegerField(_("Version"))
     geometry = models.JSONField(_("Boundary (GeoJSON)"))
     valid_from = models.DateTimeField(_("Valid from"))
     valid_to = models.DateTimeField(_("Valid to"), null=True, blank=True)
     is_current = models.BooleanField(_("Current"), default=True)
     note = models.CharField(_("Note"), max_length=200, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class GridBoundary(VersionedBoundary):
+    """One version of a grid's boundary. Redrawing adds a version; old versions stay for history."""
+
+    grid = models.ForeignKey(
+        Node, on_delete=models.PROTECT, related_name="boundaries", verbose_name=_("Grid")
+    )
 
     class Meta:
         verbose_name = _("Grid boundary")
@@ -112,7 +120,7 @@ class GridBoundary(models.Model):
         return f"{self.grid} v{self.version}"
 
 
-class AreaBoundary(models.Model):
+class AreaBoundary(VersionedBoundary):
     """One version of a street's or a community's polygon, versioned like GridBoundary.
 
     A sibling of GridBoundary rather than a generalisation of it: grid boundaries are what the
@@ -123,12 +131,6 @@ class AreaBoundary(models.Model):
     node = models.ForeignKey(
         Node, on_delete=models.PROTECT, related_name="area_boundaries", verbose_name=_("Area")
     )
-    version = models.PositiveIntegerField(_("Version"))
-    geometry = models.JSONField(_("Boundary (GeoJSON)"))
-    valid_from = models.DateTimeField(_("Valid from"))
-    valid_to = models.DateTimeField(_("Valid to"), null=True, blank=True)
-    is_current = models.BooleanField(_("Current"), default=True)
-    note = models.CharField(_("Note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("Area boundary")
