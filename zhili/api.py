@@ -45,6 +45,9 @@ def _mount() -> None:
     api.add_router("/analytics/", "zhili.analytics.api.router")
     api.add_router("/assessment/", "zhili.analytics.assessment.api.router")
     api.add_router("/emergency/", "zhili.emergency.api.router")
+    api.add_router("/disclosure/", "zhili.disclosure.api.router")
+    api.add_router("/party/", "zhili.party.api.router")
+    api.add_router("/services/", "zhili.services.api.router")
 
 
 _mount()

@@ -100,6 +100,18 @@ class AuditAction(models.TextChoices):
     CONSULTATION_MEETING = "consultations.meeting_recorded", _("Council meeting recorded")
     CONSULTATION_OUTCOME = "consultations.outcome_changed", _("Decision or milestone recorded or changed")
     CONSULTATION_FOLLOW = "consultations.follow_changed", _("Topic followed or unfollowed")
+    # disclosure (信息公开); add this app's actions only inside this block
+    DISCLOSURE_CHANGED = "disclosure.changed", _("Disclosure drafted or changed")
+    DISCLOSURE_TRANSITION = "disclosure.transition", _("Disclosure published, corrected or withdrawn")
+    DISCLOSURE_QUESTION = "disclosure.question", _("Question on a disclosure asked or answered")
+    # party (党建); add this app's actions only inside this block
+    PARTY_ORG_CHANGED = "party.org_changed", _("Party organisation created or changed")
+    PARTY_MEMBER_CHANGED = "party.member_changed", _("Party member registered, moved or changed")
+    PARTY_ACTIVITY_CHANGED = "party.activity_changed", _("Party activity planned, changed or recorded")
+    # services (服务找人); add this app's actions only inside this block
+    SERVICE_CHANGED = "services.changed", _("Service or outreach rule changed")
+    OUTREACH_GENERATED = "services.outreach_generated", _("Outreach tasks generated")
+    OUTREACH_RECORDED = "services.outreach_recorded", _("Outreach task outcome recorded")
 
 
 class AuditEvent(models.Model):
