@@ -9,19 +9,25 @@ configuration. Cases themselves are not in the admin: they change only through t
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhili.accounts.admin import ConfigurationAdmin
+from zhili.cases import sla
 from zhili.cases.actions.config import do_delete_case_config, do_save_case_config
-from zhili.cases.models import Category, DispatchRule, SLAPolicy
+from zhili.cases.models import Category, DispatchRule, SLAPolicy, WorkdayOverride
+from zhili.cases.rulebook import rulebook
 from zhili.territory.models import Node, NodeKind
 
 
@@ -147,3 +153,103 @@ class SLAPolicyAdmin(AuditedAdmin):
     list_display = ("category", "urgency", "unit", "accept_within", "contact_within", "finish_within")
     list_filter = ("urgency", "unit")
     list_select_related = ("category",)
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        warn_unknown_years(request)
+        return super().changelist_view(request, extra_context)
+
+
+# A holiday notice gives ranges (春节 7 days); more than this in one entry is a typing mistake.
+MAX_RANGE_DAYS = 31
+
+
+class WorkdayOverrideForm(forms.ModelForm):
+    through = forms.DateField(
+        label=_("Through"),
+        required=False,
+        help_text=_("Optional: the last day of a range (e.g. the seven days of 春节), one entry per day."),
+    )
+
+    class Meta:
+        model = WorkdayOverride
+        fields = ("day", "through", "is_workday", "name")
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        day, through = cleaned.get("day"), cleaned.get("through")
+        if day is None or through is None:
+            return cleaned
+        if through < day:
+            message = _("The last day cannot be before the first.")
+            raise ValidationError({"through": message}, code="backwards")
+        if (through - day).days + 1 > MAX_RANGE_DAYS:
+            raise ValidationError(
+                {"through": _("At most %(days)d days in one entry.") % {"days": MAX_RANGE_DAYS}},
+                code="too_long",
+            )
+        days = [day + timedelta(days=i) for i in range((through - day).days + 1)]
+        taken = WorkdayOverride.objects.filter(day__in=days[1:]).values_list("day", flat=True)
+        if taken:
+            raise ValidationError(
+                {
+                    "through": _("Already entered: %(days)s. Change those entries instead.")
+                    % {"days": "、".join(f"{d:%Y-%m-%d}" for d in sorted(taken))}
+                },
+                code="taken",
+            )
+        return cleaned
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(AuditedAdmin):
+    form = WorkdayOverrideForm
+    list_display = ("day", "weekday", "is_workday", "name")
+    list_filter = ("is_workday",)
+    date_hierarchy = "day"
+    search_fields = ("name",)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = ["day", "through", "is_workday", "name"]
+        return fields if obj is None else [f for f in fields if f != "through"]
+
+    @admin.display(description=_("Weekday"))
+    def weekday(self, obj: WorkdayOverride) -> str:
+        return "一二三四五六日"[obj.day.weekday()]
+
+    def save_model(self, request: HttpRequest, obj: Model, form: ModelForm, change: bool) -> None:
+        through = form.cleaned_data.get("through")
+        assert isinstance(obj, WorkdayOverride)
+        if change or through is None or through == obj.day:
+            super().save_model(request, obj, form, change)
+            return
+        with transaction.atomic():  # a range goes in whole or not at all
+            for offset in range((through - obj.day).days + 1):
+                entry = WorkdayOverride(
+                    day=obj.day + timedelta(days=offset), is_workday=obj.is_workday, name=obj.name
+                )
+                do_save_case_config(entry, actor=request.user)
+        obj.pk = WorkdayOverride.objects.get(day=obj.day).pk  # the admin's "saved" message links the first
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        warn_unknown_years(request)
+        return super().changelist_view(request, extra_context)
+
+
+def warn_unknown_years(request: HttpRequest) -> None:
+    """From November on, SLA clocks already reach into the next year: say so when neither the
+    package nor an entry here knows its holidays."""
+    today = timezone.localdate()
+    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    rulebook()  # brings the entries to the calendar
+    for year in years:
+        if not sla.calendar_known(year):
+            messages.warning(
+                request,
+                gettext(
+                    "The holidays of %(year)d are not known yet: until the State Council's notice is entered "
+                    "here, SLA clocks count Monday to Friday as working days, except 元旦, 劳动节 and "
+                    "国庆节."
+                )
+                % {"year": year},
+            )

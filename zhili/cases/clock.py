@@ -107,10 +107,19 @@ def pause_clock(case: Case, now: datetime) -> None:
     case.suspended_at = now
 
 
+def _current_calendar() -> None:
+    """Bring the holiday arrangements up to date (the rulebook hands them to the SLA calendar) for
+    the paths below that compute with working time but read no policy."""
+    from zhili.cases.rulebook import rulebook
+
+    rulebook()
+
+
 def resume_clock(case: Case, now: datetime) -> timedelta:
     """Move every unmet deadline on by the (working) time the case spent suspended."""
     if case.suspended_at is None:
         return timedelta(0)
+    _current_calendar()
     paused = elapsed(case.suspended_at, now, case.sla_unit)
     if paused > timedelta(0):
         if case.accept_due_at and case.signed_at is None:
@@ -129,6 +138,7 @@ def resume_clock(case: Case, now: datetime) -> timedelta:
 
 def extend_clock(case: Case, until: datetime, now: datetime) -> None:
     """An approved extension: a new finish deadline; an escalated case can escalate again later."""
+    _current_calendar()
     case.finish_due_at = until
     start = case.sla_started_at or now
     case.yellow_at = yellow_moment(start, until, case.sla_unit)

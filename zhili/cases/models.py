@@ -364,6 +364,30 @@ class DispatchRule(models.Model):
         return f"{self.category or '*'} @ {self.area or '*'} → {target}"
 
 
+class WorkdayOverride(models.Model):
+    """A day that the State Council's holiday notice for a year makes off (a holiday) or on (a make-up
+    working day, 调休上班), entered by an administrator for a year the working-day calendar package
+    does not know yet. The notice comes out in November or December and the package follows weeks
+    later; until then SLA clocks would count 元旦 or 春节 as working days. An entry wins over the
+    package, so it also corrects the package if a notice changes."""
+
+    day = models.DateField(_("Date"), unique=True)
+    is_workday = models.BooleanField(
+        _("Working day"),
+        default=False,
+        help_text=_("Ticked: a make-up working day (调休上班). Not ticked: a day off."),
+    )
+    name = models.CharField(_("Holiday"), max_length=30, blank=True, help_text=_("For example 元旦, 春节."))
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("Holiday arrangement")
+        verbose_name_plural = _("Holiday arrangements")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}".strip()
+
+
 class SLAPolicy(models.Model):
     """Time limits per category (nullable: any) and urgency, in one unit."""
 

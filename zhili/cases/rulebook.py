@@ -20,17 +20,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
 
-from zhili.accounts.models import Department, Membership
+from zhili.accounts.models import Department, Membership, User
 from zhili.accounts.roles import Role
-from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy
+from zhili.cases import sla
+from zhili.cases.models import Category, ConfigStamp, DispatchRule, SLAPolicy, WorkdayOverride
 from zhili.core import stamped
 from zhili.core.stamped import StampedCache
 
-WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department, Membership)
+WATCHED: tuple[type[Any], ...] = (Category, DispatchRule, SLAPolicy, Department, Membership, WorkdayOverride)
 
 _CATEGORY_FIELDS = (
     "id",
@@ -81,6 +83,9 @@ class Rulebook:
     policies: tuple[Policy, ...]
     # Nodes where an active grid worker holds an active post: they sign for the grids below them.
     grid_worker_nodes: frozenset[int] = frozenset()
+    # Holiday arrangements entered by administrators: (day, is a working day). The SLA calendar
+    # takes them whenever a rulebook is handed out (``rulebook()``).
+    workdays: tuple[tuple[date, bool], ...] = ()
 
     def category(self, pk: int | None) -> Category | None:
         """A fresh ``Category`` with its parents and departments attached (``lineage()`` reads no rows)."""
@@ -161,7 +166,7 @@ def _load(token: str) -> Rulebook:
         )
     )
     departments = {row[0]: row for row in Department.objects.order_by("id").values_list(*_DEPARTMENT_FIELDS)}
-    # A deactivated account changes no membership row: it counts until the next change of the stamp.
+    # A deactivated account changes no membership row; saving the account changes the stamp.
     grid_worker_nodes = frozenset(
         Membership.objects.filter(role=Role.GRID_WORKER, active=True, user__is_active=True).values_list(
             "node_id", flat=True
@@ -175,6 +180,7 @@ def _load(token: str) -> Rulebook:
         rules=rules,
         policies=policies,
         grid_worker_nodes=grid_worker_nodes,
+        workdays=tuple(WorkdayOverride.objects.order_by("day").values_list("day", "is_workday")),
     )
 
 
@@ -184,9 +190,10 @@ _cache = StampedCache(current_token, _load)
 def rulebook() -> Rulebook:
     """The configuration as of now: one primary-key read, and a reload when it changed."""
     book = _pinned.get()
-    if book is not None:
-        return book
-    return _cache.get()
+    if book is None:
+        book = _cache.get()
+    sla.use_overrides(book.workdays)  # the same tuple as last time costs one identity check
+    return book
 
 
 @contextmanager
@@ -227,3 +234,11 @@ def connect() -> None:
         uid = f"zhili.cases.rulebook:{model._meta.label_lower}"
         post_save.connect(_on_change, sender=model, dispatch_uid=uid + ":save")
         post_delete.connect(_on_change, sender=model, dispatch_uid=uid + ":delete")
+    # An account switched off (or on) in the admin changes which grids are staffed. Logins save
+    # only ``last_login`` and change nothing here.
+    post_save.connect(_on_user_saved, sender=User, dispatch_uid="zhili.cases.rulebook:user:save")
+
+
+def _on_user_saved(sender: Any, update_fields: Any = None, **kwargs: Any) -> None:
+    if update_fields is None or "is_active" in update_fields:
+        config_changed()

@@ -4,7 +4,8 @@ The working day is the standard 8 hours of government offices: 09:00–12:00 and
 Beijing time, on working days. Working days come from ``chinese_calendar`` (the State Council's
 holiday notices): weekends and public holidays are off, and make-up workdays (调休, e.g. Sunday
 28 Sep 2025 before the National Day week) are on. Years the package has no data for fall back to
-Monday–Friday; the package must be upgraded every December when the next year's notice appears.
+Monday–Friday without the fixed-date holidays (元旦, 劳动节, 国庆节); until the package knows the next
+year, administrators enter its notice as ``WorkdayOverride`` days, which win over the package.
 
 Units:
 - ``working_hours``: hours inside the working periods above;
@@ -37,13 +38,50 @@ assert timedelta(hours=8) == WORKING_DAY
 _MAX_DAYS = 366 * 5
 
 
+# Days of statutory holidays that fall on the same date every year (《全国年节及纪念日放假办法》,
+# 2024 revision): 元旦, 劳动节 and 国庆节. Used only for years neither the package nor an
+# administrator's entries know, so that 1 January is never counted as a working day.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
+# Days entered by administrators (``WorkdayOverride``): day → is a working day. They win over the
+# package. Set by the rulebook whenever the configuration is loaded (``use_overrides``).
+_overrides: dict[date, bool] = {}
+_overrides_source: object = None
+
+
+def use_overrides(entries: tuple[tuple[date, bool], ...]) -> None:
+    """Take the administrators' entries (the rulebook's); the cache of days is dropped if they changed."""
+    global _overrides, _overrides_source
+    if entries is _overrides_source:
+        return
+    mapping = dict(entries)
+    _overrides_source = entries
+    if mapping != _overrides:
+        _overrides = mapping
+        is_workday.cache_clear()
+
+
+def calendar_known(year: int) -> bool:
+    """Whether the year's holidays are known: the package has the year, or an administrator entered
+    days of it. The admin warns about the next year in December when neither holds."""
+    if any(day.year == year for day in _overrides):
+        return True
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+    except NotImplementedError:
+        return False
+    return True
+
+
 @lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
     """An official working day: holidays are off, make-up workdays (调休) are on."""
+    if day in _overrides:
+        return _overrides[day]
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:  # a year the package has no data for
-        return day.weekday() < 5
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 def _local(moment: datetime) -> datetime:

@@ -1,4 +1,5 @@
-"""Configuration of the loop (categories, dispatch rules, SLA policies): saved with an audit row."""
+"""Configuration of the loop (categories, dispatch rules, SLA policies, holiday arrangements): saved
+with an audit row."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from django.db import models, transaction
 
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
-from zhili.cases.models import Category, DispatchRule, SLAPolicy
+from zhili.cases.models import Category, DispatchRule, SLAPolicy, WorkdayOverride
 
-CONFIG_MODELS = (Category, DispatchRule, SLAPolicy)
+CONFIG_MODELS = (Category, DispatchRule, SLAPolicy, WorkdayOverride)
 
 
 def _details(obj: models.Model, verb: str) -> dict[str, Any]:
