@@ -271,6 +271,18 @@ def ended_notice(alert: Alert, *, now: datetime | None = None) -> str:
     }
 
 
+def inbox_notes(topics: list[str]) -> dict[str, str]:
+    """For the inbox: the ended notice of each alert of these topics ("emergency.alert:<id>") that
+    is over, so that an old message asking for a confirmation no longer seems to."""
+    ids = {int(t.rsplit(":", 1)[1]) for t in topics if t.rsplit(":", 1)[1].isdigit()}
+    notes: dict[str, str] = {}
+    for alert in Alert.objects.filter(pk__in=ids):
+        notice = ended_notice(alert)
+        if notice:
+            notes[f"emergency.alert:{alert.pk}"] = notice
+    return notes
+
+
 def _refuse_if_ended(alert: Alert, now: datetime) -> None:
     notice = ended_notice(alert, now=now)
     if notice:

@@ -10,17 +10,19 @@ from django.views.decorators.http import require_POST
 
 from zhili.core.errors import NotFound
 from zhili.core.http import page_errors
-from zhili.notify import actions, selectors
+from zhili.notify import actions, selectors, topics
 
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     unread_only = request.GET.get("show") == "unread"
+    messages_list = selectors.inbox(request.user, unread_only=unread_only)
+    topics.attach_notes(messages_list)
     return render(
         request,
         "notify/inbox.html",
         {
-            "messages_list": selectors.inbox(request.user, unread_only=unread_only),
+            "messages_list": messages_list,
             "unread_only": unread_only,
         },
     )

@@ -139,3 +139,22 @@ def test_staff_acknowledge_a_live_alert_on_its_page(client, login, region, appro
     assert BUTTON in own.split("</section>")[0] and 'id="own-ack-ended"' not in own
     assert client.post(f"/emergency/alerts/{alert.pk}/ack/").status_code == 302
     assert Acknowledgement.objects.get(alert=alert, user=user).acknowledged_at is not None
+
+
+def test_the_inbox_says_under_an_old_alert_message_that_there_is_nothing_to_confirm(
+    client, login, region, approved, people
+):
+    from zhili.emergency.delivery import deliver_alert
+
+    live, ended = _sent(region, approved), _sent(region, approved)
+    deliver_alert(live.pk)
+    deliver_alert(ended.pk)
+    ended = do_transition_alert(ended, T.CANCEL, actor=region.user("supervisor"), note="解除")
+    login("grid_worker_a")
+    page = client.get("/notifications/").content.decode()
+    assert page.count('id="message-') == 2
+    notes = page.split('class="message-note"')
+    assert len(notes) == 2, page  # only the withdrawn alert's message has one
+    assert f"此预警已于{_when(ended.cancelled_at)}撤销" in notes[1] and "无需确认" in notes[1]
+    do_transition_alert(live, T.CANCEL, actor=region.user("supervisor"), note="解除")
+    assert client.get("/notifications/").content.decode().count('class="message-note"') == 2
