@@ -15,6 +15,7 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     # (what it shows, dotted path)
     ("house information, visits, sealed sensitive tags", "zhili.residents.demo.load_demo_visits"),
     ("committee election", "zhili.participation.demo.load_demo_election"),
+    ("by-election with its voter roll posted", "zhili.participation.demo.load_demo_by_election"),
     ("a resident's correction request", "zhili.residents.demo.load_demo_correction"),
     ("surveys, open and published", "zhili.participation.surveys.demo.load_demo"),
     ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),

@@ -272,3 +272,40 @@ def load_demo_election(seed: int) -> Election:
             actions.do_publish_results(election, actor=first)
     election.refresh_from_db()
     return election
+
+
+BY_ELECTION_TITLE = "第十二届居民委员会委员补选"
+VILLAGE_BY_ELECTION_TITLE = "第十二届村民委员会委员补选"
+BY_ELECTION_IN_DAYS = 30  # election day, counted from the day the demo is loaded
+
+
+def load_demo_by_election(seed: int) -> Election:
+    """Create (once) a by-election of the same committee with its roll posted today: residents of
+    the community see the roll and may object while the demo runs (the finished election shows
+    everything after that stage). Needs the demo region, and is meant to follow the election."""
+    community = _community()
+    existing = Election.objects.filter(
+        node=community, title__in=[BY_ELECTION_TITLE, VILLAGE_BY_ELECTION_TITLE]
+    ).first()
+    if existing is not None:
+        return existing
+    village = community.name.endswith("村")
+    official = _official(community)
+    if official is None:
+        raise ValueError("load the demo region first: the community has no staff account")
+    today = timezone.localdate()
+    with transaction.atomic():
+        election = actions.do_create_election(
+            node=community,
+            kind=ElectionKind.VILLAGERS if village else ElectionKind.RESIDENTS,
+            title=VILLAGE_BY_ELECTION_TITLE if village else BY_ELECTION_TITLE,
+            election_day=today + timedelta(days=BY_ELECTION_IN_DAYS),
+            actor=official,
+            residence_rule=rules.ResidenceRule.REGISTERED_OR_RESIDENT,
+            tie_rule=rules.TieRule.RUNOFF,
+        )
+        actions.do_add_post(election, name="委员", seats=1, actor=official)
+        actions.do_add_booth(election, name="村委会投票站" if village else "社区居委会投票站", actor=official)
+        actions.do_publish_roll(election, actor=official, today=today)
+    election.refresh_from_db()
+    return election

@@ -71,3 +71,18 @@ def test_demo_resident_was_told_of_candidates_voting_and_results(demo_election):
     # Dated when each step happened, months ago, and read by now.
     assert [row.created_at.date().isoformat() for row in rows] == ["2026-06-13", "2026-06-20", "2026-06-20"]
     assert all(row.read_at is not None for row in rows)
+
+
+def test_demo_by_election_has_its_roll_posted_for_the_demo_resident_to_see(demo_election, client):
+    from zhili.participation.demo import load_demo_by_election
+
+    by_election = load_demo_by_election(5)
+    assert by_election.status == ElectionStatus.ROLL_PUBLISHED and by_election.node == demo_election.node
+    assert load_demo_by_election(5) == by_election
+    client.force_login(ResidentAccount.objects.get(user__username="jumin").user)
+    listing = client.get("/participation/elections/").content.decode()
+    assert by_election.title in listing and f"/participation/elections/{by_election.pk}/roll/" in listing
+    roll = client.get(f"/participation/elections/{by_election.pk}/roll/")
+    assert roll.status_code == 200
+    html = roll.content.decode()
+    assert 'id="posted-roll"' in html and 'id="send-objection"' in html
