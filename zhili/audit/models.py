@@ -48,6 +48,7 @@ class AuditAction(models.TextChoices):
     ELECTION_CREATED = "participation.election_created", _("Election created")
     ELECTION_CHANGED = "participation.election_changed", _("Election set-up changed")
     ELECTION_TRANSITION = "participation.election_transition", _("Election status changed")
+    ELECTION_BOARD_REISSUED = "participation.board_reissued", _("Election bulletin board issued again")
     OBJECTION_SUBMITTED = "participation.objection_submitted", _("Objection to the voter roll submitted")
     OBJECTION_DECIDED = "participation.objection_decided", _("Objection to the voter roll decided")
     ELECTION_VOTED = "participation.voted", _("Voted")
@@ -108,10 +109,12 @@ class AuditAction(models.TextChoices):
     PARTY_ORG_CHANGED = "party.org_changed", _("Party organisation created or changed")
     PARTY_MEMBER_CHANGED = "party.member_changed", _("Party member registered, moved or changed")
     PARTY_ACTIVITY_CHANGED = "party.activity_changed", _("Party activity planned, changed or recorded")
+    PARTY_MEMBERS_EXPORTED = "party.members_exported", _("Party member list exported")
     # services (服务找人); add this app's actions only inside this block
     SERVICE_CHANGED = "services.changed", _("Service or outreach rule changed")
     OUTREACH_GENERATED = "services.outreach_generated", _("Outreach tasks generated")
     OUTREACH_RECORDED = "services.outreach_recorded", _("Outreach task outcome recorded")
+    OUTREACH_EXPORTED = "services.outreach_exported", _("Open outreach tasks exported")
 
 
 class AuditEvent(models.Model):

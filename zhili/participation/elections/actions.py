@@ -30,6 +30,7 @@ board is a receipt of how one voted; replacement is also the answer to someone w
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -894,6 +895,50 @@ def do_publish_results(election: Election | int, *, actor: Any) -> ElectionBoard
         election.results_published_at = now
         election.save(update_fields=["status", "results_published_at"])
         notifications.results_published(election, tally, actor=actor)
+    return row
+
+
+def do_reissue_board(election: Election | int, *, actor: Any) -> ElectionBoard | None:
+    """Issue a published board of format 1 again in the current format: the same ballots, counts and
+    publication time, candidates ranked by age instead of their birth dates (a birth date beside a
+    masked ID number gives the number away). None when the board is already current.
+
+    The tally is recomputed from the database and must equal the published one: a reissue never
+    changes a result. The old board's SHA-256 stays in the audit row, and old copies still verify.
+    """
+    with transaction.atomic():
+        election = _locked(election)
+        _require_status(election, {ElectionStatus.PUBLISHED})
+        row = ElectionBoard.objects.select_for_update().get(election=election)
+        old = json.loads(row.document)["board"]
+        if old["format"] == board_module.FORMAT:
+            return None
+        board = selectors.build_board(
+            election, public_key=signing.public_key_b64(), published_at=old["published_at"]
+        )
+        if board_module.canonical_json(board["tally"]) != board_module.canonical_json(row.tally):
+            raise DomainError(
+                "tally_differs",
+                _("The results recomputed now differ from the published ones; the board was not reissued."),
+                status=409,
+            )
+        text = board_module.document_text(board_module.sign_board(board))
+        old_sha256 = row.sha256
+        row.document = text
+        row.sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        row.save(update_fields=["document", "sha256"])
+        record_audit(
+            AuditAction.ELECTION_BOARD_REISSUED,
+            actor=actor,
+            target=election,
+            node=election.node,
+            details={
+                "from_format": old["format"],
+                "to_format": board_module.FORMAT,
+                "old_sha256": old_sha256,
+                "board_sha256": row.sha256,
+            },
+        )
     return row
 
 

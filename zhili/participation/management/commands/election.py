@@ -35,6 +35,11 @@ class Command(BaseCommand):
         export = sub.add_parser("export-board", help="write the signed board of a published election")
         export.add_argument("election_id", type=int)
         export.add_argument("-o", "--output", required=True, help="file to write ('-' for standard output)")
+        reissue = sub.add_parser(
+            "reissue-boards",
+            help="issue published boards of format 1 (with birth dates) again in the current format",
+        )
+        reissue.add_argument("--dry-run", action="store_true", help="list them, change nothing")
         key = sub.add_parser("public-key", help="print the public key that signs boards")
         key.add_argument("--pem", action="store_true", help="PEM instead of base64")
 
@@ -44,6 +49,8 @@ class Command(BaseCommand):
             self.verify(options["board"], options["public_key"], as_json=options["json"])
         elif command == "export-board":
             self.export(options["election_id"], options["output"])
+        elif command == "reissue-boards":
+            self.reissue(dry_run=options["dry_run"])
         elif command == "public-key":
             self.stdout.write(
                 signing.public_key_pem().strip() if options["pem"] else signing.public_key_b64()
@@ -91,3 +98,32 @@ class Command(BaseCommand):
             return
         Path(output).write_text(row.document, encoding="utf-8")
         self.stdout.write(f"{output}: board of election {election_id}, sha256 {row.sha256}")
+
+    def reissue(self, *, dry_run: bool) -> None:
+        from zhili.core.errors import DomainError
+        from zhili.participation.elections.actions import do_reissue_board
+        from zhili.participation.elections.models import ElectionBoard
+
+        old = [
+            row.election_id
+            for row in ElectionBoard.objects.order_by("election_id").only("election_id", "document")
+            if json.loads(row.document)["board"]["format"] != board_module.FORMAT
+        ]
+        if not old:
+            self.stdout.write("没有需要重新发布的公告板 / no board of an older format")
+            return
+        failed = 0
+        for election_id in old:
+            if dry_run:
+                self.stdout.write(f"election {election_id}: format 1, would be reissued")
+                continue
+            try:
+                row = do_reissue_board(election_id, actor=None)
+            except DomainError as exc:
+                failed += 1
+                self.stderr.write(f"election {election_id}: not reissued: {exc.message}")
+                continue
+            if row is not None:
+                self.stdout.write(f"election {election_id}: reissued, sha256 {row.sha256}")
+        if failed:
+            raise CommandError(f"{failed} board(s) not reissued", returncode=1)

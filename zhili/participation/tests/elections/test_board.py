@@ -275,3 +275,66 @@ def test_dev_key_is_derived_from_the_secret_key_and_a_set_key_wins(settings):
             Ed25519PrivateKey.from_private_bytes(bytes(range(32))).public_key().public_bytes_raw()
         ).decode()
     )
+
+
+def _as_format_1(setup, document):
+    """The board as it was published before format 2: birth dates instead of ranks."""
+    from zhili.participation.elections.models import ElectionBoard
+
+    old = copy.deepcopy(document)
+    old["board"]["format"] = board.FORMAT_1
+    born = {c.pk: c.person.birth_date for cs in setup.candidates.values() for c in cs}
+    for post in old["board"]["posts"]:
+        for candidate in post["candidates"]:
+            del candidate["seniority"]
+            candidate["birth_date"] = born[candidate["id"]].isoformat()
+    text = board.document_text(sign_with_site_key(old))
+    ElectionBoard.objects.filter(election=setup.election).update(document=text, sha256="old")
+    return old
+
+
+def test_a_format_1_board_is_reissued_without_birth_dates_and_the_same_results(older_first, capsys):
+    from zhili.audit.models import AuditAction, AuditEvent
+    from zhili.participation.elections.models import ElectionBoard
+
+    setup, document = older_first
+    old = _as_format_1(setup, document)
+    call_command("election", "reissue-boards", "--dry-run")
+    assert "would be reissued" in capsys.readouterr().out
+    assert json.loads(ElectionBoard.objects.get(election=setup.election).document)["board"]["format"] == (
+        board.FORMAT_1
+    )
+    call_command("election", "reissue-boards")
+    row = ElectionBoard.objects.get(election=setup.election)
+    new = json.loads(row.document)
+    assert new["board"]["format"] == board.FORMAT and "birth_date" not in row.document
+    assert (
+        new["board"]["tally"] == old["board"]["tally"]
+        and new["board"]["published_at"] == (old["board"]["published_at"])
+    )
+    assert board.verify_document(new).ok
+    event = AuditEvent.objects.get(action=AuditAction.ELECTION_BOARD_REISSUED)
+    assert event.details["old_sha256"] == "old" and event.details["board_sha256"] == row.sha256
+    # Once current, nothing more to do.
+    assert actions.do_reissue_board(setup.election, actor=None) is None
+    call_command("election", "reissue-boards")
+    assert "no board of an older format" in capsys.readouterr().out
+
+
+def test_a_board_whose_results_would_change_is_not_reissued(older_first):
+    from zhili.core.errors import DomainError
+    from zhili.participation.elections.models import ElectionBoard
+
+    setup, document = older_first
+    _as_format_1(setup, document)
+    tally = copy.deepcopy(document["board"]["tally"])
+    tally["voted"] += 1
+    ElectionBoard.objects.filter(election=setup.election).update(tally=tally)
+    with pytest.raises(DomainError) as refused:
+        actions.do_reissue_board(setup.election, actor=None)
+    assert refused.value.code == "tally_differs"
+    assert json.loads(ElectionBoard.objects.get(election=setup.election).document)["board"]["format"] == (
+        board.FORMAT_1
+    )
+    with pytest.raises(CommandError):
+        call_command("election", "reissue-boards")
