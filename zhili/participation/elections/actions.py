@@ -481,7 +481,9 @@ def do_decide_objection(
             node=election.node,
             details={
                 "status": objection.status,
-                "decision": objection.decision,
+                # Reasons often name people and the audit log is never edited: the log keeps a
+                # fingerprint that proves the stored text unchanged, the objection keeps the words.
+                "decision_sha256": hashlib.sha256(objection.decision.encode("utf-8")).hexdigest(),
                 **change,
                 **({"identified": person.pk} if person is not None else {}),
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date, timedelta
 
@@ -115,7 +116,8 @@ def test_objection_upheld_takes_an_entry_off_the_roll_and_is_logged(build, staff
     assert (entry.eligible, entry.reason) == (False, Reason.REMOVED_ON_OBJECTION)
     assert objection.status == ObjectionStatus.UPHELD and objection.decided_by == staff
     logged = AuditEvent.objects.get(action=AuditAction.OBJECTION_DECIDED)
-    assert logged.details["eligible"] == [True, False] and logged.details["decision"] == "经核实已迁出"
+    assert logged.details["eligible"] == [True, False] and "decision" not in logged.details
+    assert logged.details["decision_sha256"] == hashlib.sha256("经核实已迁出".encode()).hexdigest()
     assert AuditEvent.objects.filter(action=AuditAction.OBJECTION_SUBMITTED).count() == 1
 
 
