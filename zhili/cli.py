@@ -109,9 +109,26 @@ def _refresh_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "analytics", "refresh", "--every", "60"]
 
 
-def _rebuild_command() -> list[str]:
-    # Nightly repair: the cockpit's rollups of the last three days recomputed from the cases.
-    return [sys.executable, "-m", "zhili", "analytics", "rebuild", "--days", "3", "--every", "86400"]
+REPAIR_HOUR = 3  # Beijing time: the nightly repair runs when nobody works
+
+
+def _next_repair_time(now: float) -> float:
+    """The next 03:00 in Beijing after ``now`` (Unix time)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    local = datetime.fromtimestamp(now, ZoneInfo("Asia/Shanghai"))
+    at = local.replace(hour=REPAIR_HOUR, minute=0, second=0, microsecond=0)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.timestamp()
+
+
+def _rebuild_command(start_at: float) -> list[str]:
+    # Nightly repair: the cockpit's rollups of the last three days recomputed from the cases, first
+    # at the next 03:00 (the demo data comes with rollups built a moment ago).
+    repair = ["analytics", "rebuild", "--days", "3", "--every", "86400", "--start-at", str(start_at)]
+    return [sys.executable, "-m", "zhili", *repair]
 
 
 def _retrain_command(start_at: float) -> list[str]:
@@ -199,7 +216,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _sweep_command(),
             _scan_command(),
             _refresh_command(),
-            _rebuild_command(),
+            _rebuild_command(_next_repair_time(time.time())),
             _retrain_command(time.time() + 86400),
             _emergency_command(),
             _surveys_command(),

@@ -65,11 +65,13 @@ def test_the_demos_nightly_rebuild_repairs_the_last_days_on_every_run(region, ca
         NodeDay.objects.update(received=0)  # damaged between two runs
 
     monkeypatch.setattr(time, "sleep", sleep)
-    argv = cli._rebuild_command()
-    assert argv[3:] == ["analytics", "rebuild", "--days", "3", "--every", "86400"]
+    start_at = time.time() + 100
+    argv = cli._rebuild_command(start_at)
+    assert argv[3:-2] == ["analytics", "rebuild", "--days", "3", "--every", "86400"]
+    assert argv[-2:] == ["--start-at", str(start_at)]
     out = io.StringIO()
     with pytest.raises(_Stop):
-        call_command(*argv[3:], "--json", stdout=out)
+        call_command(*argv[3:-2], "--json", stdout=out)  # without the wait (tested below)
     runs = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(runs) == 2 and slept == [86400, 86400]
     assert runs[1]["since"] == (today() - timedelta(days=2)).isoformat()  # three days up to today
@@ -81,3 +83,28 @@ def test_rebuild_repeats_only_over_the_last_days():
         call_command("analytics", "rebuild", "--every", "60")
     with pytest.raises(CommandError, match="--days"):
         call_command("analytics", "rebuild", "--since", "2024-01-01", "--days", "3", "--every", "60")
+
+
+def test_the_demo_repair_waits_for_the_next_three_in_the_morning(monkeypatch):
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from zhili import cli
+
+    beijing = ZoneInfo("Asia/Shanghai")
+    evening = datetime(2026, 11, 30, 22, 15, tzinfo=beijing).timestamp()
+    assert cli._next_repair_time(evening) == datetime(2026, 12, 1, 3, 0, tzinfo=beijing).timestamp()
+    early = datetime(2026, 12, 1, 1, 0, tzinfo=beijing).timestamp()
+    assert cli._next_repair_time(early) == datetime(2026, 12, 1, 3, 0, tzinfo=beijing).timestamp()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        raise _Stop
+
+    monkeypatch.setattr(time, "sleep", sleep)
+    with pytest.raises(_Stop):
+        call_command("analytics", "rebuild", "--days", "3", "--every", "86400", "--start-at",
+                     str(time.time() + 3600), stdout=io.StringIO())  # fmt: skip
+    assert len(slept) == 1 and 3500 < slept[0] <= 3600  # waited before any run

@@ -31,6 +31,9 @@ class Command(BaseCommand):
         rebuild.add_argument(
             "--every", type=float, default=0, help="repeat every N seconds, with --days (0: once)"
         )
+        rebuild.add_argument(
+            "--start-at", type=float, default=0, help="wait until this Unix time before the first run"
+        )
         rebuild.add_argument("--json", action="store_true")
         refresh = sub.add_parser(
             "refresh", help="fold the actions' changes in, set the overdue counters from the SLA lights"
@@ -52,6 +55,8 @@ class Command(BaseCommand):
                     since = date.fromisoformat(options["since"])
                 except ValueError:
                     raise CommandError("--since: give a date as YYYY-MM-DD") from None
+            if options["start_at"]:  # the nightly repair runs at night, not when the service starts
+                time.sleep(max(0.0, options["start_at"] - time.time()))
             while True:
                 if options["days"] and not options["since"]:
                     since = today() - timedelta(days=options["days"] - 1)
