@@ -56,6 +56,12 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
         frozenset(Role) - {Role.AUDITOR, Role.ADMIN},
     ),
     (pgettext_lazy("menu", "Elections"), "participation:elections", frozenset(Role) - {Role.AUDITOR}),
+    (
+        pgettext_lazy("menu", "Disclosure"),
+        "disclosure:list",
+        LEADERS | {Role.PARTY_SECRETARY, Role.DISPATCHER},
+    ),
+    (pgettext_lazy("menu", "Notice board"), "disclosure:my_board", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
     # Categories, dispatch rules and SLA policies, in the admin site (zhili/accounts/admin.py).

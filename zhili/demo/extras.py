@@ -19,6 +19,7 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     ("a resident's correction request", "zhili.residents.demo.load_demo_correction"),
     ("surveys, open and published", "zhili.participation.surveys.demo.load_demo"),
     ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),
+    ("disclosure boards with a corrected finance report", "zhili.disclosure.demo.load_demo"),
     ("cases over the last six months", "zhili.cases.demo.load_demo_cases"),
     ("warnings and hotspots", "zhili.intelligence.demo.load_demo"),
     ("classifier trained on the confirmed cases", "zhili.intelligence.demo.load_demo_classifier"),
