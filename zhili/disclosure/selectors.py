@@ -15,7 +15,7 @@ from zhili.disclosure import policies
 from zhili.disclosure.models import Kind, Publication, Question
 from zhili.disclosure.policies import Perm
 from zhili.disclosure.states import BOARD_STATUSES, PublicationStatus
-from zhili.territory.models import Node
+from zhili.territory.models import Node, NodeKind
 
 S = PublicationStatus
 
@@ -109,3 +109,17 @@ def open_question_count(user: Any) -> int:
     return Question.objects.filter(
         path_q(policies.scope(user, Perm.PUBLISH), "publication__node__path"), answered_at__isnull=True
     ).count()
+
+
+def board_index() -> list[tuple[Node, list[Node]]]:
+    """(street, its communities) in order: the public index of the boards (two queries)."""
+    communities = list(Node.objects.filter(kind=NodeKind.COMMUNITY).order_by("sort_key"))
+    streets = {
+        street.pk: street
+        for street in Node.objects.filter(pk__in={c.parent_id for c in communities}).order_by("sort_key")
+    }
+    grouped: dict[int, list[Node]] = {pk: [] for pk in streets}
+    for community in communities:
+        if community.parent_id in grouped:
+            grouped[community.parent_id].append(community)
+    return [(streets[pk], grouped[pk]) for pk in streets]

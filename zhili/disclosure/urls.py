@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.xlsx", views.staff_export, name="export"),
     path("new/", views.item_new, name="new"),
     path("board/", views.my_board, name="my_board"),
+    path("boards/", views.boards, name="boards"),
     path("board/<int:node_id>/", views.board, name="board"),
     path("items/<int:pk>/", views.item, name="item"),
     path("items/<int:pk>/edit/", views.item_edit, name="edit"),

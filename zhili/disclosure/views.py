@@ -75,6 +75,11 @@ def board(request: HttpRequest, node_id: int) -> HttpResponse:
     )
 
 
+def boards(request: HttpRequest) -> HttpResponse:
+    """Every community's board, by street: the way in for a visitor who is not logged in."""
+    return render(request, "disclosure/boards.html", {"streets": selectors.board_index()})
+
+
 @login_required
 @page_errors
 def my_board(request: HttpRequest) -> HttpResponse:

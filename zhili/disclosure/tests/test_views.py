@@ -310,3 +310,17 @@ def test_the_export_is_an_xlsx_of_the_staff_list(client, login, region, publishe
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2 and rows[1][0] == p.title and rows[1][-1] == 15500.5
+
+
+def test_a_visitor_finds_every_communitys_board_from_the_home_page(
+    client, region, django_assert_max_num_queries
+):
+    home = client.get("/").content.decode()
+    assert "/disclosure/boards/" in home
+    with django_assert_max_num_queries(3):
+        page = client.get("/disclosure/boards/")
+    html = page.content.decode()
+    assert page.status_code == 200 and region.street.name in html
+    for community in (region.c1, region.c2):
+        assert f"/disclosure/board/{community.pk}/" in html and community.name in html
+    assert f"/disclosure/board/{region.grid_a.pk}/" not in html
