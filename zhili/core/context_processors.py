@@ -15,6 +15,7 @@ from zhili.notify.selectors import unread_count
 
 LEADERS = frozenset({Role.LEADER, Role.SUPERVISOR, Role.COMMUNITY_STAFF})
 OFFICE = frozenset(Role) - {Role.AUDITOR, Role.ADMIN, Role.RESIDENT}
+PARTY_READERS = frozenset({Role.PARTY_SECRETARY, Role.COMMUNITY_STAFF, Role.GRID_WORKER, Role.LEADER})
 
 
 # (label, url name, roles that see it; empty = every logged-in user). The labels have a context of
@@ -62,6 +63,7 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
         LEADERS | {Role.PARTY_SECRETARY, Role.DISPATCHER},
     ),
     (pgettext_lazy("menu", "Notice board"), "disclosure:my_board", frozenset({Role.RESIDENT})),
+    (pgettext_lazy("menu", "Party building"), "party:orgs", PARTY_READERS),
     (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
     # Categories, dispatch rules and SLA policies, in the admin site (zhili/accounts/admin.py).

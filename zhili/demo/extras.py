@@ -20,6 +20,7 @@ DEMO_EXTRAS: list[tuple[str, str]] = [
     ("surveys, open and published", "zhili.participation.surveys.demo.load_demo"),
     ("consultation with a tracked outcome", "zhili.participation.consultations.demo.load_demo"),
     ("disclosure boards with a corrected finance report", "zhili.disclosure.demo.load_demo"),
+    ("party organisations, members and activities", "zhili.party.demo.load_demo"),
     ("cases over the last six months", "zhili.cases.demo.load_demo_cases"),
     ("warnings and hotspots", "zhili.intelligence.demo.load_demo"),
     ("classifier trained on the confirmed cases", "zhili.intelligence.demo.load_demo_classifier"),
