@@ -29,7 +29,7 @@ DEFAULT_SETTINGS = "zhili.settings.base"
 GROUPS = (
     "accounts", "audit", "territory", "demo_data", "residents", "privacy", "keys",
     "cases", "classify", "hotspots", "bench", "election", "assessment", "analytics", "intelligence",
-    "emergency", "surveys",
+    "emergency", "surveys", "services",
 )  # fmt: skip
 
 
@@ -143,6 +143,11 @@ def _emergency_command() -> list[str]:
     return [sys.executable, "-m", "zhili", "emergency", "sweep", "--every", "60"]
 
 
+def _outreach_command() -> list[str]:
+    # 服务找人: residents newly matching a service's rule get a task for their grid worker.
+    return [sys.executable, "-m", "zhili", "services", "outreach", "--every", "3600"]
+
+
 def _surveys_command() -> list[str]:
     # Open surveys past their closing time are closed (answers are refused after it anyway).
     return [sys.executable, "-m", "zhili", "surveys", "close-due", "--every", "60"]
@@ -220,6 +225,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             _retrain_command(time.time() + 86400),
             _emergency_command(),
             _surveys_command(),
+            _outreach_command(),
         ]
     )
 

@@ -64,6 +64,17 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     ),
     (pgettext_lazy("menu", "Notice board"), "disclosure:my_board", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "Party building"), "party:orgs", PARTY_READERS),
+    (
+        pgettext_lazy("menu", "Proactive services"),
+        "services:catalogue",
+        frozenset({Role.ADMIN, Role.COMMUNITY_STAFF}),
+    ),
+    (pgettext_lazy("menu", "My service tasks"), "services:tasks", frozenset({Role.GRID_WORKER})),
+    (
+        pgettext_lazy("menu", "Outreach overview"),
+        "services:overview",
+        frozenset({Role.COMMUNITY_STAFF, Role.LEADER}),
+    ),
     (pgettext_lazy("menu", "Audit log"), "audit:events", frozenset({Role.AUDITOR})),
     (pgettext_lazy("menu", "Staff"), "accounts:staff_list", frozenset({Role.ADMIN})),
     # Categories, dispatch rules and SLA policies, in the admin site (zhili/accounts/admin.py).

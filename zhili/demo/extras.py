@@ -14,6 +14,7 @@ from django.utils.module_loading import import_string
 DEMO_EXTRAS: list[tuple[str, str]] = [
     # (what it shows, dotted path)
     ("house information, visits, sealed sensitive tags", "zhili.residents.demo.load_demo_visits"),
+    ("proactive services and outreach progress", "zhili.services.demo.load_demo"),
     ("committee election", "zhili.participation.demo.load_demo_election"),
     ("by-election with its voter roll posted", "zhili.participation.demo.load_demo_by_election"),
     ("a resident's correction request", "zhili.residents.demo.load_demo_correction"),

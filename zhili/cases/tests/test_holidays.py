@@ -89,7 +89,7 @@ def test_an_administrator_enters_a_holiday_range_in_one_go(client, login):
 
 @pytest.mark.django_db
 def test_a_range_that_overlaps_entered_days_or_runs_backwards_is_refused_whole(client, login):
-    admin = login("admin")
+    login("admin")
     WorkdayOverride.objects.create(day=date(UNKNOWN_YEAR, 1, 25), name="春节")
     overlapping = client.post(
         "/django-admin/cases/workdayoverride/add/",
