@@ -131,6 +131,7 @@ def _indented(nodes: list[Node]) -> list[tuple[Node, str]]:
 def cockpit_context(request: HttpRequest, *, navigation: bool = True) -> dict[str, Any]:
     """The cockpit's figures; ``navigation``: also the area choices and the breadcrumbs (the big
     screen shows neither)."""
+    from zhili.analytics.governance import governance
     from zhili.emergency.selectors import active_emergency
     from zhili.intelligence.selectors import open_warnings, top_hotspots
 
@@ -194,6 +195,7 @@ def cockpit_context(request: HttpRequest, *, navigation: bool = True) -> dict[st
         "emergency": active_emergency(node),
         "hotspots": top_hotspots(request.user, node, 5),
         "warnings": open_warnings(request.user, node, 5),
+        "governance": governance(request.user, node),
         **_category_context(request, node, choice, tree=tree, rows=board["categories"]),
     }
 

@@ -72,12 +72,18 @@ def last_finished_quarter(today: date | None = None) -> tuple[int, int]:
 
 def overdue_finances(user: Any, today: date | None = None) -> tuple[tuple[int, int], list[Node]]:
     """Communities in scope with no 财务公开 published for the last finished quarter (未按期公开)."""
+    return overdue_finances_in(policies.scope_communities(user), today)
+
+
+def overdue_finances_in(
+    communities: QuerySet[Node], today: date | None = None
+) -> tuple[tuple[int, int], list[Node]]:
+    """Those of ``communities`` with no 财务公开 published for the last finished quarter."""
     year, quarter = last_finished_quarter(today)
     done = Publication.objects.filter(
         kind=Kind.FINANCE, status=S.PUBLISHED, period_year=year, period_quarter=quarter
     ).values("node_id")
-    late = policies.scope_communities(user).exclude(pk__in=done)
-    return (year, quarter), list(late)
+    return (year, quarter), list(communities.exclude(pk__in=done).order_by("sort_key"))
 
 
 def versions(publication: Publication) -> list[Publication]:

@@ -260,3 +260,11 @@ def member_hours(user: Any, year: int) -> list[dict[str, Any]]:
     out = [{"member": m, **totals[m.pk]} for m in members]
     out.sort(key=lambda r: (-r["hours"], r["member"].name))
     return out
+
+
+def coverage_counts(path: str) -> tuple[int, int]:
+    """(grids, grids with a party group) under the node of ``path``: the cockpit's figure (one query)."""
+    counts = Node.objects.filter(path__startswith=path, kind=NodeKind.GRID).aggregate(
+        grids=Count("pk"), covered=Count("pk", filter=Q(party_org__isnull=False))
+    )
+    return counts["grids"], counts["covered"]

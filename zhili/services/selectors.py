@@ -140,9 +140,13 @@ class Overview:
 
 def overview(user: Any, *, now: datetime | None = None) -> Overview:
     """Per service and grid of the user's OVERVIEW scope (two queries)."""
+    return overview_under(policies.scope(user, Perm.OVERVIEW), now=now)
+
+
+def overview_under(paths: list[str], *, now: datetime | None = None) -> Overview:
+    """Per service and grid under the nodes of ``paths`` (the cockpit passes its node's)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    paths = policies.scope(user, Perm.OVERVIEW)
     tasks = OutreachTask.objects.filter(path_q(paths, "grid__path"))
     services = {s.pk: s for s in Service.objects.filter(pk__in=tasks.values("service_id").distinct())}
     reached_q = Q(pk__in=[])
