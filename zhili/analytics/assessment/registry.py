@@ -213,6 +213,31 @@ def _warnings_handled(ctx: Context) -> dict[int, Tally]:
     return _group(ctx, rows, is_rate=True)
 
 
+# Proactive services ------------------------------------------------------------------------------
+
+
+def _outreach_on_time(ctx: Context) -> dict[int, Tally]:
+    """服务找人 tasks of the area due in the month (not withdrawn): those recorded by their due day."""
+    from zhili.services.models import OutreachTask
+    from zhili.services.states import TaskStatus
+
+    if ctx.kind not in (SubjectKind.GRID, SubjectKind.COMMUNITY):
+        return _group(ctx, [], is_rate=True)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    tasks = (
+        OutreachTask.objects.filter(
+            due_on__gte=ctx.start.date(), due_on__lt=ctx.end.date(), grid__path__startswith=ctx.node_path
+        )
+        .exclude(status=TaskStatus.WITHDRAWN)
+        .values_list("grid__path", "id", "status", "done_at", "due_on")
+    )
+    rows = [
+        (path, pk, status == TaskStatus.DONE and done_at is not None and done_at.astimezone(tz).date() <= due)
+        for path, pk, status, done_at, due in tasks
+    ]
+    return _group(ctx, rows, is_rate=True)
+
+
 REGISTRY: dict[str, IndicatorDef] = {}
 
 
@@ -328,6 +353,22 @@ _register(
         ),
         compute=_warnings_handled,
         available=lambda: _warning_model() is not None,
+    )
+)
+
+_register(
+    IndicatorDef(
+        code="outreach_on_time",
+        label=_("Outreach done on time"),
+        is_rate=True,
+        higher_is_better=True,
+        source="outreach",
+        kinds=frozenset({SubjectKind.GRID, SubjectKind.COMMUNITY}),
+        explanation=_(
+            "Proactive service tasks (服务找人) of the area due in the month whose outcome was recorded "
+            "by the due day, among those due (withdrawn tasks do not count)."
+        ),
+        compute=_outreach_on_time,
     )
 )
 

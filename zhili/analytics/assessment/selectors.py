@@ -166,6 +166,12 @@ def explain(score: Score) -> dict[str, Any]:
         visits = Visit.objects.filter(pk__in=ids).select_related("visitor", "household__building__grid")
         for visit in visits.order_by("visited_at", "id"):
             rows.append({"visit": visit, "counted": visit.pk in numerator})
+    elif trace.source == "outreach":
+        from zhili.services.models import OutreachTask
+
+        tasks = OutreachTask.objects.filter(pk__in=ids).select_related("service", "grid")
+        for task in tasks.order_by("due_on", "id"):  # no person: the service and the grid say enough
+            rows.append({"task": task, "counted": task.pk in numerator})
     elif trace.source == "warnings":
         model = registry._warning_model()
         if model is not None:
