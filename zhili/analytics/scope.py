@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from zhili.accounts.roles import Role
 from zhili.analytics.rollups import BEIJING
 from zhili.analytics.tiles import Period
-from zhili.authz.policies import _memberships
+from zhili.authz.policies import roles_scope
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.territory.models import Node, NodeKind
 
@@ -33,12 +33,7 @@ MAX_DAYS = 3 * 366
 
 def cockpit_paths(user: Any) -> list[str]:
     """Node paths whose cockpit the user may open (nested paths folded into their parent)."""
-    paths = sorted({path for role, path in _memberships(user) if role in COCKPIT_ROLES})
-    folded: list[str] = []
-    for path in paths:
-        if not any(path.startswith(kept) for kept in folded):
-            folded.append(path)
-    return folded
+    return roles_scope(user, COCKPIT_ROLES)
 
 
 def may_open_cockpit(user: Any) -> bool:

@@ -83,15 +83,24 @@ def _read_memberships(user_id: int) -> list[tuple[str, str]]:
         return [(str(role), str(path)) for role, path in cursor.fetchall()]
 
 
-def scope_paths(user: Any, action: Action) -> list[str]:
-    """Node paths under which ``user`` may do ``action``; nested paths are folded into their parent."""
-    allowed = ROLE_ACTIONS[action]
-    paths = sorted({path for role, path in _memberships(user) if role in allowed})
+def fold_paths(paths: Any) -> list[str]:
+    """The paths with every path nested in another dropped (a subtree inside one already counted)."""
     folded: list[str] = []
-    for path in paths:
+    for path in sorted(set(paths)):
         if not any(path.startswith(kept) for kept in folded):
             folded.append(path)
     return folded
+
+
+def roles_scope(user: Any, roles: Any) -> list[str]:
+    """Node paths under which ``user`` holds any of ``roles``, nested paths folded into their parent.
+    Each app's permission table (role sets per permission) scopes through this."""
+    return fold_paths(path for role, path in _memberships(user) if role in roles)
+
+
+def scope_paths(user: Any, action: Action) -> list[str]:
+    """Node paths under which ``user`` may do ``action``; nested paths are folded into their parent."""
+    return roles_scope(user, ROLE_ACTIONS[action])
 
 
 def roles_of(user: Any) -> set[str]:

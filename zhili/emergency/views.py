@@ -146,9 +146,10 @@ def _detail_context(request: HttpRequest, alert: Alert, error: str = "") -> dict
     mobilise_form = None
     if can_draft and alert.status in (AlertStatus.APPROVED, AlertStatus.SENT):
         from zhili.residents.models import Tag
+        from zhili.residents.policies import roles_at
         from zhili.residents.tags import tag_visible
 
-        roles = {role for role, path in policies._memberships(user) if alert.node.path.startswith(path)}
+        roles = roles_at(user, alert.node.path)
         tags = [t for t in Tag.objects.filter(active=True).order_by("code") if tag_visible(t, roles)]
         mobilise_form = MobiliseForm(tags=tags)
     grids = list(alert.grids.all())

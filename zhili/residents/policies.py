@@ -15,7 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 
 from zhili.accounts.roles import Role
-from zhili.authz.policies import path_q, role_paths
+from zhili.authz.policies import path_q, role_paths, roles_scope
 from zhili.core.errors import Forbidden, NotFound
 from zhili.residents.fields import PERSON_ROLES, Level, levels_for_roles
 
@@ -46,17 +46,9 @@ PERSON_PATH = "household__building__grid__path"
 HOUSEHOLD_PATH = "building__grid__path"
 
 
-def _fold(paths: list[str]) -> list[str]:
-    folded: list[str] = []
-    for path in sorted(set(paths)):
-        if not any(path.startswith(kept) for kept in folded):
-            folded.append(path)
-    return folded
-
-
 def scope(user: Any, perm: Perm) -> list[str]:
     """Node paths under which ``user`` holds ``perm``."""
-    return _fold([path for role in PERM_ROLES[perm] for path in role_paths(user, role)])
+    return roles_scope(user, PERM_ROLES[perm])
 
 
 def allowed_at(user: Any, perm: Perm, path: str) -> bool:
