@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,8 +79,11 @@ def _check_org_values(node: Node, kind: str, secretary_user: Any) -> None:
         from zhili.accounts.models import Membership
 
         paths = [*policies._ancestor_paths(node.path)]
-        linked = Membership.objects.filter(user=secretary_user, active=True).filter(
-            Q(node__path__in=paths) | Q(node__path__startswith=node.path)
+        linked = Membership.objects.filter(
+            Q(node__path__in=paths) | Q(node__path__startswith=node.path),
+            user=secretary_user,
+            active=True,
+            role__in=policies.STAFF_ROLES,
         )
         if not getattr(secretary_user, "is_active", False) or not linked.exists():
             raise DomainError(
@@ -104,19 +107,25 @@ def do_create_org(
     name = _text(name, 100, "name", required=True)
     secretary_name = _text(secretary_name, 50, "secretary_name")
     _check_org_values(node, kind, secretary_user)
+    exists = DomainError(
+        "org_exists", _("This place already has a party organisation."), field="node", status=409
+    )
     with transaction.atomic():
         if PartyOrg.objects.filter(node=node).exists():
-            raise DomainError(
-                "org_exists", _("This place already has a party organisation."), field="node", status=409
-            )
-        org = PartyOrg.objects.create(
-            node=node,
-            kind=kind,
-            name=name,
-            parent=_nearest_org(node),
-            secretary_name=secretary_name,
-            secretary_user=secretary_user,
-        )
+            raise exists
+        try:
+            # A concurrent request may have created it since: the unique node decides.
+            with transaction.atomic():
+                org = PartyOrg.objects.create(
+                    node=node,
+                    kind=kind,
+                    name=name,
+                    parent=_nearest_org(node),
+                    secretary_name=secretary_name,
+                    secretary_user=secretary_user,
+                )
+        except IntegrityError:
+            raise exists from None
         _adopt_children(org)
         record_audit(
             AuditAction.PARTY_ORG_CHANGED,
@@ -186,11 +195,14 @@ def do_create_missing_grid_groups(community: Node, *, actor: Any) -> list[PartyO
     if not policies.allowed_at(actor, Perm.MANAGE, community.path):
         raise Forbidden()
     with transaction.atomic():
+        # Lock the community first: a second request waits here and then finds the groups made, where
+        # locking only the grids without a group would let it read the same gaps (READ COMMITTED).
+        Node.objects.select_for_update().filter(pk=community.pk).first()
         parent = PartyOrg.objects.filter(node=community).first() or _nearest_org(community)
         grids = list(
-            Node.objects.select_for_update(of=("self",))
-            .filter(parent=community, kind=NodeKind.GRID, party_org__isnull=True)
-            .order_by("sort_key")
+            Node.objects.filter(parent=community, kind=NodeKind.GRID, party_org__isnull=True).order_by(
+                "sort_key"
+            )
         )
         created = PartyOrg.objects.bulk_create(
             [
@@ -212,6 +224,20 @@ def do_create_missing_grid_groups(community: Node, *, actor: Any) -> list[PartyO
 # Members -----------------------------------------------------------------------------------------
 
 
+def person_invalid(field: str = "person") -> DomainError:
+    """One refusal for a resident who is missing, lives elsewhere or is linked out of sight."""
+    return DomainError(
+        "person_invalid",
+        _("Give the number of a resident registered in the organisation's territory."),
+        field=field,
+    )
+
+
+def persons_under(org: PartyOrg) -> Any:
+    """The residents a member of ``org`` may be linked to: those living in its territory."""
+    return Person.objects.filter(household__building__grid__path__startswith=org.node.path)
+
+
 def _member_values(
     org: PartyOrg,
     *,
@@ -221,6 +247,7 @@ def _member_values(
     standing: str,
     mobile: str,
     person: Any,
+    actor: Any,
     exclude: int | None = None,
 ) -> dict[str, Any]:
     name = _text(name, 50, "name", required=True)
@@ -234,20 +261,17 @@ def _member_values(
     if check_mobile(mobile):
         raise DomainError("mobile_format", _("Enter an 11-digit mainland mobile number."), field="mobile")
     if person is not None:
-        if not isinstance(person, Person):
-            raise DomainError("person_invalid", _("Choose a registered resident."), field="person")
-        path = Person.objects.filter(pk=person.pk).values_list("household__building__grid__path", flat=True)
-        found = path.first()
-        if found is None or not found.startswith(org.node.path):
-            raise DomainError(
-                "person_out_of_scope",
-                _("The resident must live in the organisation's territory."),
-                field="person",
-            )
+        # Missing, living elsewhere or linked to a member the actor cannot see: one and the same
+        # refusal, so that the registry cannot be probed through this form.
+        invalid = person_invalid()
+        if not isinstance(person, Person) or not persons_under(org).filter(pk=person.pk).exists():
+            raise invalid
         taken = PartyMember.objects.filter(person=person)
         if exclude is not None:
             taken = taken.exclude(pk=exclude)
         if taken.exists():
+            if not taken.filter(pk__in=policies.visible_members(actor).values("pk")).exists():
+                raise invalid
             raise DomainError(
                 "person_taken", _("This resident is already linked to another party member."), field="person"
             )
@@ -275,7 +299,14 @@ def do_register_member(
     if not policies.allowed_at(actor, Perm.MANAGE, org.node.path):
         raise Forbidden()
     values = _member_values(
-        org, name=name, gender=gender, joined_on=joined_on, standing=standing, mobile=mobile, person=person
+        org,
+        name=name,
+        gender=gender,
+        joined_on=joined_on,
+        standing=standing,
+        mobile=mobile,
+        person=person,
+        actor=actor,
     )
     mobile = values.pop("mobile")
     with transaction.atomic():
@@ -300,9 +331,10 @@ def do_update_member(
     gender: str,
     joined_on: Any,
     standing: str,
-    mobile: str = "",
+    mobile: str | None = None,
     person: Any = None,
 ) -> PartyMember:
+    """``mobile`` None keeps the stored number, "" removes it."""
     if not policies.allowed_at(actor, Perm.MANAGE, member.org.node.path):
         raise Forbidden()
     values = _member_values(
@@ -311,17 +343,18 @@ def do_update_member(
         gender=gender,
         joined_on=joined_on,
         standing=standing,
-        mobile=mobile,
+        mobile=mobile or "",
         person=person,
         exclude=member.pk,
+        actor=actor,
     )
-    mobile = values.pop("mobile")
+    new_mobile = values.pop("mobile")
     with transaction.atomic():
         locked = PartyMember.objects.select_for_update().get(pk=member.pk)
         changed = [f for f, v in values.items() if getattr(locked, f) != v]
-        if locked.mobile != mobile:
+        if mobile is not None and locked.mobile != new_mobile:
             changed.append("mobile")  # that it changed, never the number
-            locked.set_mobile(mobile)
+            locked.set_mobile(new_mobile)
         for field, value in values.items():
             setattr(locked, field, value)
         locked.save()
@@ -358,6 +391,15 @@ def do_transfer_member(
                 "same_org", _("The member already belongs to this organisation."), field="to_org"
             )
         from_org = locked.org
+        # A linked resident who does not live under the new organisation is unlinked, and the history
+        # says so.
+        unlink = (
+            locked.person_id is not None and not persons_under(to_org).filter(pk=locked.person_id).exists()
+        )
+        if unlink:
+            said = _("Link to the resident record removed: not living in the new territory.")
+            note = f"{said} {note}".strip()[:300]
+            locked.person = None
         MemberTransfer.objects.create(
             member=locked, from_org=from_org, to_org=to_org, on=on, note=note, actor=actor, at=timezone.now()
         )
@@ -368,7 +410,7 @@ def do_transfer_member(
         dropped_count = dropped.count()
         dropped.delete()
         locked.org = to_org
-        locked.save(update_fields=["org", "updated_at"])
+        locked.save(update_fields=["org", "person", "updated_at"])
         record_audit(
             AuditAction.PARTY_MEMBER_CHANGED,
             actor=actor,
@@ -379,6 +421,7 @@ def do_transfer_member(
                 "from": from_org.pk,
                 "to": to_org.pk,
                 "contacts_dropped": dropped_count,
+                "person_unlinked": unlink,
             },
         )
     return locked
@@ -609,6 +652,14 @@ def do_record_attendance(activity: Activity, *, entries: Mapping[Any, Any], acto
     return len(wanted)
 
 
-def do_record_members_export(*, actor: Any, count: int, node: Node | None) -> None:
+def do_record_members_export(*, actor: Any, counts: list[tuple[Node, int]]) -> None:
+    """One audit row per exported subtree (node, rows), so that the auditors of each see it."""
     with transaction.atomic():
-        record_audit(AuditAction.PARTY_MEMBERS_EXPORTED, actor=actor, node=node, details={"rows": count})
+        for node, count in counts:
+            record_audit(
+                AuditAction.PARTY_MEMBERS_EXPORTED,
+                actor=actor,
+                target=node,
+                node=node,
+                details={"rows": count},
+            )

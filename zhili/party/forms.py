@@ -30,11 +30,17 @@ class OrgChoice(forms.ModelChoiceField):
 
 
 def _staff_users(user: Any) -> Any:
+    """Logins of staff working in the user's scope; residents are never offered. One filter call, so
+    that activity, role and place are those of one and the same membership."""
     paths = policies.scope(user, Perm.MANAGE)
     return (
         get_user_model()
-        .objects.filter(is_active=True, memberships__active=True)
-        .filter(path_q(paths, "memberships__node__path"))
+        .objects.filter(
+            path_q(paths, "memberships__node__path"),
+            is_active=True,
+            memberships__active=True,
+            memberships__role__in=policies.STAFF_ROLES,
+        )
         .distinct()
         .order_by("username")
     )
@@ -69,12 +75,21 @@ class MemberForm(forms.Form):
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices)
     joined_on = forms.DateField(label=_("Joined the party on"), widget=DATE)
     standing = forms.ChoiceField(label=_("Standing"), choices=PartyMember.Standing.choices)
-    mobile = forms.CharField(label=_("Mobile"), max_length=20, required=False)
+    mobile = forms.CharField(
+        label=_("Mobile"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    clear_mobile = forms.BooleanField(label=_("Remove the mobile number"), required=False)
     person_id = forms.IntegerField(
         label=_("Registered resident (number of the record)"), required=False, min_value=1
     )
 
-    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any, editing: bool = False, masked_mobile: str = "", **kwargs: Any
+    ) -> None:
+        """The mobile is never pre-filled: on edit it shows masked as a hint, and left empty it stays."""
         super().__init__(*args, **kwargs)
         org = self.fields["org"]
         assert isinstance(org, forms.ModelChoiceField)
@@ -83,6 +98,10 @@ class MemberForm(forms.Form):
         )
         if editing:
             del self.fields["org"]
+            self.fields["mobile"].widget.attrs["placeholder"] = masked_mobile
+            self.fields["mobile"].help_text = _("Leave empty to keep the current value.")
+        else:
+            del self.fields["clear_mobile"]
 
 
 class TransferForm(forms.Form):

@@ -232,8 +232,8 @@ class Attendance(models.Model):
     recorded_at = models.DateTimeField(_("Recorded at"))
 
     class Meta:
-        verbose_name = _("Attendance")
-        verbose_name_plural = _("Attendance")
+        verbose_name = pgettext_lazy("party activity", "Attendance")
+        verbose_name_plural = pgettext_lazy("party activity", "Attendance")
         constraints = [
             models.UniqueConstraint(fields=["activity", "member"], name="party_attendance_once"),
             models.CheckConstraint(condition=Q(hours__gte=0), name="party_attendance_hours_positive"),

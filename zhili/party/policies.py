@@ -24,6 +24,8 @@ from zhili.core.errors import Forbidden, NotFound
 from zhili.party.models import Activity, PartyMember, PartyOrg
 
 SECRETARY = Role.PARTY_SECRETARY
+# Roles whose logins may be linked to an organisation as its secretary's: every role but residents.
+STAFF_ROLES = frozenset(role for role in Role.values if role != Role.RESIDENT)
 
 
 class Perm(enum.StrEnum):

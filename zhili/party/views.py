@@ -14,14 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from zhili.authz.policies import path_q
 from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.core.http import page_errors
 from zhili.party import actions, policies, selectors
 from zhili.party.forms import ActivityForm, MemberForm, MoveOutForm, OrgForm, TransferForm
-from zhili.party.models import ActivityKind, Attendance, MemberTransfer, PartyMember
+from zhili.party.models import ActivityKind, Attendance, MemberTransfer, PartyMember, PartyOrg
 from zhili.party.policies import Perm
 from zhili.party.states import (
     ACTIVITY_TRANSITION_LABELS,
@@ -202,12 +202,17 @@ MEMBERS_SHOWN = 500
 
 @login_required
 @page_errors
+@require_http_methods(["GET", "POST"])
 def member_list(request: HttpRequest) -> HttpResponse:
+    """The filter form posts, so that names searched for stay out of URLs, history and logs; a name
+    in a link is not searched."""
     policies.require(request.user, Perm.NAMES)
-    status = request.GET.get("status", MemberStatus.ACTIVE)
-    org_id, q = request.GET.get("org", ""), request.GET.get("q", "").strip()
+    data = request.POST if request.method == "POST" else request.GET
+    status = data.get("status", MemberStatus.ACTIVE)
+    org_id = data.get("org", "")
+    q = request.POST.get("q", "").strip()[:50]
     members = list(selectors.member_list(request.user, org_id=org_id, status=status, q=q)[:MEMBERS_SHOWN])
-    return render(
+    response = render(
         request,
         "party/member_list.html",
         {
@@ -223,6 +228,8 @@ def member_list(request: HttpRequest) -> HttpResponse:
             "limit": MEMBERS_SHOWN,
         },
     )
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @login_required
@@ -234,9 +241,10 @@ def members_xlsx(request: HttpRequest) -> HttpResponse:
             path_q(policies.scope(request.user, Perm.MANAGE), "org__node__path")
         )
     )
-    paths = policies.scope(request.user, Perm.MANAGE)
-    node = Node.objects.filter(path=paths[0]).first() if len(paths) == 1 else None
-    actions.do_record_members_export(actor=request.user, count=len(members), node=node)
+    # One audit row per managed subtree, each at its node, so that auditors there see it.
+    nodes = Node.objects.filter(path__in=policies.scope(request.user, Perm.MANAGE)).order_by("path")
+    counts = [(node, sum(m.org.node.path.startswith(node.path) for m in members)) for node in nodes]
+    actions.do_record_members_export(actor=request.user, counts=counts)
     rows = [
         [
             m.name,
@@ -265,19 +273,21 @@ def members_xlsx(request: HttpRequest) -> HttpResponse:
     return _xlsx(_("Party members"), [str(h) for h in header], rows, "party-members.xlsx")
 
 
-def _person(person_id: Any) -> Person | None:
+def _person(person_id: Any, org: PartyOrg) -> Person | None:
+    """Only residents living in the organisation's territory are looked up: the registry beyond it
+    cannot be probed (missing and elsewhere give the same error)."""
     if not person_id:
         return None
-    person = Person.objects.filter(pk=person_id).first()
+    person = actions.persons_under(org).filter(pk=person_id).first()
     if person is None:
-        raise DomainError("person_invalid", _("Choose a registered resident."), field="person_id")
+        raise actions.person_invalid("person_id")
     return person
 
 
-def _member_values(form: MemberForm) -> dict[str, Any]:
+def _member_values(form: MemberForm, org: PartyOrg) -> dict[str, Any]:
     data = dict(form.cleaned_data)
     data.pop("org", None)
-    data["person"] = _person(data.pop("person_id", None))
+    data["person"] = _person(data.pop("person_id", None), org)
     return data
 
 
@@ -288,9 +298,8 @@ def member_new(request: HttpRequest) -> HttpResponse:
     form = MemberForm(request.POST or None, user=request.user, initial={"org": request.GET.get("org")})
     if request.method == "POST" and form.is_valid():
         try:
-            member = actions.do_register_member(
-                org=form.cleaned_data["org"], actor=request.user, **_member_values(form)
-            )
+            org = form.cleaned_data["org"]
+            member = actions.do_register_member(org=org, actor=request.user, **_member_values(form, org))
         except DomainError as exc:
             if _refusal(exc):
                 raise
@@ -315,13 +324,21 @@ def member_edit(request: HttpRequest, member_id: int) -> HttpResponse:
         "gender": member.gender,
         "joined_on": member.joined_on,
         "standing": member.standing,
-        "mobile": member.mobile,
         "person_id": member.person_id,
     }
-    form = MemberForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    form = MemberForm(
+        request.POST or None,
+        user=request.user,
+        editing=True,
+        initial=initial,
+        masked_mobile=member.masked_mobile,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_update_member(member, actor=request.user, **_member_values(form))
+            values = _member_values(form, member.org)
+            # The mobile is never pre-filled: empty keeps it, the checkbox removes it.
+            values["mobile"] = "" if values.pop("clear_mobile", False) else (values["mobile"] or None)
+            actions.do_update_member(member, actor=request.user, **values)
         except DomainError as exc:
             if _refusal(exc):
                 raise
@@ -386,13 +403,18 @@ def member_transfer(request: HttpRequest, member_id: int) -> HttpResponse:
     form = TransferForm(request.POST, user=request.user, member=member)
     if form.is_valid():
         try:
-            actions.do_transfer_member(member, actor=request.user, **form.cleaned_data)
+            moved = actions.do_transfer_member(member, actor=request.user, **form.cleaned_data)
         except DomainError as exc:
             if _refusal(exc):
                 raise
             _form_error(form, exc)
         else:
             messages.success(request, _("Membership transferred."))
+            if member.person_id is not None and moved.person_id is None:
+                messages.info(
+                    request,
+                    _("The link to the resident record was removed: they do not live in the new territory."),
+                )
             return redirect("party:member", member.pk)
     return _member_page(request, member, transfer_form=form, status=400)
 

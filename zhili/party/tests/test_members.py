@@ -121,7 +121,7 @@ def test_a_linked_resident_must_live_in_the_organisations_subtree(region, party)
         do_register_member(
             org=group_b, actor=sec, name="孙立", gender="M", joined_on=date(1990, 1, 1), person=person
         )
-    assert exc.value.code == "person_out_of_scope"
+    assert exc.value.code == "person_invalid"
 
 
 def test_a_transfer_moves_the_member_keeps_history_and_drops_old_grid_households(region, party):
