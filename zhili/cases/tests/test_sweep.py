@@ -124,7 +124,9 @@ def test_two_sweepers_at_once_escalate_each_overdue_case_exactly_once(region, ru
     if settings_dict.get("PASSWORD"):
         url = "postgres://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**settings_dict)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "zhili.settings.test"}
-    start_at = time.time() + 4
+    # Both start at one moment, far enough ahead that each has loaded Django by then even on a
+    # busy machine (4 s was not, once: one sweeper ran after the other had finished).
+    start_at = time.time() + 15
     sweepers = [
         subprocess.Popen(
             [sys.executable, "-m", "zhili", "cases", "sweep", "--json", "--start-at", str(start_at)],
