@@ -7,6 +7,7 @@ residents-only item in-app once it is out.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -31,6 +32,8 @@ from zhili.disclosure.states import (
     target_of,
 )
 from zhili.territory.models import Node, NodeKind
+
+logger = logging.getLogger(__name__)
 
 S = PublicationStatus
 T = PublicationTransition
@@ -242,7 +245,7 @@ def do_transition_publication(
         )
         if current.status == S.PUBLISHED and current.audience == Audience.RESIDENTS:
             publication_id = current.pk
-            transaction.on_commit(lambda: notify_residents(publication_id))
+            transaction.on_commit(lambda: start_notifying(publication_id))
     return current
 
 
@@ -356,8 +359,19 @@ def resident_recipients(node: Node) -> list[int]:
     return sorted(ids)
 
 
+def start_notifying(publication_id: int) -> None:
+    """After the publish commits: hand the messages to the worker (a street's item may mean tens of
+    thousands of them; a failure must not turn a committed publish into an error page)."""
+    from zhili.disclosure.tasks import notify_residents_task
+
+    try:
+        notify_residents_task.enqueue(publication_id)
+    except Exception:
+        logger.exception("could not enqueue the residents' messages for publication %s", publication_id)
+
+
 def notify_residents(publication_id: int) -> int:
-    """In-app messages to the residents of a residents-only item (run on commit; safe to rerun:
+    """In-app messages to the residents of a residents-only item (run by the worker; safe to rerun:
     the topic carries the version, and a version already told is not told again)."""
     from django.conf import settings
     from django.urls import reverse

@@ -52,9 +52,14 @@ class PublicationOut(Schema):
     read_count: int
 
 
-def _out(p: Publication, *, staff: bool = False) -> dict[str, Any]:
+def _out(
+    p: Publication, *, staff: bool = False, replacements: dict[int, int] | None = None
+) -> dict[str, Any]:
+    """``replacements`` (replaced id -> id of its correction) spares a list one query per row."""
     hidden = p.status == PublicationStatus.WITHDRAWN and not staff
-    replacement = Publication.objects.filter(replaces_id=p.pk).values_list("pk", flat=True).first()
+    if replacements is None:
+        replacements = _replacements([p])
+    replacement = replacements.get(p.pk)
     return {
         "id": p.pk,
         "node": p.node.code,
@@ -77,6 +82,18 @@ def _out(p: Publication, *, staff: bool = False) -> dict[str, Any]:
         "ended_at": p.ended_at,
         "read_count": p.read_count,
     }
+
+
+def _replacements(rows: list[Publication]) -> dict[int, int]:
+    ids = [p.pk for p in rows]
+    return (
+        dict(Publication.objects.filter(replaces_id__in=ids).values_list("replaces_id", "pk")) if ids else {}
+    )
+
+
+def _out_list(rows: list[Publication], *, staff: bool = False) -> list[dict[str, Any]]:
+    replacements = _replacements(rows)
+    return [_out(p, staff=staff, replacements=replacements) for p in rows]
 
 
 class BoardQuery(Schema):
@@ -142,7 +159,7 @@ def publication_list(request: HttpRequest, query: Query[BoardQuery]) -> Any:
             rows = rows.filter(kind=query.kind)
         if query.year:
             rows = rows.filter(published_at__year=query.year)
-    return [_out(p) for p in rows[:LIST_LIMIT]]
+    return _out_list(list(rows[:LIST_LIMIT]))
 
 
 @router.get(
@@ -152,7 +169,7 @@ def staff_list(request: HttpRequest, query: Query[StaffQuery]) -> Any:
     if not policies.is_staff(request.user):
         raise NotFound()
     filters = selectors.StaffFilters(status=query.status, kind=query.kind, node=query.node, q=query.q)
-    return [_out(p, staff=True) for p in selectors.staff_list(request.user, filters)[:LIST_LIMIT]]
+    return _out_list(list(selectors.staff_list(request.user, filters)[:LIST_LIMIT]), staff=True)
 
 
 @router.get("/{pk}", response=PublicationOut, auth=None, summary="One item (drafts for staff only)")

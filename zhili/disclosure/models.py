@@ -64,7 +64,7 @@ class Publication(models.Model):
         verbose_name=_("Replaces"),
     )
     # Why it was corrected or withdrawn, and when.
-    end_reason = models.CharField(_("Reason"), max_length=300, blank=True)
+    end_reason = models.CharField(pgettext_lazy("disclosure", "Reason"), max_length=300, blank=True)
     ended_at = models.DateTimeField(_("Corrected or withdrawn at"), null=True, blank=True)
     drafted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("Drafted by")

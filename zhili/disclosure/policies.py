@@ -19,7 +19,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from zhili.accounts.roles import Role
-from zhili.authz.policies import _memberships, path_q
+from zhili.authz.policies import path_q, roles_scope
 from zhili.core.errors import Forbidden, NotFound
 from zhili.disclosure.models import Audience, Publication
 from zhili.disclosure.states import OUT_STATUSES
@@ -45,13 +45,7 @@ def _active(user: Any) -> bool:
 
 def scope(user: Any, perm: Perm) -> list[str]:
     """Folded node paths under which ``user`` holds ``perm``."""
-    roles = PERM_ROLES[perm]
-    paths = sorted({path for role, path in _memberships(user) if role in roles})
-    folded: list[str] = []
-    for path in paths:
-        if not any(path.startswith(kept) for kept in folded):
-            folded.append(path)
-    return folded
+    return roles_scope(user, PERM_ROLES[perm])
 
 
 def allowed_at(user: Any, perm: Perm, path: str) -> bool:

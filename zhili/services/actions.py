@@ -270,12 +270,19 @@ def do_record_outreach(
         if not allowed(T.RECORD, locked.status):
             raise DomainError("not_open", _("This task is no longer open."), status=409)
         person = locked.person if locked.person.household_id == locked.household_id else None
-        prefix, label = _("Proactive service"), Outcome(outcome).label
+        label = Outcome(outcome).label
+        # The history is read by more roles than may see a sensitive tag: a service that names one
+        # (低保年审) would say that the person carries it, so its name stays out of the visit.
+        if Tag.objects.filter(sensitive=True, code__in=locked.service.tag_codes or []).exists():
+            heading = _("Proactive service visit")
+        else:
+            prefix = _("Proactive service")
+            heading = f"{prefix}：{locked.service.name}"
         visit = do_record_visit(
             locked.household,
             visited_at=now,
             kind=VISIT_KINDS[Outcome(outcome)],
-            note=f"{prefix}：{locked.service.name}。{label}。{note}".rstrip("。") + "。",
+            note=f"{heading}。{label}。{note}".rstrip("。") + "。",
             actor=actor,
             person=person,
         )

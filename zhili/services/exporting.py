@@ -21,9 +21,21 @@ from zhili.residents.models import LogKind, PersonLog
 from zhili.residents.xlsx import workbook_bytes
 from zhili.services import policies, selectors
 from zhili.services.policies import Perm
+from zhili.territory.models import Node
 
 # Fields of the registry's field table (zhili.residents.fields) that the export shows.
 EXPORTED_FIELDS = ["household", "name"]
+
+
+def _common_node(paths: list[str]) -> Node | None:
+    """The lowest node above all of ``paths`` (so the auditors of that territory see the export)."""
+    parts = [[p for p in path.strip("/").split("/") if p] for path in paths]
+    common: list[str] = []
+    for segments in zip(*parts, strict=False):
+        if len(set(segments)) != 1:
+            break
+        common.append(segments[0])
+    return Node.objects.filter(pk=int(common[-1])).first() if common else None
 
 
 def do_export_open_tasks(*, actor: Any) -> tuple[bytes, int]:
@@ -58,15 +70,19 @@ def do_export_open_tasks(*, actor: Any) -> tuple[bytes, int]:
         person_ids.append(task.person_id)
     content = workbook_bytes(_("Open outreach tasks"), [str(h) for h in headers], rows)
     now = timezone.now()
+    withheld = sorted(
+        {pk for hidden in policies.hidden_services_by_path(actor, Perm.EXPORT).values() for pk in hidden}
+    )
     with transaction.atomic():
         event = record_audit(
             AuditAction.OUTREACH_EXPORTED,
             actor=actor,
+            node=_common_node(policies.scope(actor, Perm.EXPORT)),
             details={
                 "count": len(rows),
                 "fields": EXPORTED_FIELDS,
                 "masked": ["name"],
-                "withheld_services": selectors.services_naming_hidden_tags(actor),
+                "withheld_services": withheld,
                 "format": "xlsx",
             },
         )

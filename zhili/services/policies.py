@@ -10,13 +10,17 @@ staff and leaders read the overview; community staff export the open tasks.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from zhili.accounts.roles import Role
-from zhili.authz.policies import STAFF_VIEW_ROLES, _memberships, path_q
+from zhili.authz.policies import STAFF_VIEW_ROLES, _memberships, roles_scope
 from zhili.core.errors import Forbidden, NotFound
+from zhili.residents.models import Tag
+from zhili.residents.policies import roles_at
+from zhili.residents.tags import tag_visible
 from zhili.services.models import OutreachTask, Service
 
 
@@ -40,13 +44,7 @@ PERM_ROLES: dict[Perm, frozenset[str]] = {
 
 def scope(user: Any, perm: Perm) -> list[str]:
     """Folded node paths under which ``user`` holds ``perm``."""
-    roles = PERM_ROLES[perm]
-    paths = sorted({path for role, path in _memberships(user) if role in roles})
-    folded: list[str] = []
-    for path in paths:
-        if not any(path.startswith(kept) for kept in folded):
-            folded.append(path)
-    return folded
+    return roles_scope(user, PERM_ROLES[perm])
 
 
 def allowed_at(user: Any, perm: Perm, path: str) -> bool:
@@ -80,9 +78,44 @@ def can(user: Any, perm: Perm, service: Service) -> bool:
     return allowed_at(user, perm, service.node.path)
 
 
+def services_naming_hidden_tags(roles: Iterable[str]) -> list[int]:
+    """Services whose rule names a sensitive tag none of ``roles`` may see: a row of such a service
+    beside a person says that the person carries the tag."""
+    roles = set(roles)
+    tags = {t.code: t for t in Tag.objects.filter(sensitive=True)}
+    return [
+        pk
+        for pk, codes in Service.objects.values_list("pk", "tag_codes")
+        if any(code in tags and not tag_visible(tags[code], roles) for code in codes or [])
+    ]
+
+
+def hidden_services_by_path(user: Any, perm: Perm) -> dict[str, list[int]]:
+    """For each node where ``user`` holds ``perm``: the services naming a sensitive tag that the
+    user's roles there may not see (as the registry shows tags: by the roles covering the place)."""
+    by_roles: dict[frozenset[str], list[int]] = {}
+    found: dict[str, list[int]] = {}
+    for path in sorted({path for role, path in _memberships(user) if role in PERM_ROLES[perm]}):
+        roles = frozenset(roles_at(user, path))
+        if roles not in by_roles:
+            by_roles[roles] = services_naming_hidden_tags(roles)
+        found[path] = by_roles[roles]
+    return found
+
+
+def tasks_under(user: Any, perm: Perm) -> QuerySet[OutreachTask]:
+    """Tasks of the grids where ``user`` holds ``perm``, less those of services naming a sensitive
+    tag the user may not see there: the row would say that the person carries the tag."""
+    q = Q(pk__in=[])
+    for path, hidden in hidden_services_by_path(user, perm).items():
+        q |= Q(grid__path__startswith=path) & ~Q(service_id__in=hidden)
+    return OutreachTask.objects.filter(q)
+
+
 def visible_tasks(user: Any) -> QuerySet[OutreachTask]:
-    """Outreach tasks of the grids in the user's RECORD scope (grid workers: their grids)."""
-    return OutreachTask.objects.filter(path_q(scope(user, Perm.RECORD), "grid__path"))
+    """Outreach tasks of the grids in the user's RECORD scope (grid workers: their grids), less those
+    of services whose rule names a sensitive tag the user may not see there."""
+    return tasks_under(user, Perm.RECORD)
 
 
 def get_task_for_user(user: Any, pk: Any) -> OutreachTask:

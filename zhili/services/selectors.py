@@ -195,23 +195,10 @@ def overview_under(paths: list[str], *, now: datetime | None = None) -> Overview
     return result
 
 
-def services_naming_hidden_tags(user: Any) -> list[int]:
-    """Services whose rule has a sensitive tag none of the user's roles may see: a row of such a
-    service beside a person says that the person carries the tag."""
-    tags = {t.code: t for t in Tag.objects.filter(sensitive=True)}
-    roles = roles_of(user)
-    return [
-        pk
-        for pk, codes in Service.objects.values_list("pk", "tag_codes")
-        if any(code in tags and not tag_visible(tags[code], roles) for code in codes or [])
-    ]
-
-
 def open_tasks_for_export(user: Any) -> QuerySet[OutreachTask]:
     return (
-        OutreachTask.objects.filter(path_q(policies.scope(user, Perm.EXPORT), "grid__path"))
+        policies.tasks_under(user, Perm.EXPORT)
         .filter(status=TaskStatus.OPEN)
-        .exclude(service_id__in=services_naming_hidden_tags(user))
         .select_related("service", "grid", "household__building", "person")
         .order_by("service__name", "grid__sort_key", "due_on", "pk")
     )

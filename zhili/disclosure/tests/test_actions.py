@@ -191,17 +191,55 @@ def test_the_states_table_is_what_the_action_enforces(region, draft, transition,
         assert p.status == status
 
 
-def test_residents_hear_of_a_residents_only_item_on_commit(region, draft, django_capture_on_commit_callbacks):
+def test_residents_hear_of_a_residents_only_item_through_a_task_enqueued_on_commit(
+    region, draft, django_capture_on_commit_callbacks, monkeypatch
+):
+    from types import SimpleNamespace
+
+    from zhili.disclosure.tasks import notify_residents_task
+
+    enqueued: list[int] = []
+    queue = SimpleNamespace(enqueue=enqueued.append)  # the task is frozen: stand in for it
+    monkeypatch.setattr("zhili.disclosure.tasks.notify_residents_task", queue)
     p = draft(audience="residents")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         actions.do_publish_publication(p, actor=region.user("community_staff"))
-    assert not Notification.objects.exists()  # nothing before the commit
+    assert not enqueued and not Notification.objects.exists()  # nothing before the commit
     for callback in callbacks:
         callback()
+    assert enqueued == [p.pk] and not Notification.objects.exists()  # the worker sends, not the request
+    monkeypatch.undo()
+    assert notify_residents_task.call(p.pk) == 1
     rows = list(Notification.objects.filter(topic=f"disclosure.publication:{p.pk}"))
     assert [n.recipient_id for n in rows] == [region.user("resident").pk]
     assert p.title in rows[0].body
-    assert actions.notify_residents(p.pk) == 0  # safe to run twice
+    assert notify_residents_task.call(p.pk) == 0  # safe to run twice
+    assert Notification.objects.count() == 1
+
+
+def test_the_task_runs_on_commit_with_the_immediate_backend(
+    region, draft, django_capture_on_commit_callbacks
+):
+    p = draft(audience="residents")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_publish_publication(p, actor=region.user("community_staff"))
+    assert Notification.objects.filter(topic=f"disclosure.publication:{p.pk}").count() == 1
+
+
+def test_a_failed_enqueue_leaves_the_publish_standing(
+    region, draft, django_capture_on_commit_callbacks, monkeypatch
+):
+    from types import SimpleNamespace
+
+    def fail(publication_id: int) -> None:
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr("zhili.disclosure.tasks.notify_residents_task", SimpleNamespace(enqueue=fail))
+    p = draft(audience="residents")
+    with django_capture_on_commit_callbacks(execute=True):
+        published = actions.do_publish_publication(p, actor=region.user("community_staff"))
+    published.refresh_from_db()
+    assert published.status == "published" and not Notification.objects.exists()
 
 
 def test_items_for_everyone_send_no_messages(region, draft, django_capture_on_commit_callbacks):

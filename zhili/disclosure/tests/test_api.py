@@ -113,3 +113,41 @@ def test_a_bad_amount_is_a_400_naming_the_line(client, login, region):
     response = _create(client, region, items=[{"label": "保洁", "amount": "12,000.123"}])
     assert response.status_code == 400 and response.json()["code"] == "item_amount_invalid"
     assert not Publication.objects.exists()
+
+
+def test_the_list_endpoints_read_a_fixed_number_of_queries(client, login, region, published):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from zhili.disclosure.actions import do_correct_publication
+
+    staff = region.user("community_staff")
+
+    def count(url: str) -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.json()
+
+    def add(n: int) -> None:
+        for i in range(n):
+            old = published(title=f"第{i}项")
+            do_correct_publication(
+                old, actor=staff, reason="金额有误，已更正", **pub_values(title=f"第{i}项（更正）")
+            )
+
+    add(1)
+    few_public, rows = count(API)
+    assert [row["replaces"] is not None for row in rows] == [True]
+    login("community_staff")
+    few_staff, rows = count(f"{API}staff/")
+    replaced = next(row for row in rows if row["status"] == S.CORRECTED)
+    assert replaced["replaced_by"] in {row["id"] for row in rows}
+    client.logout()
+    add(4)
+    many_public, rows = count(API)
+    assert len(rows) == 5 and many_public == few_public
+    login("community_staff")
+    many_staff, rows = count(f"{API}staff/")
+    assert len(rows) == 10 and many_staff == few_staff
+    assert all(row["replaced_by"] for row in rows if row["status"] == S.CORRECTED)

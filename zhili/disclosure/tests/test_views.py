@@ -121,11 +121,15 @@ def test_the_old_version_says_when_and_why_it_was_corrected_and_links_the_new(cl
     )
     html = client.get(f"/disclosure/items/{old.pk}/").content.decode()
     assert 'id="corrected-notice"' in html and "金额录入错误" in html
+    assert "原因: 金额录入错误" in html and "理由" not in html  # beside 更正原因 / 撤回原因 of the forms
     assert f'href="/disclosure/items/{new.pk}/"' in html
     new_html = client.get(f"/disclosure/items/{new.pk}/").content.decode()
     assert f'href="/disclosure/items/{old.pk}/"' in new_html and "金额录入错误" in new_html
     board = client.get(f"/disclosure/board/{region.c1.pk}/").content.decode()
     assert "更正后的财务公开" in board and f"/disclosure/items/{old.pk}/" not in board
+    client.force_login(region.user("community_staff"))
+    listing = client.get("/disclosure/").content.decode()
+    assert ">第2版<" in listing and ">v2<" not in listing
 
 
 def test_a_withdrawn_item_keeps_title_and_reason_but_hides_the_body(client, region, published):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from zhili.accounts.models import User
+from zhili.accounts.models import Membership, User
+from zhili.accounts.roles import Role
 from zhili.demo.actions import do_load_demo_region
 from zhili.residents.demo import load_demo_visits
 from zhili.services.demo import load_demo
 from zhili.services.models import OutreachTask, Service
+from zhili.services.policies import visible_tasks
 from zhili.services.selectors import my_tasks, overview
 from zhili.services.states import TaskStatus
 
@@ -29,6 +31,11 @@ def test_the_demo_defines_services_and_shows_progress():
     assert OutreachTask.objects.filter(status=TaskStatus.OPEN).exists()
     worker = User.objects.get(username="wgy_chaoyang1")
     assert my_tasks(worker).count() >= 3
+    # The seeded sensitive tags name grid workers and community staff: 低保年审 shows to its grid's worker.
+    dibao = OutreachTask.objects.filter(service__name="低保年审").first()
+    assert dibao is not None
+    member = Membership.objects.filter(role=Role.GRID_WORKER, node=dibao.grid).first()
+    assert member is not None and visible_tasks(member.user).filter(pk=dibao.pk).exists()
     data = overview(User.objects.get(username="lingdao"))
     assert data.total.done > 0 and data.total.open > 0 and data.total.coverage
     assert 0 < data.total.coverage < 100

@@ -132,3 +132,15 @@ def test_the_export_leaves_out_services_that_name_a_tag_the_exporter_may_not_see
     assert {row[0] for row in rows[1:]} == {"高龄津贴"}
     event = AuditEvent.objects.filter(action=AuditAction.OUTREACH_EXPORTED).order_by("id").last()
     assert event is not None and len(event.details["withheld_services"]) == 1
+
+
+def test_the_export_is_audited_at_the_exporters_territory(client, login, region, people, service):
+    from zhili.audit.policies import visible_events
+
+    service(name="高龄津贴", min_age=80)
+    do_generate_outreach()
+    login("community_staff")
+    assert client.get("/services/overview/open-tasks.xlsx").status_code == 200
+    event = AuditEvent.objects.get(action=AuditAction.OUTREACH_EXPORTED)
+    assert event.node_id == region.c1.pk and event.node_path == region.c1.path
+    assert visible_events(region.user("auditor")).filter(pk=event.pk).exists()  # the street's auditor

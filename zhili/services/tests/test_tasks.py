@@ -36,11 +36,71 @@ def test_recording_an_outcome_adds_a_visit_to_the_history_and_closes_the_task(re
     visit = Visit.objects.get(pk=done.visit_id)
     assert visit.person_id == people.a_disabled.pk and visit.household_id == people.a_disabled.household_id
     assert visit.kind == VisitKind.CARE and visit.visitor == worker
-    assert "残疾人两项补贴" in visit.note and "已代为提交申请材料" in visit.note
+    # The subsidy names a sensitive tag: the history, read by more roles, does not carry its name.
+    assert visit.note.startswith("主动服务走访。") and "已代为提交申请材料" in visit.note
+    assert "残疾人" not in visit.note
     assert PersonLog.objects.filter(person=people.a_disabled, kind=LogKind.VISITED).exists()
     event = AuditEvent.objects.get(action=AuditAction.OUTREACH_RECORDED)
     assert event.details == {"service": subsidy.pk, "outcome": "applied", "visit": visit.pk}
     assert "已代为" not in json.dumps(event.details, ensure_ascii=False)
+
+
+def test_a_service_without_a_sensitive_tag_is_named_in_the_visit(region, people, generated):
+    _subsidy, visits = generated
+    task = OutreachTask.objects.get(service=visits, person=people.a_alone_old)
+    done = do_record_outreach(task, actor=region.user("grid_worker_a"), outcome=Outcome.INFORMED)
+    assert Visit.objects.get(pk=done.visit_id).note.startswith("主动服务：独居老人每月探访。")
+
+
+def test_tasks_of_a_service_naming_a_tag_the_user_may_not_see_are_not_shown(
+    client, login, region, people, tags, generated
+):
+    subsidy, _visits = generated
+    task = OutreachTask.objects.get(service=subsidy)
+    tags["disabled"].visible_roles = ["community_staff"]  # grid workers no longer see it
+    tags["disabled"].save()
+    login("grid_worker_a")
+    body = client.get("/services/tasks/").content.decode()
+    assert body.count('class="task-link"') == 1 and "残疾人两项补贴" not in body and "赵*" not in body
+    assert client.get(f"/services/tasks/{task.pk}/").status_code == 404
+    assert [t["service"] for t in client.get("/api/v1/services/tasks/").json()] == ["独居老人每月探访"]
+    assert (
+        client.post(
+            f"/api/v1/services/tasks/{task.pk}/outcome",
+            {"outcome": "informed"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
+    login("community_staff")
+    assert "残疾人两项补贴" in client.get("/services/tasks/").content.decode()
+    assert client.get(f"/services/tasks/{task.pk}/").status_code == 200
+    tags["disabled"].visible_roles = []  # a sensitive tag naming no role is seen by none
+    tags["disabled"].save()
+    assert "残疾人两项补贴" not in client.get("/services/tasks/").content.decode()
+    assert OutreachTask.objects.get(pk=task.pk).status == TaskStatus.OPEN
+
+
+def test_the_tag_is_judged_by_the_roles_held_where_the_task_lies(region, people, tags, generated):
+    """Community staff of community 1 who are also the grid worker of grid A see a grid worker's tag
+    in grid A, not in grid B."""
+    from zhili.accounts.models import Membership, User
+    from zhili.accounts.roles import Role
+    from zhili.services.policies import visible_tasks
+
+    subsidy, _visits = generated
+    tags["disabled"].visible_roles = ["grid_worker"]
+    tags["disabled"].save()
+    staff = region.user("community_staff")
+    assert not visible_tasks(staff).filter(service=subsidy).exists()
+    Membership.objects.create(user=staff, role=Role.GRID_WORKER, node=region.grid_b)
+    staff = User.objects.get(pk=staff.pk)  # memberships are cached on the user object
+    assert not visible_tasks(staff).filter(service=subsidy).exists()  # 赵明 lives in grid A
+    Membership.objects.create(user=staff, role=Role.GRID_WORKER, node=region.grid_a)
+    staff = User.objects.get(pk=staff.pk)
+    assert list(visible_tasks(staff).filter(service=subsidy).values_list("grid_id", flat=True)) == [
+        region.grid_a.pk
+    ]
 
 
 def test_refusals_leave_nothing_half_written(region, people, generated):
