@@ -20,12 +20,16 @@ GRID_INDICATORS: list[tuple[str, int, str, Any, Any, Any, Any, str]] = [
     ("resolution_rate", 15, "linear", 50, 95, None, None, "full"),
     ("satisfaction_rate", 20, "linear", 60, 95, None, None, "full"),
     ("reopen_rate", 10, "linear", 20, 0, None, None, "full"),
-    ("patrol_reports", 10, "per_item", None, None, 25, 100, "zero"),
+    ("patrol_reports", 5, "per_item", None, None, 25, 100, "zero"),
     ("tagged_visits", 5, "per_item", None, None, 5, 100, "zero"),
     ("warnings_handled", 5, "linear", 50, 100, None, None, "full"),
+    ("outreach_on_time", 5, "linear", 50, 100, None, None, "full"),
 ]
-WORKER_INDICATORS = [row for row in GRID_INDICATORS if row[0] != "warnings_handled"]
-WORKER_INDICATORS = [(r[0], 10, *r[2:]) if r[0] == "tagged_visits" else r for r in WORKER_INDICATORS]
+# A grid worker: no warnings or outreach indicators (areas only); patrols and visits weigh more.
+WORKER_INDICATORS = [row for row in GRID_INDICATORS if row[0] not in ("warnings_handled", "outreach_on_time")]
+WORKER_INDICATORS = [
+    (r[0], 10, *r[2:]) if r[0] in ("tagged_visits", "patrol_reports") else r for r in WORKER_INDICATORS
+]
 DEPARTMENT_INDICATORS: list[tuple[str, int, str, Any, Any, Any, Any, str]] = [
     ("response_rate", 20, "linear", 60, 100, None, None, "full"),
     ("on_time_rate", 30, "linear", 60, 100, None, None, "full"),
