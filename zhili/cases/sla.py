@@ -61,6 +61,11 @@ def use_overrides(entries: tuple[tuple[date, bool], ...]) -> None:
         is_workday.cache_clear()
 
 
+def entered_day(day: date) -> bool | None:
+    """An administrator's entry for ``day``: True a make-up working day, False a day off, None none."""
+    return _overrides.get(day)
+
+
 def calendar_known(year: int) -> bool:
     """Whether the year's holidays are known: the package has the year, or an administrator entered
     days of it. The admin warns about the next year in December when neither holds."""

@@ -197,8 +197,10 @@ def do_raise_warning(candidate: Candidate, *, now: datetime | None = None) -> Ea
 
 def do_scan_warnings(*, now: datetime | None = None, days: int = 2) -> list[EarlyWarning]:
     """Detect on the last ``days`` days and raise what is new. Safe to run twice, and in parallel."""
+    from zhili.cases.rulebook import rulebook
     from zhili.intelligence.scan import repeated_candidates, spike_candidates
 
+    rulebook()  # brings the administrators' holiday arrangements to the calendar of day types
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     candidates = [*spike_candidates(today=today, days=days), *repeated_candidates(now=now)]

@@ -21,9 +21,21 @@ from functools import lru_cache
 from scipy import stats
 
 
-@lru_cache(maxsize=4096)
 def day_type(day: date) -> str:
-    """ "work" (incl. make-up working days), "holiday" (a named statutory holiday) or "weekend"."""
+    """ "work" (incl. make-up working days), "holiday" (a named statutory holiday) or "weekend".
+
+    Days administrators entered as holiday arrangements (the SLA calendar's entries) come first,
+    as they do for SLA clocks: a day off entered is a holiday, a make-up day is a working day."""
+    from zhili.cases.sla import entered_day
+
+    entered = entered_day(day)
+    if entered is not None:
+        return "work" if entered else "holiday"
+    return _package_day_type(day)
+
+
+@lru_cache(maxsize=4096)
+def _package_day_type(day: date) -> str:
     try:
         import chinese_calendar
 
@@ -32,6 +44,10 @@ def day_type(day: date) -> str:
             return "work"
         return "holiday" if name else "weekend"
     except (ImportError, NotImplementedError):  # outside the years the calendar knows
+        from zhili.cases.sla import FIXED_HOLIDAYS
+
+        if (day.month, day.day) in FIXED_HOLIDAYS:
+            return "holiday"
         return "work" if day.weekday() < 5 else "weekend"
 
 

@@ -97,3 +97,17 @@ def test_repeated_reports_from_one_household_within_the_window():
     events += [("", t, "anon1"), ("", t, "anon2"), ("", t, "anon3")]
     found = repeated_reports(events, window_days=30, threshold=3)
     assert [(r.key, r.ids) for r in found] == [("户-12", ["c0", "c5", "c11"])]
+
+
+def test_holiday_arrangements_entered_by_administrators_decide_the_day_type():
+    from zhili.cases import sla
+
+    unknown = date(2031, 1, 2)  # a Thursday of a year the package does not know
+    assert day_type(date(2031, 1, 1)) == "holiday"  # 元旦, a fixed-date statutory holiday
+    assert day_type(unknown) == "work" and day_type(date(2031, 1, 4)) == "weekend"
+    try:
+        sla.use_overrides(((unknown, False), (date(2031, 1, 4), True)))
+        assert day_type(unknown) == "holiday" and day_type(date(2031, 1, 4)) == "work"
+    finally:
+        sla.use_overrides(())
+    assert day_type(unknown) == "work"
