@@ -82,6 +82,11 @@ class PublicationForm(forms.Form):
         node.queryset = policies.publishable_nodes(user)
         if fixed_node:
             del self.fields["node"]
+        else:
+            choices = list(node.queryset[:2])
+            if len(choices) == 1:  # a community's staff publish for their community: no choice to make
+                node.initial = choices[0].pk
+                node.empty_label = None
         quarter = self.fields["quarter"]
         assert isinstance(quarter, forms.ChoiceField)
         quarter.choices = quarter_choices()

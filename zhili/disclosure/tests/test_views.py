@@ -328,3 +328,9 @@ def test_a_visitor_finds_every_communitys_board_from_the_home_page(
     for community in (region.c1, region.c2):
         assert f"/disclosure/board/{community.pk}/" in html and community.name in html
     assert f"/disclosure/board/{region.grid_a.pk}/" not in html
+
+
+def test_the_new_item_form_chooses_the_only_community_a_staff_member_publishes_for(client, login, region):
+    login("community_staff")  # community 1 only
+    html = client.get("/disclosure/new/").content.decode()
+    assert f'<option value="{region.c1.pk}" selected>' in html and "---------" not in html
