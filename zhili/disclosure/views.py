@@ -22,7 +22,7 @@ from zhili.disclosure import actions, policies, selectors
 from zhili.disclosure.forms import AnswerForm, CorrectionForm, PublicationForm, QuestionForm, ReasonForm
 from zhili.disclosure.models import Kind, Publication, Question, quarter_label
 from zhili.disclosure.policies import Perm
-from zhili.disclosure.states import TRANSITION_LABELS, PublicationStatus, PublicationTransition
+from zhili.disclosure.states import PublicationStatus, PublicationTransition
 
 S = PublicationStatus
 T = PublicationTransition
@@ -215,7 +215,7 @@ def item_publish(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(step)s.") % {"step": TRANSITION_LABELS[T.PUBLISH]})
+        messages.success(request, _("Published: it is on the board now."))
     return redirect("disclosure:item", publication.pk)
 
 
@@ -231,7 +231,7 @@ def item_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done: %(step)s.") % {"step": TRANSITION_LABELS[T.WITHDRAW]})
+        messages.success(request, _("Withdrawn: the board shows it as withdrawn, with the reason."))
     return redirect("disclosure:item", publication.pk)
 
 
