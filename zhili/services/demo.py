@@ -170,7 +170,7 @@ def _play(
     # The first round, worked through in the ten days after it: written in bulk (the demo loader's
     # one audit row), since playing a thousand outcomes through the action would take a minute.
     counts["recorded"] = _record_in_bulk(
-        rng, planned(first + timedelta(hours=1), first + timedelta(days=10), 0.85, 2, 10**6), workers
+        rng, planned(first + timedelta(hours=1), first + timedelta(days=10), 0.95, 2, 10**6), workers
     )
     clock.move_to(second)
     # The monthly visits come round again; whoever could not be reached is asked again.
@@ -179,7 +179,7 @@ def _play(
     # action: a few outcomes per grid, and a few tasks left open in each.
     recent = now - timedelta(days=2)
     counts["recorded"] += _record_in_bulk(
-        rng, planned(second + timedelta(hours=1), recent, 0.7, KEEP_OPEN + 2, 10**6), workers
+        rng, planned(second + timedelta(hours=1), recent, 0.85, KEEP_OPEN + 2, 10**6), workers
     )
     for moment, task in planned(recent, now - timedelta(hours=2), 0.5, KEEP_OPEN, 2):
         clock.move_to(moment)
