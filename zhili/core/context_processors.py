@@ -64,6 +64,7 @@ NAV_ENTRIES: list[tuple[Any, str, frozenset[str]]] = [
     ),
     (pgettext_lazy("menu", "Notice board"), "disclosure:my_board", frozenset({Role.RESIDENT})),
     (pgettext_lazy("menu", "Party building"), "party:orgs", PARTY_READERS),
+    (pgettext_lazy("menu", "Volunteer activities"), "party:volunteer", frozenset({Role.RESIDENT})),
     (
         pgettext_lazy("menu", "Proactive services"),
         "services:catalogue",

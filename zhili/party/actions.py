@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from zhili.audit.actions import record_audit
 from zhili.audit.models import AuditAction
 from zhili.authz.policies import path_q
-from zhili.core.errors import DomainError, Forbidden
+from zhili.core.errors import DomainError, Forbidden, NotFound
 from zhili.party import policies
 from zhili.party.models import (
     KINDS_AT_NODE,
@@ -31,11 +31,13 @@ from zhili.party.models import (
     OrgKind,
     PartyMember,
     PartyOrg,
+    VolunteerSignup,
 )
 from zhili.party.policies import Perm
 from zhili.party.states import (
     ACTIVITY_TRANSITIONS,
     ATTENDANCE_STATUSES,
+    ActivityStatus,
     ActivityTransition,
     MemberStatus,
     MemberTransition,
@@ -520,8 +522,32 @@ def do_unlink_household(member: PartyMember, household: Household, *, actor: Any
 # Activities --------------------------------------------------------------------------------------
 
 
+MAX_PLACES = 9999
+
+
+def _places(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        places = int(value)
+    except (TypeError, ValueError, OverflowError):
+        places = 0
+    if places < 1 or places > MAX_PLACES:
+        raise DomainError("places_invalid", _("Give a number of places between 1 and 9999."), field="places")
+    return places
+
+
 def do_plan_activity(
-    *, org: PartyOrg, actor: Any, kind: str, title: str, date: Any, place: str = "", note: str = ""
+    *,
+    org: PartyOrg,
+    actor: Any,
+    kind: str,
+    title: str,
+    date: Any,
+    place: str = "",
+    note: str = "",
+    open_to_residents: bool = False,
+    places: Any = None,
 ) -> Activity:
     if not policies.allowed_at(actor, Perm.PLAN, org.node.path):
         raise Forbidden()
@@ -532,16 +558,31 @@ def do_plan_activity(
     note = _text(note, 500, "note")
     if not isinstance(date, dt.date):
         raise DomainError("required", _("This field is required."), field="date")
+    open_to_residents = bool(open_to_residents)
+    if open_to_residents and kind != ActivityKind.VOLUNTEER:
+        raise DomainError(
+            "open_volunteer_only",
+            _("Only a volunteer service can be opened to residents' sign-up."),
+            field="open_to_residents",
+        )
+    cap = _places(places) if open_to_residents else None
     with transaction.atomic():
         activity = Activity.objects.create(
-            org=org, kind=kind, title=title, date=date, place=place, note=note, created_by=actor
+            org=org,
+            kind=kind,
+            title=title,
+            date=date,
+            place=place,
+            note=note,
+            open_to_residents=open_to_residents,
+            places=cap,
+            created_by=actor,
         )
+        details: dict[str, Any] = {"planned": True, "kind": kind, "date": date.isoformat()}
+        if open_to_residents:
+            details.update(open_to_residents=True, places=cap)
         record_audit(
-            AuditAction.PARTY_ACTIVITY_CHANGED,
-            actor=actor,
-            target=activity,
-            node=org.node,
-            details={"planned": True, "kind": kind, "date": date.isoformat()},
+            AuditAction.PARTY_ACTIVITY_CHANGED, actor=actor, target=activity, node=org.node, details=details
         )
     return activity
 
@@ -581,6 +622,73 @@ def do_transition_activity(activity: Activity, transition: ActivityTransition, *
             details={"transition": transition.value, "from": source, "to": target},
         )
     return locked
+
+
+# Residents' sign-up for volunteer services (社区志愿活动) -------------------------------------------
+
+
+def _locked_open_activity(activity_id: Any, actor: Any) -> Activity:
+    """The activity row locked (places are counted under this lock), 404 unless open to ``actor``."""
+    ids = policies.home_node_ids(actor)
+    try:
+        locked = (
+            Activity.objects.select_for_update()
+            .select_related("org__node")
+            .get(pk=activity_id, org__node_id__in=sorted(ids))
+        )
+    except (Activity.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None
+    if not locked.open_to_residents or locked.kind != ActivityKind.VOLUNTEER:
+        raise NotFound()
+    if locked.status != ActivityStatus.PLANNED:
+        raise DomainError("not_planned", _("This activity is no longer taking sign-ups."), status=409)
+    return locked
+
+
+def do_sign_up(activity_id: Any, *, actor: Any) -> bool:
+    """Sign ``actor`` up for an open volunteer service. True when signed up now, False when they
+    already were. Refused once all places are taken or the activity's date has passed."""
+    with transaction.atomic():
+        locked = _locked_open_activity(activity_id, actor)
+        if VolunteerSignup.objects.filter(activity=locked, user=actor).exists():
+            return False
+        if locked.date < timezone.localdate():
+            raise DomainError("too_late", _("This activity has already taken place."), status=409)
+        taken = VolunteerSignup.objects.filter(activity=locked).count()
+        if locked.places is not None and taken >= locked.places:
+            raise DomainError("full", _("All places are taken: the sign-up did not go through."), status=409)
+        VolunteerSignup.objects.create(activity=locked, user=actor)
+        record_audit(
+            AuditAction.PARTY_ACTIVITY_CHANGED,
+            actor=actor,
+            target=locked,
+            node=locked.org.node,
+            details={"signed_up": True, "signups": taken + 1},
+        )
+    return True
+
+
+def do_cancel_sign_up(activity_id: Any, *, actor: Any) -> bool:
+    """Withdraw ``actor``'s own sign-up, before the activity's date. False when there was none."""
+    with transaction.atomic():
+        locked = _locked_open_activity(activity_id, actor)
+        signup = VolunteerSignup.objects.filter(activity=locked, user=actor).first()
+        if signup is None:
+            return False
+        if locked.date <= timezone.localdate():
+            raise DomainError(
+                "too_late", _("A sign-up can be cancelled only before the day of the activity."), status=409
+            )
+        signup.delete()
+        left = VolunteerSignup.objects.filter(activity=locked).count()
+        record_audit(
+            AuditAction.PARTY_ACTIVITY_CHANGED,
+            actor=actor,
+            target=locked,
+            node=locked.org.node,
+            details={"signup_cancelled": True, "signups": left},
+        )
+    return True
 
 
 def _hours(value: Any) -> Decimal:

@@ -4,7 +4,10 @@ The street's 党工委, a 党总支 per community, grid party groups in all grid
 coverage page has gaps to show), 6-15 members per community (a few of them registered residents of
 their grid, who then carry their own names), households kept in touch with, and activities over the
 last months (held ones with attendance and volunteer hours, planned ones ahead, one cancelled).
-Safe to call twice (does nothing once an organisation exists); deterministic for a seed.
+In the demo resident's community (朝阳社区), two upcoming volunteer services are open to residents'
+sign-up (社区志愿活动), with a few residents signed up (jumin to one of them).
+Safe to call twice (does nothing once an organisation, or an open activity, exists); deterministic
+for a seed.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.utils import timezone
 
 from zhili.accounts.models import Membership
 from zhili.accounts.roles import Role
+from zhili.core.errors import DomainError
 from zhili.territory.models import Node, NodeKind
 
 GRIDS_WITHOUT_GROUP = 3
@@ -51,19 +55,105 @@ def _staff(role: str, node: Node) -> Any:
     return membership.user if membership else None
 
 
+OPEN = [
+    # title, days ahead, place, places (None: no limit), residents signed up
+    ("周末敬老助老理发志愿服务", 6, "社区党群服务中心", 8, 3),
+    ("“周末卫生日”小区环境清洁", 10, "小区广场", None, 4),
+]
+DEMO_RESIDENT = "jumin"
+
+
 def load_demo(seed: int) -> None:
     from zhili.party.models import PartyOrg
 
-    if PartyOrg.objects.exists():
-        return None
     street = Node.objects.filter(kind=NodeKind.STREET).order_by("pk").first()
     if street is None:
         return None
     secretary = _staff(Role.PARTY_SECRETARY, street)
     if secretary is None:
         return None
-    _build(random.Random(f"zhili-demo-party:{seed}"), street, secretary)
+    if not PartyOrg.objects.exists():
+        _build(random.Random(f"zhili-demo-party:{seed}"), street, secretary)
+    _open_activities(random.Random(f"zhili-demo-party-open:{seed}"), street, secretary)
     return None
+
+
+def _home_community(street: Node) -> Node | None:
+    membership = (
+        Membership.objects.filter(user__username=DEMO_RESIDENT, role=Role.RESIDENT, active=True)
+        .select_related("node__parent")
+        .first()
+    )
+    if membership is not None and membership.node.parent is not None:
+        return membership.node.parent
+    return Node.objects.filter(parent=street, kind=NodeKind.COMMUNITY).order_by("sort_key").first()
+
+
+def _volunteers(rng: random.Random, community: Node, count: int) -> list[Any]:
+    """Residents of the community other than the demo resident; a few are added when missing."""
+    from zhili.accounts.models import User
+    from zhili.demo.people import PeopleFactory
+
+    users = [
+        m.user
+        for m in Membership.objects.filter(
+            role=Role.RESIDENT, active=True, user__is_active=True, node__path__startswith=community.path
+        )
+        .exclude(user__username=DEMO_RESIDENT)
+        .select_related("user")
+        .order_by("pk")[:count]
+    ]
+    grids = list(Node.objects.filter(parent=community, kind=NodeKind.GRID).order_by("sort_key"))
+    people = PeopleFactory(rng)
+    number = 0
+    while len(users) < count and grids:
+        number += 1
+        username = f"zyz_{community.code.lower()}_{number:02d}"
+        if User.objects.filter(username=username).exists():
+            continue
+        user = User.objects.create_user(username=username, password=None, display_name=_name(people))
+        Membership.objects.create(user=user, role=Role.RESIDENT, node=grids[number % len(grids)])
+        users.append(user)
+    return users
+
+
+def _open_activities(rng: random.Random, street: Node, secretary: Any) -> None:
+    from zhili.accounts.models import User
+    from zhili.party.actions import do_plan_activity, do_sign_up
+    from zhili.party.models import Activity, ActivityKind, PartyOrg
+
+    if Activity.objects.filter(open_to_residents=True).exists():
+        return
+    community = _home_community(street)
+    if community is None:
+        return
+    org = PartyOrg.objects.filter(node=community).select_related("node").first()
+    if org is None:
+        return
+    planner = _staff(Role.COMMUNITY_STAFF, community) or secretary
+    volunteers = _volunteers(rng, community, max(n for *_rest, n in OPEN))
+    resident = User.objects.filter(username=DEMO_RESIDENT, is_active=True).first()
+    today = timezone.localdate()
+    for index, (title, days, place, places, signed) in enumerate(OPEN):
+        activity = do_plan_activity(
+            org=org,
+            actor=planner,
+            kind=ActivityKind.VOLUNTEER,
+            title=title,
+            date=today + timedelta(days=days),
+            place=place,
+            note="欢迎社区居民报名参加，请穿着便于活动的衣服。",
+            open_to_residents=True,
+            places=places,
+        )
+        signers = volunteers[:signed]
+        if index == len(OPEN) - 1 and resident is not None:
+            signers = [resident, *signers[: signed - 1]]
+        for user in signers:
+            try:
+                do_sign_up(activity.pk, actor=user)
+            except DomainError:
+                continue  # e.g. the demo resident lives elsewhere in a trimmed demo
 
 
 def _build(rng: random.Random, street: Node, secretary: Any) -> None:

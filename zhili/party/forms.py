@@ -135,6 +135,19 @@ class ActivityForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    open_to_residents = forms.BooleanField(
+        label=_("Open to residents' sign-up"),
+        required=False,
+        help_text=_("Volunteer services only: residents where the organisation stands can sign up."),
+    )
+    places = forms.IntegerField(
+        label=_("Places"),
+        required=False,
+        min_value=1,
+        max_value=9999,
+        help_text=_("Leave empty for no limit."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

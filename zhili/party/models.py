@@ -199,6 +199,9 @@ class Activity(models.Model):
         _("Status"), max_length=12, choices=ActivityStatus.choices, default=ActivityStatus.PLANNED
     )
     note = models.CharField(_("Note"), max_length=500, blank=True)
+    # A volunteer service may be opened to residents' sign-up (开放居民报名), with a cap on places.
+    open_to_residents = models.BooleanField(_("Open to residents' sign-up"), default=False)
+    places = models.PositiveIntegerField(_("Places"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -214,6 +217,11 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["org", "date"], name="party_activity_org_date"),
             models.Index(fields=["date"], condition=Q(status="held"), name="party_activity_held_date"),
+            models.Index(
+                fields=["date"],
+                condition=Q(open_to_residents=True, status="planned"),
+                name="party_activity_open_date",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,3 +249,23 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id}:{self.member_id}"
+
+
+class VolunteerSignup(models.Model):
+    """A resident's sign-up (报名) for an activity open to residents. The login is kept so the
+    resident can cancel; other residents never see who signed up, the planners do."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="signups")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("Signed up at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Volunteer sign-up")
+        verbose_name_plural = _("Volunteer sign-ups")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "user"], name="party_signup_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}:{self.user_id}"

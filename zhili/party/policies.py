@@ -7,6 +7,10 @@
 - Grid workers read their grid's party group, record who joined an activity, and see names only.
 - Leaders read organisations, coverage and activities of their subtree; of members only counts.
 
+Residents (resident memberships or a verified registry link, as in consultations) see only the
+volunteer services opened to residents by the organisations where they live and above (社区志愿活动),
+sign up and cancel their own sign-up; everything else of party building is 404 to them.
+
 Organisations above one's node are visible too (a grid worker records attendance at the community
 branch's activity). Missing and invisible give the same 404; visible but not allowed, 403.
 """
@@ -21,7 +25,8 @@ from django.db.models import Q, QuerySet
 from zhili.accounts.roles import Role
 from zhili.authz.policies import path_q, roles_scope
 from zhili.core.errors import Forbidden, NotFound
-from zhili.party.models import Activity, PartyMember, PartyOrg
+from zhili.party.models import Activity, ActivityKind, PartyMember, PartyOrg
+from zhili.party.states import ActivityStatus
 
 SECRETARY = Role.PARTY_SECRETARY
 # Roles whose logins may be linked to an organisation as its secretary's: every role but residents.
@@ -147,3 +152,60 @@ def attend_paths(user: Any, activity: Activity) -> list[str]:
         if path.startswith(org_path):
             out.append(path)
     return out
+
+
+# Residents: volunteer services open to them -------------------------------------------------------
+
+
+def _active(user: Any) -> bool:
+    return user is not None and getattr(user, "is_authenticated", False) and user.is_active
+
+
+def home_paths(user: Any) -> list[str]:
+    """Where the user lives: the grid of the verified registry record and of resident memberships."""
+    if not _active(user):
+        return []
+    cached = getattr(user, "_zhili_party_home", None)
+    if cached is None:
+        from zhili.participation.consultations.policies import home_paths as consult_home_paths
+
+        cached = consult_home_paths(user)
+        user._zhili_party_home = cached
+    return list(cached)
+
+
+def home_node_ids(user: Any) -> set[int]:
+    """Every node from the root down to where the user lives (grid, community, street, ...)."""
+    ids: set[int] = set()
+    for path in home_paths(user):
+        ids.update(int(part) for part in path.strip("/").split("/") if part)
+    return ids
+
+
+def require_resident(user: Any) -> set[int]:
+    """The nodes of the user's home path; 404 for those who live nowhere known."""
+    ids = home_node_ids(user)
+    if not ids:
+        raise NotFound()
+    return ids
+
+
+def open_activities(user: Any) -> QuerySet[Activity]:
+    """Planned volunteer services open to residents, of the organisations where the user lives."""
+    ids = home_node_ids(user)
+    if not ids:
+        return Activity.objects.none()
+    return Activity.objects.filter(
+        org__node_id__in=sorted(ids),
+        kind=ActivityKind.VOLUNTEER,
+        open_to_residents=True,
+        status=ActivityStatus.PLANNED,
+    )
+
+
+def get_open_activity_for_resident(user: Any, pk: Any) -> Activity:
+    """Same 404 for missing, not open and open elsewhere."""
+    try:
+        return open_activities(user).select_related("org__node").get(pk=pk)
+    except (Activity.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise NotFound() from None

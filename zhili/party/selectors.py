@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from zhili.authz.policies import path_q
 from zhili.party import policies
-from zhili.party.models import Activity, Attendance, ContactHousehold, PartyMember, PartyOrg
+from zhili.party.models import Activity, Attendance, ContactHousehold, PartyMember, PartyOrg, VolunteerSignup
 from zhili.party.policies import Perm
 from zhili.party.states import ActivityStatus, MemberStatus
 from zhili.territory.models import Household, Node, NodeKind
@@ -268,3 +268,32 @@ def coverage_counts(path: str) -> tuple[int, int]:
         grids=Count("pk"), covered=Count("pk", filter=Q(party_org__isnull=False))
     )
     return counts["grids"], counts["covered"]
+
+
+# Residents' volunteer page (社区志愿活动) -------------------------------------------------------------
+
+
+def volunteer_activities(user: Any) -> list[Activity]:
+    """Upcoming open volunteer services where the user lives, with ``taken`` (sign-ups so far),
+    ``places_left`` (None without a cap) and ``mine`` (the user signed up)."""
+    rows: list[Activity] = list(
+        policies.open_activities(user)
+        .filter(date__gte=timezone.localdate())
+        .select_related("org")
+        .annotate(
+            taken=Count("signups", distinct=True),
+            mine=Exists(VolunteerSignup.objects.filter(activity=OuterRef("pk"), user_id=user.pk)),
+        )
+        .order_by("date", "id")
+    )
+    for activity in rows:
+        taken = getattr(activity, "taken", 0)
+        activity.places_left = None if activity.places is None else max(0, activity.places - taken)  # type: ignore[attr-defined]
+    return rows
+
+
+def signups(activity: Activity) -> list[VolunteerSignup]:
+    """Who signed up, for those who plan the activity."""
+    return list(
+        VolunteerSignup.objects.filter(activity=activity).select_related("user").order_by("created_at", "id")
+    )

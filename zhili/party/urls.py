@@ -25,4 +25,7 @@ urlpatterns = [
     path("activities/<int:activity_id>/act/<str:name>/", views.activity_act, name="activity_act"),
     path("activities/<int:activity_id>/attendance/", views.activity_attendance, name="activity_attendance"),
     path("hours/", views.hours, name="hours"),
+    path("volunteer/", views.volunteer, name="volunteer"),
+    path("volunteer/<int:activity_id>/sign-up/", views.volunteer_sign_up, name="volunteer_sign_up"),
+    path("volunteer/<int:activity_id>/cancel/", views.volunteer_cancel, name="volunteer_cancel"),
 ]

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -618,6 +619,7 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
             "attended": [] if recording else selectors.attendance_names(activity, user),
             "total_attended": totals["n"],
             "total_hours": totals["h"] or Decimal(0),
+            "signups": selectors.signups(activity) if can_plan and activity.open_to_residents else None,
         },
     )
 
@@ -657,6 +659,55 @@ def activity_attendance(request: HttpRequest, activity_id: int) -> HttpResponse:
     else:
         messages.success(request, _("Attendance saved: %(n)s present.") % {"n": count})
     return redirect("party:activity", activity.pk)
+
+
+# Residents: 社区志愿活动 -------------------------------------------------------------------------------
+
+
+@login_required
+@page_errors
+def volunteer(request: HttpRequest) -> HttpResponse:
+    """Open volunteer services where the resident lives; sign up and cancel (phone-sized)."""
+    policies.require_resident(request.user)
+    return render(
+        request,
+        "party/volunteer.html",
+        {"activities": selectors.volunteer_activities(request.user), "today": timezone.localdate()},
+    )
+
+
+@login_required
+@require_POST
+@page_errors
+def volunteer_sign_up(request: HttpRequest, activity_id: int) -> HttpResponse:
+    policies.require_resident(request.user)
+    try:
+        done = actions.do_sign_up(activity_id, actor=request.user)
+    except DomainError as exc:
+        if _refusal(exc):
+            raise
+        messages.error(request, exc.message)
+    else:
+        if done:
+            messages.success(request, _("You have signed up. Thank you!"))
+    return redirect("party:volunteer")
+
+
+@login_required
+@require_POST
+@page_errors
+def volunteer_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
+    policies.require_resident(request.user)
+    try:
+        done = actions.do_cancel_sign_up(activity_id, actor=request.user)
+    except DomainError as exc:
+        if _refusal(exc):
+            raise
+        messages.error(request, exc.message)
+    else:
+        if done:
+            messages.success(request, _("Your sign-up has been cancelled."))
+    return redirect("party:volunteer")
 
 
 # Volunteer hours ---------------------------------------------------------------------------------

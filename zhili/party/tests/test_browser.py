@@ -48,3 +48,38 @@ def test_a_grid_worker_records_attendance_and_a_household_on_a_phone(browser_log
     page.goto(page.base_url + f"/party/hours/?year={party.held.date.year}")
     expect(page.locator("#hours-chart[data-ready='1']")).to_have_count(1, timeout=TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_a_resident_signs_up_and_cancels_on_a_phone(browser_login, region, party):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from zhili.party.actions import do_plan_activity
+    from zhili.party.models import VolunteerSignup
+
+    activity = do_plan_activity(
+        org=party.c1,
+        kind="volunteer",
+        title="敬老助老志愿服务",
+        date=timezone.localdate() + timedelta(days=5),
+        place="社区党群服务中心",
+        open_to_residents=True,
+        places=4,
+        actor=region.user("community_staff"),
+    )
+    left = f"#volunteer-{activity.pk} [data-places-left]"
+    page = browser_login("resident")
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.goto(page.base_url + "/party/volunteer/")
+    card = page.locator(f"#volunteer-{activity.pk}")
+    expect(card).to_be_visible(timeout=TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    card.locator("button[data-sign-up]").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(left)).to_have_text("3 / 4", timeout=TIMEOUT)
+    assert VolunteerSignup.objects.filter(activity=activity).count() == 1
+    page.locator(f"#volunteer-{activity.pk} button[data-cancel]").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator(left)).to_have_text("4 / 4", timeout=TIMEOUT)
+    assert not VolunteerSignup.objects.filter(activity=activity).exists()
