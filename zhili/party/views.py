@@ -676,38 +676,35 @@ def volunteer(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-@page_errors
-def volunteer_sign_up(request: HttpRequest, activity_id: int) -> HttpResponse:
+def _volunteer_step(request: HttpRequest, step: Any, activity_id: int, done: str) -> HttpResponse:
+    """Sign up or cancel (``step``, an action) and go back to the list with what happened."""
     policies.require_resident(request.user)
     try:
-        done = actions.do_sign_up(activity_id, actor=request.user)
+        changed = step(activity_id, actor=request.user)
     except DomainError as exc:
         if _refusal(exc):
             raise
         messages.error(request, exc.message)
     else:
-        if done:
-            messages.success(request, _("You have signed up. Thank you!"))
+        if changed:
+            messages.success(request, done)
     return redirect("party:volunteer")
+
+
+@login_required
+@require_POST
+@page_errors
+def volunteer_sign_up(request: HttpRequest, activity_id: int) -> HttpResponse:
+    return _volunteer_step(request, actions.do_sign_up, activity_id, _("You have signed up. Thank you!"))
 
 
 @login_required
 @require_POST
 @page_errors
 def volunteer_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
-    policies.require_resident(request.user)
-    try:
-        done = actions.do_cancel_sign_up(activity_id, actor=request.user)
-    except DomainError as exc:
-        if _refusal(exc):
-            raise
-        messages.error(request, exc.message)
-    else:
-        if done:
-            messages.success(request, _("Your sign-up has been cancelled."))
-    return redirect("party:volunteer")
+    return _volunteer_step(
+        request, actions.do_cancel_sign_up, activity_id, _("Your sign-up has been cancelled.")
+    )
 
 
 # Volunteer hours ---------------------------------------------------------------------------------

@@ -65,15 +65,12 @@ def _service_form_page(request: HttpRequest, form: ServiceForm, service: Service
     return render(request, "services/service_form.html", {"form": form, "service": service})
 
 
-@login_required
-@page_errors
-def service_new(request: HttpRequest) -> HttpResponse:
-    _require(request, Perm.MANAGE)
-    form = ServiceForm(request.POST or None, user=request.user)
+def _save_service(request: HttpRequest, form: ServiceForm, service: Service | None) -> HttpResponse:
+    """The form page of a new (``service`` None) or existing service, saved on a valid POST."""
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_save_service(
-                None, actor=request.user, node=form.cleaned_data["node"], **form.action_values()
+                service, actor=request.user, node=form.cleaned_data["node"], **form.action_values()
             )
         except DomainError as exc:
             if exc.code == "forbidden":
@@ -82,7 +79,14 @@ def service_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Service saved."))
             return redirect("services:catalogue")
-    return _service_form_page(request, form, None)
+    return _service_form_page(request, form, service)
+
+
+@login_required
+@page_errors
+def service_new(request: HttpRequest) -> HttpResponse:
+    _require(request, Perm.MANAGE)
+    return _save_service(request, ServiceForm(request.POST or None, user=request.user), None)
 
 
 @login_required
@@ -100,20 +104,9 @@ def service_edit(request: HttpRequest, service_id: int) -> HttpResponse:
         "due_days": service.due_days,
         "active": service.active,
     }
-    form = ServiceForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_save_service(
-                service, actor=request.user, node=form.cleaned_data["node"], **form.action_values()
-            )
-        except DomainError as exc:
-            if exc.code == "forbidden":
-                raise
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("Service saved."))
-            return redirect("services:catalogue")
-    return _service_form_page(request, form, service)
+    return _save_service(
+        request, ServiceForm(request.POST or None, user=request.user, initial=initial), service
+    )
 
 
 @login_required
